@@ -1,0 +1,61 @@
+# Hamkor: every target bootstraps itself from python3 alone.
+# uv lives in its own small virtual environment so that `uv sync` can keep
+# .venv exactly equal to uv.lock without uninstalling itself.
+
+PYTHON ?= python3
+PORT ?= 8000
+UV_VERSION := 0.13.9
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+MANAGE := $(VENV)/bin/python manage.py
+STAMP := $(VENV)/.synced
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format migrate demo lock clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: $(STAMP)  ## Create .venv with the locked dependencies.
+
+run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
+	DEBUG=true $(MANAGE) migrate --no-input
+	DEBUG=true $(MANAGE) load_demo
+	DEBUG=true $(MANAGE) ensure_admin
+	@echo "Hamkor: http://127.0.0.1:$(PORT)/admin/ (stop with Ctrl-C)"
+	DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)  ## Migrations check, ruff and the pytest suite (DATABASE_URL picks the engine).
+	$(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)  ## Fix what ruff can fix and format the code.
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(STAMP)  ## Apply migrations to the configured database.
+	$(MANAGE) migrate --no-input
+
+demo: $(STAMP)  ## Load the demo data (the seed meeting) into the configured database.
+	$(MANAGE) load_demo
+
+lock: $(UV)  ## Re-resolve uv.lock after editing pyproject.toml.
+	$(UV) lock
+
+clean:  ## Remove the virtual environments and caches (keeps db.sqlite3).
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,311 @@
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from stakeholders.models import ConstraintFieldErrorsMixin, Organisation, Person
+
+
+class Topic(ConstraintFieldErrorsMixin, models.Model):
+    """A reusable agenda subject, e.g. "national health information system"."""
+
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agenda topic")
+        verbose_name_plural = _("agenda topics")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="topic_name_unique_ci",
+                violation_error_code="topic_name_unique_ci",
+                violation_error_message=_("A topic with this name already exists."),
+            ),
+        ]
+
+    constraint_error_fields = {"topic_name_unique_ci": "name"}
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("admin:meetings_topic_change", args=[self.pk])
+
+
+class Meeting(ConstraintFieldErrorsMixin, models.Model):
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+        HYBRID = "hybrid", _("Hybrid")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        HELD = "held", _("Held")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    title = models.CharField(_("title"), max_length=255)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    date_only = models.BooleanField(
+        _("date only"),
+        default=False,
+        help_text=_(
+            "The time of day was not recorded: show and export the date alone."
+        ),
+    )
+    venue = models.CharField(_("venue"), max_length=255, blank=True)
+    format = models.CharField(
+        _("format"), max_length=20, choices=Format, default=Format.IN_PERSON
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PLANNED
+    )
+    host = models.ForeignKey(
+        Organisation,
+        verbose_name=_("host"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_meetings",
+    )
+    initiators = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("initiated by"),
+        blank=True,
+        related_name="initiated_meetings",
+    )
+    topics = models.ManyToManyField(
+        Topic,
+        verbose_name=_("agenda"),
+        through="AgendaItem",
+        related_name="meetings",
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    outcomes = models.TextField(_("outcomes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[initiators])
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-starts_at"]
+        # Meetings in a date range, newest first: the meetings list, its
+        # after/before filter and the admin's date hierarchy.
+        indexes = [models.Index(fields=["starts_at"], name="meeting_starts_at_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="meeting_ends_after_it_starts",
+                violation_error_code="meeting_ends_after_it_starts",
+                violation_error_message=_("A meeting must end after it starts."),
+            ),
+        ]
+
+    constraint_error_fields = {"meeting_ends_after_it_starts": "ends_at"}
+
+    def __str__(self):
+        return f"{date_format(self.local_start.date())} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("admin:meetings_meeting_change", args=[self.pk])
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.starts_at)
+
+
+class AgendaItem(models.Model):
+    """A topic on one meeting's agenda, in order, with what was said about it."""
+
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        on_delete=models.CASCADE,
+        related_name="agenda_items",
+    )
+    topic = models.ForeignKey(
+        Topic,
+        verbose_name=_("topic"),
+        on_delete=models.PROTECT,
+        related_name="agenda_items",
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting_id", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "topic"],
+                name="agendaitem_topic_once_per_meeting",
+                violation_error_message=_("This topic is already on the agenda."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order}. {self.topic}"
+
+    def get_absolute_url(self):
+        return self.meeting.get_absolute_url()
+
+
+class Attendance(ConstraintFieldErrorsMixin, models.Model):
+    """One organisation, and when known one person, at one meeting.
+
+    The organisation is the one the person attended on behalf of, stored here
+    rather than derived from their current position: people change jobs.
+    """
+
+    class Role(models.TextChoices):
+        HOST = "host", _("Host")
+        PRESENTER = "presenter", _("Presenter")
+        PARTICIPANT = "participant", _("Participant")
+        OBSERVER = "observer", _("Observer")
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ATTENDED = "attended", _("Attended")
+        DECLINED = "declined", _("Declined")
+        ABSENT = "absent", _("Absent")
+
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        on_delete=models.CASCADE,
+        related_name="attendances",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("on behalf of"),
+        on_delete=models.PROTECT,
+        related_name="attendances",
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attendances",
+        help_text=_("Leave empty when only the organisation is known."),
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role, default=Role.PARTICIPANT
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.ATTENDED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["meeting_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "organisation", "person"],
+                name="attendance_person_once_per_organisation",
+                violation_error_message=_(
+                    "This person is already recorded at this meeting for this "
+                    "organisation."
+                ),
+            ),
+            # NULLs are distinct in the constraint above, so organisation-only
+            # rows need their own.
+            models.UniqueConstraint(
+                fields=["meeting", "organisation"],
+                condition=Q(person__isnull=True),
+                name="attendance_organisation_once_without_person",
+                violation_error_code="attendance_organisation_once_without_person",
+                violation_error_message=_(
+                    "This organisation is already recorded at this meeting without a "
+                    "person."
+                ),
+            ),
+        ]
+
+    constraint_error_fields = {
+        "attendance_organisation_once_without_person": "organisation"
+    }
+
+    def __str__(self):
+        who = (
+            f"{self.person}, {self.organisation}"
+            if self.person_id
+            else str(self.organisation)
+        )
+        return _("%(who)s at %(meeting)s") % {"who": who, "meeting": self.meeting}
+
+    def get_absolute_url(self):
+        return self.meeting.get_absolute_url()
+
+
+class FollowUp(models.Model):
+    """An action agreed at a meeting."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+    )
+    action = models.TextField(_("action"))
+    owner_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("owner organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    owner_person = models.ForeignKey(
+        Person,
+        verbose_name=_("owner person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.OPEN
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = [F("due_on").asc(nulls_last=True), "pk"]
+
+    def __str__(self):
+        return Truncator(self.action).chars(80)
+
+    def get_absolute_url(self):
+        return self.meeting.get_absolute_url()

@@ -1,0 +1,233 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+from .services import records_bulk_update
+
+
+class HamkorAdmin(SimpleHistoryAdmin):
+    """Defaults shared by every Hamkor model admin.
+
+    A full ``COUNT(*)`` of a big table on every changelist is the first thing to
+    slow down as the programme grows, so the unfiltered total is not shown.
+    """
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def _update_with_history(self, request, queryset, message, **values):
+        """Run an action's update with history; ``message`` is an
+        ``ngettext_lazy`` keyed on ``count``."""
+        count = records_bulk_update(queryset=queryset, user=request.user, **values)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(OrganisationType)
+class OrganisationTypeAdmin(HamkorAdmin):
+    list_display = ["name", "slug", "iati_code", "organisation_count"]
+    search_fields = ["name", "slug"]
+    list_select_related = []
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "iati_code", "description"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(organisation_count=Count("organisations"))
+        )
+
+    @admin.display(description=_("organisations"), ordering="organisation_count")
+    def organisation_count(self, obj):
+        return obj.organisation_count
+
+
+class OrganisationNameInline(admin.TabularInline):
+    model = OrganisationName
+    fields = ["name", "language", "is_former"]
+    extra = 0
+
+
+class OrganisationIdentifierInline(admin.TabularInline):
+    model = OrganisationIdentifier
+    fields = ["scheme", "value"]
+    extra = 0
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    fields = ["person", "organisation", "title", "department", "since", "until"]
+    autocomplete_fields = ["person", "organisation"]
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person", "organisation")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(HamkorAdmin):
+    list_display = [
+        "name",
+        "acronym",
+        "type_name",
+        "country",
+        "parent",
+        "is_active",
+        "meetings_attended",
+        "last_met",
+    ]
+    list_select_related = ["type", "parent"]
+    list_filter = ["type", ("country", CountryFilter), "is_active"]
+    # The search itself is OrganisationQuerySet.search (other names too); these
+    # fields only enable the search box and the autocomplete endpoint.
+    search_fields = ["name", "acronym"]
+    search_help_text = _("Name, acronym or any other name.")
+    autocomplete_fields = ["type", "parent"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "acronym", "type", "parent", "country"]}),
+        (_("Contact"), {"fields": ["website", "email", "phone", "address"]}),
+        (None, {"fields": ["notes", "is_active", "created_at", "updated_at"]}),
+    ]
+    inlines = [OrganisationNameInline, OrganisationIdentifierInline, PositionInline]
+    actions = ["mark_active", "mark_inactive"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_meeting_stats()
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.search(search_term), False
+
+    @admin.display(description=_("type"), ordering="type__name")
+    def type_name(self, obj):
+        return obj.type.name
+
+    @admin.display(description=_("meetings attended"), ordering="meetings_attended")
+    def meetings_attended(self, obj):
+        return obj.meetings_attended
+
+    @admin.display(description=_("last met"), ordering="last_met")
+    def last_met(self, obj):
+        return obj.last_met
+
+    @admin.action(description=_("Mark selected organisations active"))
+    def mark_active(self, request, queryset):
+        self._update_with_history(
+            request,
+            queryset,
+            ngettext_lazy(
+                "%(count)d organisation marked active.",
+                "%(count)d organisations marked active.",
+                "count",
+            ),
+            is_active=True,
+        )
+
+    @admin.action(description=_("Mark selected organisations inactive"))
+    def mark_inactive(self, request, queryset):
+        self._update_with_history(
+            request,
+            queryset,
+            ngettext_lazy(
+                "%(count)d organisation marked inactive.",
+                "%(count)d organisations marked inactive.",
+                "count",
+            ),
+            is_active=False,
+        )
+
+
+@admin.register(OrganisationName)
+class OrganisationNameAdmin(HamkorAdmin):
+    list_display = ["name", "organisation", "language", "is_former"]
+    list_select_related = ["organisation"]
+    list_filter = ["language", "is_former"]
+    search_fields = ["name"]
+    autocomplete_fields = ["organisation"]
+    fields = ["organisation", "name", "language", "is_former"]
+
+
+@admin.register(OrganisationIdentifier)
+class OrganisationIdentifierAdmin(HamkorAdmin):
+    list_display = ["scheme", "value", "organisation"]
+    list_select_related = ["organisation"]
+    list_filter = ["scheme"]
+    search_fields = ["value"]
+    autocomplete_fields = ["organisation"]
+    fields = ["organisation", "scheme", "value"]
+
+
+@admin.register(Person)
+class PersonAdmin(HamkorAdmin):
+    list_display = [
+        "full_name",
+        "email",
+        "phone",
+        "current_positions",
+        "do_not_contact",
+    ]
+    list_filter = ["do_not_contact"]
+    search_fields = ["full_name", "email"]
+    search_help_text = _("Name or email.")
+    readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "full_name",
+        "email",
+        "phone",
+        "notes",
+        "do_not_contact",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [PositionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_current_positions()
+
+    @admin.display(description=_("current positions"))
+    def current_positions(self, obj):
+        return "; ".join(str(position) for position in obj.current_positions) or "—"
+
+
+class CurrentPositionFilter(admin.SimpleListFilter):
+    title = _("current")
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Current")), ("no", _("Ended"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.current()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.current().values("pk"))
+        return queryset
+
+
+@admin.register(Position)
+class PositionAdmin(HamkorAdmin):
+    list_display = ["person", "title", "organisation", "department", "since", "until"]
+    list_select_related = ["person", "organisation"]
+    list_filter = [CurrentPositionFilter, "since", "until"]
+    search_fields = ["title", "department", "person__full_name"]
+    autocomplete_fields = ["person", "organisation"]
+    fields = [
+        "person",
+        "organisation",
+        "title",
+        "department",
+        "since",
+        "until",
+        "notes",
+    ]

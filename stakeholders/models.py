@@ -1,0 +1,463 @@
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class ConstraintFieldErrorsMixin:
+    """Report a database constraint's violation on the field a user can correct.
+
+    Django attaches the error of an expression-based or conditional constraint
+    (``Lower("name")``, ``condition=...``) to the whole form. Each constraint here
+    sets ``violation_error_code``; ``constraint_error_fields`` maps that code to the
+    form field that is wrong, so the admin shows the message beside it.
+    """
+
+    constraint_error_fields: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            for message in list(errors.get(NON_FIELD_ERRORS, [])):
+                field = self.constraint_error_fields.get(message.code)
+                if field:
+                    errors[NON_FIELD_ERRORS].remove(message)
+                    errors.setdefault(field, []).append(message)
+            if not errors.get(NON_FIELD_ERRORS):
+                errors.pop(NON_FIELD_ERRORS, None)
+            raise ValidationError(errors) from None
+
+
+class IatiOrganisationType(models.TextChoices):
+    """The IATI OrganisationType codelist."""
+
+    GOVERNMENT = "10", _("Government")
+    LOCAL_GOVERNMENT = "11", _("Local Government")
+    OTHER_PUBLIC_SECTOR = "15", _("Other Public Sector")
+    INTERNATIONAL_NGO = "21", _("International NGO")
+    NATIONAL_NGO = "22", _("National NGO")
+    REGIONAL_NGO = "23", _("Regional NGO")
+    PARTNER_COUNTRY_NGO = "24", _("Partner Country based NGO")
+    PUBLIC_PRIVATE_PARTNERSHIP = "30", _("Public Private Partnership")
+    MULTILATERAL = "40", _("Multilateral")
+    FOUNDATION = "60", _("Foundation")
+    PRIVATE_SECTOR = "70", _("Private Sector")
+    PRIVATE_SECTOR_PROVIDER = "71", _("Private Sector in Provider Country")
+    PRIVATE_SECTOR_RECIPIENT = "72", _("Private Sector in Aid Recipient Country")
+    PRIVATE_SECTOR_THIRD = "73", _("Private Sector in Third Country")
+    ACADEMIC = "80", _("Academic, Training and Research")
+    OTHER = "90", _("Other")
+
+
+class OrganisationType(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        unique=True,
+        help_text=_("Used in addresses and filters, e.g. “donor”. Change with care."),
+    )
+    iati_code = models.CharField(
+        _("IATI organisation type"),
+        max_length=2,
+        choices=IatiOrganisationType,
+        blank=True,
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("organisation type")
+        verbose_name_plural = _("organisation types")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="organisationtype_name_unique_ci",
+                violation_error_code="organisationtype_name_unique_ci",
+                violation_error_message=_(
+                    "An organisation type with this name exists."
+                ),
+            ),
+        ]
+
+    constraint_error_fields = {"organisationtype_name_unique_ci": "name"}
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("admin:stakeholders_organisationtype_change", args=[self.pk])
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def of_type(self, *slugs):
+        return self.filter(type__slug__in=slugs)
+
+    def search(self, term):
+        """Organisations whose name, acronym or one of whose other names contains
+        ``term``, ignoring case. Other names are matched with ``Exists`` so that an
+        organisation with several matching names is listed once."""
+        term = term.strip()
+        if not term:
+            return self
+        other_names = OrganisationName.objects.filter(
+            organisation=OuterRef("pk"), name__icontains=term
+        )
+        return self.filter(
+            Q(name__icontains=term) | Q(acronym__icontains=term) | Exists(other_names)
+        )
+
+    def with_meeting_stats(self):
+        """Annotate ``meetings_attended`` (distinct meetings with an "attended"
+        row) and ``last_met`` (start of the latest of them), as two correlated
+        subqueries, so a list costs no extra query per row."""
+        # meetings depends on stakeholders; importing at module level would
+        # make the dependency circular.
+        from meetings.models import Attendance
+
+        attended = Attendance.objects.filter(
+            organisation=OuterRef("pk"), status=Attendance.Status.ATTENDED
+        ).order_by()
+        return self.annotate(
+            meetings_attended=Coalesce(
+                Subquery(
+                    attended.values("organisation")
+                    .annotate(n=Count("meeting", distinct=True))
+                    .values("n")
+                ),
+                0,
+            ),
+            last_met=Subquery(
+                attended.order_by("-meeting__starts_at").values("meeting__starts_at")[
+                    :1
+                ]
+            ),
+        )
+
+
+class Organisation(ConstraintFieldErrorsMixin, models.Model):
+    name = models.CharField(_("name"), max_length=255)
+    acronym = models.CharField(
+        _("short name / acronym"), max_length=50, blank=True, db_index=True
+    )
+    type = models.ForeignKey(
+        OrganisationType,
+        verbose_name=_("type"),
+        on_delete=models.PROTECT,
+        related_name="organisations",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("The organisation this one is part of or reports to."),
+    )
+    country = CountryField(_("country"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive organisations (closed, merged, renamed) keep history."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(is_active=True),
+                name="organisation_active_name_unique_ci",
+                violation_error_code="organisation_active_name_unique_ci",
+                violation_error_message=_(
+                    "An active organisation with this name already exists."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="organisation_not_own_parent",
+                violation_error_code="organisation_not_own_parent",
+                violation_error_message=_("An organisation cannot be its own parent."),
+            ),
+        ]
+
+    constraint_error_fields = {
+        "organisation_active_name_unique_ci": "name",
+        "organisation_not_own_parent": "parent",
+    }
+
+    def __str__(self):
+        if self.acronym and self.acronym.casefold() != self.name.casefold():
+            return f"{self.name} ({self.acronym})"
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("admin:stakeholders_organisation_change", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.parent_id is None:
+            return
+        # One query per level: hierarchies here are a few levels deep.
+        seen = set()
+        ancestor = self.parent
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError(
+                    {
+                        "parent": _(
+                            "%(parent)s is part of %(organisation)s: an organisation "
+                            "cannot be its own ancestor."
+                        )
+                        % {"parent": self.parent, "organisation": self}
+                    },
+                    code="organisation_cycle",
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+    def ancestors(self):
+        """The parent chain, nearest first (one query per level)."""
+        chain, seen = [], {self.pk}
+        ancestor = self.parent
+        while ancestor is not None and ancestor.pk not in seen:
+            chain.append(ancestor)
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        return chain
+
+
+class OrganisationName(ConstraintFieldErrorsMixin, models.Model):
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        RUSSIAN = "ru", _("Russian")
+        UZBEK_LATIN = "uz-latn", _("Uzbek (Latin)")
+        UZBEK_CYRILLIC = "uz-cyrl", _("Uzbek (Cyrillic)")
+        OTHER = "other", _("Other")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="other_names",
+    )
+    name = models.CharField(_("name"), max_length=255)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language, blank=True
+    )
+    is_former = models.BooleanField(
+        _("former name"), default=False, help_text=_("A name no longer in use.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
+        ordering = ["organisation_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                Lower("name"),
+                name="organisationname_unique_ci",
+                violation_error_code="organisationname_unique_ci",
+                violation_error_message=_("This organisation already has this name."),
+            ),
+        ]
+
+    constraint_error_fields = {"organisationname_unique_ci": "name"}
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return self.organisation.get_absolute_url()
+
+
+class OrganisationIdentifier(models.Model):
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="identifiers",
+    )
+    scheme = models.CharField(
+        _("scheme"),
+        max_length=50,
+        help_text=_("The register that issued the value, e.g. XM-DAC, IATI, STIR."),
+    )
+    value = models.CharField(_("value"), max_length=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("external identifier")
+        verbose_name_plural = _("external identifiers")
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "value"],
+                name="organisationidentifier_unique",
+                violation_error_message=_(
+                    "Another organisation already has this identifier in this scheme."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme} {self.value}"
+
+    def get_absolute_url(self):
+        return self.organisation.get_absolute_url()
+
+
+class PersonQuerySet(models.QuerySet):
+    def search(self, term):
+        term = term.strip()
+        if not term:
+            return self
+        return self.filter(Q(full_name__icontains=term) | Q(email__icontains=term))
+
+    def with_current_positions(self):
+        """Prefetch today's positions, with their organisations, into
+        ``current_positions`` (one extra query for the whole page)."""
+        return self.prefetch_related(
+            Prefetch(
+                "positions",
+                queryset=Position.objects.current().select_related("organisation"),
+                to_attr="current_positions",
+            )
+        )
+
+
+class Person(ConstraintFieldErrorsMixin, models.Model):
+    full_name = models.CharField(_("full name"), max_length=255)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    do_not_contact = models.BooleanField(
+        _("do not contact"),
+        default=False,
+        help_text=_("The person asked not to be contacted."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="person_email_unique_ci",
+                violation_error_code="person_email_unique_ci",
+                violation_error_message=_("A person with this email already exists."),
+            ),
+        ]
+
+    constraint_error_fields = {"person_email_unique_ci": "email"}
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("admin:stakeholders_person_change", args=[self.pk])
+
+
+class PositionQuerySet(models.QuerySet):
+    def current(self, on=None):
+        """Positions held on ``on`` (today by default)."""
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(since__isnull=True) | Q(since__lte=on),
+            Q(until__isnull=True) | Q(until__gte=on),
+        )
+
+
+class Position(ConstraintFieldErrorsMixin, models.Model):
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="positions",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="positions",
+    )
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    department = models.CharField(_("department"), max_length=255, blank=True)
+    since = models.DateField(_("from"), null=True, blank=True)
+    until = models.DateField(
+        _("until"), null=True, blank=True, help_text=_("Empty while current.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+    objects = PositionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = [F("until").desc(nulls_first=True), F("since").desc(nulls_last=True)]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(since__isnull=True)
+                | Q(until__isnull=True)
+                | Q(until__gte=F("since")),
+                name="position_ends_after_it_begins",
+                violation_error_code="position_ends_after_it_begins",
+                violation_error_message=_("A position cannot end before it begins."),
+            ),
+        ]
+
+    constraint_error_fields = {"position_ends_after_it_begins": "until"}
+
+    def __str__(self):
+        role = self.title or _("Position")
+        return _("%(role)s, %(organisation)s") % {
+            "role": role,
+            "organisation": self.organisation,
+        }
+
+    def get_absolute_url(self):
+        return self.person.get_absolute_url()
+
+    @property
+    def is_current(self):
+        today = timezone.localdate()
+        return (self.since is None or self.since <= today) and (
+            self.until is None or self.until >= today
+        )

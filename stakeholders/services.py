@@ -1,0 +1,32 @@
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+
+@transaction.atomic
+def records_bulk_update(*, queryset, user, **values):
+    """Set ``values`` on every row of ``queryset`` and leave one history entry per
+    changed row, attributed to ``user``.
+
+    ``QuerySet.update()`` would write no history at all; admin actions call this
+    instead. Rows that already hold the values are left alone. Costs one query to
+    read the rows, one to update them and one to insert their history.
+    """
+    fields = list(values)
+    changed = []
+    for obj in queryset.select_for_update():
+        if all(getattr(obj, field) == value for field, value in values.items()):
+            continue
+        for field, value in values.items():
+            setattr(obj, field, value)
+        changed.append(obj)
+    if not changed:
+        return 0
+    model = queryset.model
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        now = timezone.now()
+        for obj in changed:
+            obj.updated_at = now
+        fields.append("updated_at")
+    bulk_update_with_history(changed, model, fields, default_user=user)
+    return len(changed)

@@ -1,0 +1,118 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from stakeholders.models import (
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+
+
+class OrganisationTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationType
+
+    name = factory.Sequence(lambda n: f"Test type {n}")
+    slug = factory.Sequence(lambda n: f"test-type-{n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Test organisation {n}")
+    acronym = factory.Sequence(lambda n: f"TO{n}")
+    type = factory.LazyFunction(lambda: OrganisationType.objects.get(slug="ministry"))
+    country = "UZ"
+
+
+class OrganisationNameFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationName
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Другое название {n}")
+    language = OrganisationName.Language.RUSSIAN
+
+
+class OrganisationIdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationIdentifier
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    scheme = "XM-DAC"
+    value = factory.Sequence(lambda n: str(900 + n))
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    full_name = factory.Sequence(lambda n: f"Test Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Position
+
+    person = factory.SubFactory(PersonFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    title = "Adviser"
+    since = datetime.date(2024, 1, 1)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    name = factory.Sequence(lambda n: f"Test topic {n}")
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    title = factory.Sequence(lambda n: f"Test meeting {n}")
+    starts_at = factory.Sequence(
+        lambda n: (
+            timezone.make_aware(datetime.datetime(2025, 1, 1, 10))
+            + datetime.timedelta(days=n)
+        )
+    )
+    ends_at = factory.LazyAttribute(lambda m: m.starts_at + datetime.timedelta(hours=2))
+    host = factory.SubFactory(OrganisationFactory)
+
+
+class AgendaItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgendaItem
+
+    meeting = factory.SubFactory(MeetingFactory)
+    topic = factory.SubFactory(TopicFactory)
+    order = factory.Sequence(lambda n: n)
+
+
+class AttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attendance
+
+    meeting = factory.SubFactory(MeetingFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    person = factory.SubFactory(PersonFactory)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    meeting = factory.SubFactory(MeetingFactory)
+    action = factory.Sequence(lambda n: f"Send the draft roadmap, version {n}")
+    owner_organisation = factory.SubFactory(OrganisationFactory)
+    due_on = datetime.date(2025, 3, 1)
