@@ -32,11 +32,11 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 install: $(STAMP)  ## Create .venv with the locked dependencies.
 
 run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
-	DEBUG=true $(MANAGE) migrate --no-input
-	DEBUG=true $(MANAGE) load_demo
-	DEBUG=true $(MANAGE) ensure_admin
-	@echo "Hamkor: http://127.0.0.1:$(PORT)/admin/ (stop with Ctrl-C)"
-	DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@DEBUG=true $(MANAGE) migrate --no-input -v 0
+	@DEBUG=true $(MANAGE) load_demo
+	@DEBUG=true $(MANAGE) ensure_admin
+	@echo "Hamkor: http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
+	@DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)  ## Migrations check, ruff and the pytest suite (DATABASE_URL picks the engine).
 	$(MANAGE) makemigrations --check --dry-run

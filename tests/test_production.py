@@ -1,0 +1,129 @@
+"""Hamkor starts the way the README says production runs it: gunicorn serving
+config.wsgi with DEBUG off, static files collected and served by WhiteNoise."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url, **headers):
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("production")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "STATIC_ROOT": str(tmp / "static"),
+        "BEHIND_TLS_PROXY": "true",
+    }
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
+        subprocess.run(
+            manage + command, env=env, cwd=BASE_DIR, check=True, capture_output=True
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                fetch(f"{base}/admin/login/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            server.terminate()
+            pytest.fail(f"gunicorn did not start: {server.communicate()[1].decode()}")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_it_serves_the_login_page_over_the_proxy(production):
+    status, headers, body = fetch(
+        f"{production}/admin/login/", **{"X-Forwarded-Proto": "https"}
+    )
+
+    assert status == 200
+    assert b"Hamkor" in body
+    assert "max-age=31536000" in headers["Strict-Transport-Security"]
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_it_redirects_plain_http_to_https(production):
+    status, headers, _body = fetch(f"{production}/admin/login/")
+
+    assert status == 301
+    assert headers["Location"].startswith("https://")
+
+
+def test_it_serves_hashed_static_files_with_a_long_cache(production):
+    _status, _headers, body = fetch(
+        f"{production}/admin/login/", **{"X-Forwarded-Proto": "https"}
+    )
+    css = body.split(b'href="/static/admin/css/base.')[1].split(b'"')[0]
+    status, headers, _body = fetch(
+        f"{production}/static/admin/css/base.{css.decode()}",
+        **{"X-Forwarded-Proto": "https"},
+    )
+
+    assert status == 200
+    assert "immutable" in headers["Cache-Control"]
+
+
+def test_it_refuses_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
+    env.pop("SECRET_KEY", None)
+
+    result = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "check"],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
