@@ -5,7 +5,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from stakeholders.admin import HamkorAdmin
+from stakeholders.admin import ConstraintCheckingFormSet, HamkorAdmin
 from stakeholders.models import OrganisationType
 
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
@@ -35,8 +35,20 @@ class AgendaItemInline(admin.TabularInline):
         return super().get_queryset(request).select_related("topic")
 
 
+class AttendanceFormSet(ConstraintCheckingFormSet):
+    # Rows with a person are checked against each other by Django already.
+    duplicate_field = "organisation"
+    duplicate_message = _(
+        "This organisation is already recorded at this meeting without a person."
+    )
+
+    def row_key(self, instance):
+        return instance.organisation_id if instance.person_id is None else None
+
+
 class AttendanceInline(admin.TabularInline):
     model = Attendance
+    formset = AttendanceFormSet
     fields = ["organisation", "person", "role", "status", "notes"]
     autocomplete_fields = ["organisation", "person"]
     extra = 0

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
@@ -53,8 +55,57 @@ class OrganisationTypeAdmin(HamkorAdmin):
         return obj.organisation_count
 
 
+class ConstraintCheckingFormSet(BaseInlineFormSet):
+    """Inline rows checked against every constraint, the parent link included.
+
+    Django 5.2 leaves the constraints that involve the parent's foreign key out of
+    an inline form's validation (ticket #35676, fixed in Django 6.0), and checks
+    rows against each other only for plain unique fields. A duplicate would then
+    reach the database as an IntegrityError, a server error for the coordinator.
+    This checks each changed row against the database and, through ``row_key``,
+    against the other rows of the form.
+    """
+
+    duplicate_field = None
+    duplicate_message = ""
+
+    def row_key(self, instance):
+        """A key that two rows of the form must not share, or None."""
+        return None
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if form.errors or not form.has_changed() or self._should_delete_form(form):
+                continue
+            instance = form.instance
+            setattr(instance, self.fk.name, self.instance)
+            if self.instance.pk is not None:
+                try:
+                    instance.validate_constraints()
+                except ValidationError as error:
+                    form.add_error(None, error)
+                    continue
+            key = self.row_key(instance)
+            if key is None:
+                continue
+            if key in seen:
+                form.add_error(self.duplicate_field, self.duplicate_message)
+            seen.add(key)
+
+
+class OrganisationNameFormSet(ConstraintCheckingFormSet):
+    duplicate_field = "name"
+    duplicate_message = _("This organisation already has this name.")
+
+    def row_key(self, instance):
+        return instance.name.casefold()
+
+
 class OrganisationNameInline(admin.TabularInline):
     model = OrganisationName
+    formset = OrganisationNameFormSet
     fields = ["name", "language", "is_former"]
     extra = 0
 

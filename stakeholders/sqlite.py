@@ -1,0 +1,54 @@
+"""Unicode-aware case folding for SQLite.
+
+SQLite's built-in ``lower()`` and ``LIKE`` fold only the letters A-Z, so
+"Всемирная" and "ВСЕМИРНАЯ" would count as different names and a search for
+"узинфоком" would miss "Узинфоком". Every connection Django opens gets
+replacements that fold all of Unicode, as PostgreSQL does:
+
+- ``lower(x)``, used by the case-insensitive unique constraints (deterministic,
+  so that SQLite accepts it in an index);
+- ``like(pattern, x[, escape])``, which implements ``x LIKE pattern`` and so
+  Django's ``iexact``/``icontains``/``istartswith`` lookups.
+
+A tool that opens db.sqlite3 without these functions must not write names: its
+``lower()`` would disagree with the one the indexes were built with.
+"""
+
+import functools
+import re
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(pattern, escape):
+    parts = []
+    characters = iter(pattern)
+    for character in characters:
+        if escape is not None and character == escape:
+            parts.append(re.escape(next(characters, "")))
+        elif character == "%":
+            parts.append(".*")
+        elif character == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(character))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def like(pattern, value, escape=None):
+    if pattern is None or value is None:
+        return None
+    return int(_pattern(pattern, escape).fullmatch(str(value)) is not None)
+
+
+def install(sender, connection, **kwargs):
+    """``connection_created`` receiver: register the functions above."""
+    if connection.vendor != "sqlite":
+        return
+    raw = connection.connection
+    raw.create_function("lower", 1, lower, deterministic=True)
+    raw.create_function("like", 2, like, deterministic=True)
+    raw.create_function("like", 3, like, deterministic=True)
