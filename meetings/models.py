@@ -125,7 +125,7 @@ class Meeting(ConstraintFieldErrorsMixin, models.Model):
         return timezone.localtime(self.starts_at)
 
 
-class AgendaItem(models.Model):
+class AgendaItem(ConstraintFieldErrorsMixin, models.Model):
     """A topic on one meeting's agenda, in order, with what was said about it."""
 
     meeting = models.ForeignKey(
@@ -154,15 +154,27 @@ class AgendaItem(models.Model):
             models.UniqueConstraint(
                 fields=["meeting", "topic"],
                 name="agendaitem_topic_once_per_meeting",
+                violation_error_code="agendaitem_topic_once_per_meeting",
                 violation_error_message=_("This topic is already on the agenda."),
             ),
         ]
+
+    constraint_error_fields = {"agendaitem_topic_once_per_meeting": "topic"}
 
     def __str__(self):
         return f"{self.order}. {self.topic}"
 
     def get_absolute_url(self):
         return self.meeting.get_absolute_url()
+
+
+class AttendanceQuerySet(models.QuerySet):
+    def taking_part(self):
+        """Rows of organisations and people who took, or are to take, part:
+        invited, confirmed or attended; not declined or absent."""
+        return self.exclude(
+            status__in=[Attendance.Status.DECLINED, Attendance.Status.ABSENT]
+        )
 
 
 class Attendance(ConstraintFieldErrorsMixin, models.Model):
@@ -215,6 +227,7 @@ class Attendance(ConstraintFieldErrorsMixin, models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     history = HistoricalRecords()
+    objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attendance")
@@ -224,6 +237,7 @@ class Attendance(ConstraintFieldErrorsMixin, models.Model):
             models.UniqueConstraint(
                 fields=["meeting", "organisation", "person"],
                 name="attendance_person_once_per_organisation",
+                violation_error_code="attendance_person_once_per_organisation",
                 violation_error_message=_(
                     "This person is already recorded at this meeting for this "
                     "organisation."
@@ -244,7 +258,8 @@ class Attendance(ConstraintFieldErrorsMixin, models.Model):
         ]
 
     constraint_error_fields = {
-        "attendance_organisation_once_without_person": "organisation"
+        "attendance_person_once_per_organisation": "person",
+        "attendance_organisation_once_without_person": "organisation",
     }
 
     def __str__(self):

@@ -9,6 +9,32 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 
+def with_meeting_stats(queryset, via):
+    """Annotate ``meetings_attended`` (distinct meetings with an "attended" row
+    through the foreign key ``via``) and ``last_met`` (start of the latest of
+    them), as correlated subqueries: a list costs no extra query per row."""
+    # meetings depends on stakeholders; importing at module level would make the
+    # model modules import each other.
+    from meetings.models import Attendance
+
+    attended = Attendance.objects.filter(
+        **{via: OuterRef("pk")}, status=Attendance.Status.ATTENDED
+    ).order_by()
+    return queryset.annotate(
+        meetings_attended=Coalesce(
+            Subquery(
+                attended.values(via)
+                .annotate(n=Count("meeting", distinct=True))
+                .values("n")
+            ),
+            0,
+        ),
+        last_met=Subquery(
+            attended.order_by("-meeting__starts_at").values("meeting__starts_at")[:1]
+        ),
+    )
+
+
 class ConstraintFieldErrorsMixin:
     """Report a database constraint's violation on the field a user can correct.
 
@@ -120,31 +146,7 @@ class OrganisationQuerySet(models.QuerySet):
         )
 
     def with_meeting_stats(self):
-        """Annotate ``meetings_attended`` (distinct meetings with an "attended"
-        row) and ``last_met`` (start of the latest of them), as two correlated
-        subqueries, so a list costs no extra query per row."""
-        # meetings depends on stakeholders; importing at module level would
-        # make the dependency circular.
-        from meetings.models import Attendance
-
-        attended = Attendance.objects.filter(
-            organisation=OuterRef("pk"), status=Attendance.Status.ATTENDED
-        ).order_by()
-        return self.annotate(
-            meetings_attended=Coalesce(
-                Subquery(
-                    attended.values("organisation")
-                    .annotate(n=Count("meeting", distinct=True))
-                    .values("n")
-                ),
-                0,
-            ),
-            last_met=Subquery(
-                attended.order_by("-meeting__starts_at").values("meeting__starts_at")[
-                    :1
-                ]
-            ),
-        )
+        return with_meeting_stats(self, "organisation")
 
 
 class Organisation(ConstraintFieldErrorsMixin, models.Model):
@@ -299,7 +301,7 @@ class OrganisationName(ConstraintFieldErrorsMixin, models.Model):
         return self.organisation.get_absolute_url()
 
 
-class OrganisationIdentifier(models.Model):
+class OrganisationIdentifier(ConstraintFieldErrorsMixin, models.Model):
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),
@@ -323,11 +325,14 @@ class OrganisationIdentifier(models.Model):
             models.UniqueConstraint(
                 fields=["scheme", "value"],
                 name="organisationidentifier_unique",
+                violation_error_code="organisationidentifier_unique",
                 violation_error_message=_(
-                    "Another organisation already has this identifier in this scheme."
+                    "This identifier is already recorded in this scheme."
                 ),
             ),
         ]
+
+    constraint_error_fields = {"organisationidentifier_unique": "value"}
 
     def __str__(self):
         return f"{self.scheme} {self.value}"
@@ -342,6 +347,9 @@ class PersonQuerySet(models.QuerySet):
         if not term:
             return self
         return self.filter(Q(full_name__icontains=term) | Q(email__icontains=term))
+
+    def with_meeting_stats(self):
+        return with_meeting_stats(self, "person")
 
     def with_current_positions(self):
         """Prefetch today's positions, with their organisations, into

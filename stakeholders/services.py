@@ -10,11 +10,16 @@ def records_bulk_update(*, queryset, user, **values):
 
     ``QuerySet.update()`` would write no history at all; admin actions call this
     instead. Rows that already hold the values are left alone. Costs one query to
-    read the rows, one to update them and one to insert their history.
+    lock and read the rows, one to update them and one to insert their history.
     """
     fields = list(values)
     changed = []
-    for obj in queryset.select_for_update():
+    # Lock the rows through a plain query: the changelist's queryset may carry
+    # outer joins or GROUP BY, which PostgreSQL refuses to lock.
+    rows = queryset.model._base_manager.filter(
+        pk__in=queryset.order_by().values("pk")
+    ).select_for_update()
+    for obj in rows:
         if all(getattr(obj, field) == value for field, value in values.items()):
             continue
         for field, value in values.items():

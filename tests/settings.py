@@ -15,3 +15,10 @@ STORAGES = {
 }
 # Tests log in thousands of times; the slow hasher only costs time here.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client and the live server speak plain HTTP; tests/test_production.py
+# checks the HTTPS redirect of the real configuration.
+SECURE_SSL_REDIRECT = False
+# Static files straight from the finders (no STATIC_ROOT to collect into).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -167,7 +167,7 @@ def test_admin_refuses_the_same_person_twice_for_one_organisation_at_a_meeting(
     )
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [PERSON_RECORDED]
+    assert response.context["adminform"].form.errors["person"] == [PERSON_RECORDED]
     assert Attendance.objects.count() == 1
 
 
@@ -390,7 +390,7 @@ def test_admin_refuses_the_same_topic_twice_on_a_meeting(admin_client):
     )
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [TOPIC_ON_AGENDA]
+    assert response.context["adminform"].form.errors["topic"] == [TOPIC_ON_AGENDA]
     assert AgendaItem.objects.count() == 1
 
 

@@ -33,7 +33,7 @@ NAME_TAKEN = "An active organisation with this name already exists."
 EMAIL_TAKEN = "A person with this email already exists."
 ENDS_BEFORE_IT_BEGINS = "A position cannot end before it begins."
 OTHER_NAME_TAKEN = "This organisation already has this name."
-IDENTIFIER_TAKEN = "Another organisation already has this identifier in this scheme."
+IDENTIFIER_TAKEN = "This identifier is already recorded in this scheme."
 
 
 def organisation_data(organisation=None, **changes):
@@ -550,7 +550,7 @@ def test_admin_refuses_an_identifier_another_organisation_has_in_the_same_scheme
     )
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [IDENTIFIER_TAKEN]
+    assert response.context["adminform"].form.errors["value"] == [IDENTIFIER_TAKEN]
     assert OrganisationIdentifier.objects.count() == 1
 
 
