@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo lock clean
+.PHONY: help install run test lint format migrate demo lock clean vendor
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,3 +59,15 @@ lock: $(UV)  ## Re-resolve uv.lock after editing pyproject.toml.
 
 clean:  ## Remove the virtual environments and caches (keeps db.sqlite3).
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache staticfiles
+
+BOOTSTRAP_VERSION := 5.3.9
+
+vendor:  ## Refresh static/vendor/ from the npm registry (run by hand; the files are committed).
+	rm -rf static/vendor/bootstrap && mkdir -p static/vendor/bootstrap
+	cd static/vendor/bootstrap && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) \
+	  && tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz \
+	  && cp package/dist/css/bootstrap.min.css package/dist/js/bootstrap.bundle.min.js package/LICENSE . \
+	  && rm -rf package bootstrap-$(BOOTSTRAP_VERSION).tgz
+	# The source maps are not vendored: drop the references to them, which
+	# ManifestStaticFilesStorage would otherwise try to resolve.
+	sed -i '/sourceMappingURL/d' static/vendor/bootstrap/*.min.*

@@ -1,14 +1,26 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
-admin.site.site_header = "Hamkor"
-admin.site.site_title = "Hamkor"
-admin.site.index_title = "Partners, people and meetings"
+from meetings.views import HomeView
+from stakeholders.urls import organisation_patterns, person_patterns
 
 urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("organisations/", include(organisation_patterns)),
+    path("people/", include(person_patterns)),
+    path("meetings/", include("meetings.urls")),
     path("admin/", admin.site.urls),
-    # The public list pages arrive with the lists issue; until then the admin is
-    # the whole application.
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]

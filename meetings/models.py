@@ -8,16 +8,16 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stakeholders.models import ConstraintFieldErrorsMixin, Organisation, Person
+from stakeholders.models import Organisation, Person, VersionedModel
 
 
-class Topic(ConstraintFieldErrorsMixin, models.Model):
+class Topic(VersionedModel):
     """A reusable agenda subject, e.g. "national health information system"."""
 
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("agenda topic")
@@ -38,10 +38,10 @@ class Topic(ConstraintFieldErrorsMixin, models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:meetings_topic_change", args=[self.pk])
+        return f"{reverse('meetings:list')}?topic={self.pk}"
 
 
-class Meeting(ConstraintFieldErrorsMixin, models.Model):
+class Meeting(VersionedModel):
     class Format(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
         ONLINE = "online", _("Online")
@@ -94,7 +94,7 @@ class Meeting(ConstraintFieldErrorsMixin, models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[initiators])
+    history = HistoricalRecords(m2m_fields=[initiators], excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("meeting")
@@ -118,14 +118,14 @@ class Meeting(ConstraintFieldErrorsMixin, models.Model):
         return f"{date_format(self.local_start.date())} — {self.title}"
 
     def get_absolute_url(self):
-        return reverse("admin:meetings_meeting_change", args=[self.pk])
+        return reverse("meetings:detail", args=[self.pk])
 
     @property
     def local_start(self):
         return timezone.localtime(self.starts_at)
 
 
-class AgendaItem(ConstraintFieldErrorsMixin, models.Model):
+class AgendaItem(VersionedModel):
     """A topic on one meeting's agenda, in order, with what was said about it."""
 
     meeting = models.ForeignKey(
@@ -144,7 +144,7 @@ class AgendaItem(ConstraintFieldErrorsMixin, models.Model):
     notes = models.TextField(_("notes"), blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("agenda item")
@@ -177,7 +177,7 @@ class AttendanceQuerySet(models.QuerySet):
         )
 
 
-class Attendance(ConstraintFieldErrorsMixin, models.Model):
+class Attendance(VersionedModel):
     """One organisation, and when known one person, at one meeting.
 
     The organisation is the one the person attended on behalf of, stored here
@@ -226,7 +226,7 @@ class Attendance(ConstraintFieldErrorsMixin, models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = AttendanceQuerySet.as_manager()
 
     class Meta:
@@ -274,7 +274,7 @@ class Attendance(ConstraintFieldErrorsMixin, models.Model):
         return self.meeting.get_absolute_url()
 
 
-class FollowUp(models.Model):
+class FollowUp(VersionedModel):
     """An action agreed at a meeting."""
 
     class Status(models.TextChoices):
@@ -312,7 +312,7 @@ class FollowUp(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("follow-up")

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,7 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import VersionedModelForm
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -18,7 +21,30 @@ from .models import (
 from .services import records_bulk_update
 
 
-class HamkorAdmin(SimpleHistoryAdmin):
+class VersionedFormMixin:
+    """Admin forms that carry the version they were opened at (see
+    VersionedModelForm), for model admins and inlines alike."""
+
+    form = VersionedModelForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if any(
+            "seen_version" in fields for fields in map(flatten_fieldsets, [fieldsets])
+        ):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        options = {**options, "fields": [*options["fields"], "seen_version"]}
+        return [(name, options), *rest]
+
+
+class HamkorInline(VersionedFormMixin):
+    """Defaults shared by every inline: the version check, no empty rows."""
+
+    extra = 0
+
+
+class HamkorAdmin(VersionedFormMixin, SimpleHistoryAdmin):
     """Defaults shared by every Hamkor model admin.
 
     A full ``COUNT(*)`` of a big table on every changelist is the first thing to
@@ -27,6 +53,21 @@ class HamkorAdmin(SimpleHistoryAdmin):
 
     show_full_result_count = False
     list_per_page = 50
+
+    def get_changelist_form(self, request, **kwargs):
+        # Django builds editable changelist rows from a plain ModelForm; these
+        # carry the version check too.
+        kwargs.setdefault("form", self.form)
+        return super().get_changelist_form(request, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        # Editable rows are checked and saved in one transaction, so that the
+        # version check holds its lock until the save (the change form view is
+        # atomic already).
+        if request.method == "POST":
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        return super().changelist_view(request, extra_context)
 
     def _update_with_history(self, request, queryset, message, **values):
         """Run an action's update with history; ``message`` is an
@@ -103,24 +144,21 @@ class OrganisationNameFormSet(ConstraintCheckingFormSet):
         return instance.name.casefold()
 
 
-class OrganisationNameInline(admin.TabularInline):
+class OrganisationNameInline(HamkorInline, admin.TabularInline):
     model = OrganisationName
     formset = OrganisationNameFormSet
     fields = ["name", "language", "is_former"]
-    extra = 0
 
 
-class OrganisationIdentifierInline(admin.TabularInline):
+class OrganisationIdentifierInline(HamkorInline, admin.TabularInline):
     model = OrganisationIdentifier
     fields = ["scheme", "value"]
-    extra = 0
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(HamkorInline, admin.TabularInline):
     model = Position
     fields = ["person", "organisation", "title", "department", "since", "until"]
     autocomplete_fields = ["person", "organisation"]
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person", "organisation")

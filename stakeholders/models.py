@@ -61,6 +61,21 @@ class ConstraintFieldErrorsMixin:
             raise ValidationError(errors) from None
 
 
+class VersionedModel(ConstraintFieldErrorsMixin, models.Model):
+    """The base of every Hamkor model.
+
+    ``version`` counts the saves of a row. A form remembers the version it was
+    opened at, and a save from a form opened before someone else's save is
+    refused (see ``stakeholders.forms.VersionedModelForm``), so that two
+    coordinators editing one meeting never silently overwrite each other.
+    """
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class IatiOrganisationType(models.TextChoices):
     """The IATI OrganisationType codelist."""
 
@@ -82,7 +97,7 @@ class IatiOrganisationType(models.TextChoices):
     OTHER = "90", _("Other")
 
 
-class OrganisationType(models.Model):
+class OrganisationType(VersionedModel):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(
         _("slug"),
@@ -98,7 +113,7 @@ class OrganisationType(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("organisation type")
@@ -121,7 +136,7 @@ class OrganisationType(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:stakeholders_organisationtype_change", args=[self.pk])
+        return f"{reverse('organisations:list')}?type={self.slug}"
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -149,7 +164,7 @@ class OrganisationQuerySet(models.QuerySet):
         return with_meeting_stats(self, "organisation")
 
 
-class Organisation(ConstraintFieldErrorsMixin, models.Model):
+class Organisation(VersionedModel):
     name = models.CharField(_("name"), max_length=255)
     acronym = models.CharField(
         _("short name / acronym"), max_length=50, blank=True, db_index=True
@@ -183,7 +198,7 @@ class Organisation(ConstraintFieldErrorsMixin, models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
@@ -219,7 +234,7 @@ class Organisation(ConstraintFieldErrorsMixin, models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:stakeholders_organisation_change", args=[self.pk])
+        return reverse("organisations:detail", args=[self.pk])
 
     def clean(self):
         super().clean()
@@ -254,7 +269,7 @@ class Organisation(ConstraintFieldErrorsMixin, models.Model):
         return chain
 
 
-class OrganisationName(ConstraintFieldErrorsMixin, models.Model):
+class OrganisationName(VersionedModel):
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
         RUSSIAN = "ru", _("Russian")
@@ -276,7 +291,7 @@ class OrganisationName(ConstraintFieldErrorsMixin, models.Model):
         _("former name"), default=False, help_text=_("A name no longer in use.")
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("other name")
@@ -301,7 +316,7 @@ class OrganisationName(ConstraintFieldErrorsMixin, models.Model):
         return self.organisation.get_absolute_url()
 
 
-class OrganisationIdentifier(ConstraintFieldErrorsMixin, models.Model):
+class OrganisationIdentifier(VersionedModel):
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),
@@ -315,7 +330,7 @@ class OrganisationIdentifier(ConstraintFieldErrorsMixin, models.Model):
     )
     value = models.CharField(_("value"), max_length=100)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("external identifier")
@@ -363,7 +378,7 @@ class PersonQuerySet(models.QuerySet):
         )
 
 
-class Person(ConstraintFieldErrorsMixin, models.Model):
+class Person(VersionedModel):
     full_name = models.CharField(_("full name"), max_length=255)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
@@ -376,13 +391,17 @@ class Person(ConstraintFieldErrorsMixin, models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["full_name"]
+        permissions = [
+            ("export_personal_data", _("Can export everything held about a person")),
+            ("erase_person", _("Can erase a person and their history")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -399,7 +418,7 @@ class Person(ConstraintFieldErrorsMixin, models.Model):
         return self.full_name
 
     def get_absolute_url(self):
-        return reverse("admin:stakeholders_person_change", args=[self.pk])
+        return reverse("people:detail", args=[self.pk])
 
 
 class PositionQuerySet(models.QuerySet):
@@ -412,7 +431,7 @@ class PositionQuerySet(models.QuerySet):
         )
 
 
-class Position(ConstraintFieldErrorsMixin, models.Model):
+class Position(VersionedModel):
     person = models.ForeignKey(
         Person,
         verbose_name=_("person"),
@@ -433,7 +452,7 @@ class Position(ConstraintFieldErrorsMixin, models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = PositionQuerySet.as_manager()
 
     class Meta:

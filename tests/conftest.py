@@ -1,4 +1,10 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
+
+from accounts.roles import VIEWER, roles_sync
 
 
 @pytest.fixture
@@ -14,3 +20,49 @@ def admin_client(client, superuser):
     user is the `superuser` fixture the test can refer to)."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def role():
+    """The group of a role, by name. The role migration creates them; a
+    transactional test's flush may have removed them since, so they are made
+    again when missing."""
+
+    def get(name):
+        if not Group.objects.filter(name=name).exists():
+            roles_sync(django_apps)
+        return Group.objects.get(name=name)
+
+    return get
+
+
+@pytest.fixture
+def viewer(django_user_model, role):
+    """A manager with the viewer role: no staff status, no admin."""
+    user = django_user_model.objects.create_user(
+        username="viewer", password="a-long-test-password"
+    )
+    user.groups.add(role(VIEWER))
+    return user
+
+
+@pytest.fixture
+def user_client(client, viewer):
+    """A client logged in as a viewer."""
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """The rows the migrations seed: organisation types and roles.
+
+    Transactional tests (the live server reads from another thread, so their
+    data must be committed) end with a flush that removes these rows, and
+    pytest-django's serialized rollback does not reliably bring them back; such
+    tests ask for this fixture instead."""
+    types = importlib.import_module(
+        "stakeholders.migrations.0002_default_organisation_types"
+    )
+    types.create_types(django_apps, None)
+    roles_sync(django_apps)

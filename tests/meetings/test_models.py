@@ -69,6 +69,7 @@ def attendance_row(index, attendance=None, **fields):
             person=attendance.person_id or "",
             role=attendance.role,
             status=attendance.status,
+            seen_version=attendance.version,
         )
     row.update(fields)
     return {f"attendances-{index}-{name}": value for name, value in row.items()}
@@ -111,7 +112,9 @@ def test_admin_refuses_to_move_a_meetings_end_before_its_start(admin_client):
 
     response = admin_client.post(
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
-        meeting_data(title=meeting.title, ends_at_1="09:00:00"),
+        meeting_data(
+            title=meeting.title, seen_version=meeting.version, ends_at_1="09:00:00"
+        ),
         secure=True,
     )
 
@@ -268,6 +271,7 @@ def test_meeting_admin_refuses_an_attendance_row_repeating_an_organisation_only_
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         meeting_data(
             title=meeting.title,
+            seen_version=meeting.version,
             **{"attendances-TOTAL_FORMS": 2, "attendances-INITIAL_FORMS": 1},
             **attendance_row(0, recorded),
             **attendance_row(
@@ -296,6 +300,7 @@ def test_meeting_admin_refuses_two_new_organisation_only_rows_for_one_organisati
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         meeting_data(
             title=meeting.title,
+            seen_version=meeting.version,
             **{"attendances-TOTAL_FORMS": 2},
             **attendance_row(0, meeting=meeting.pk, organisation=ministry.pk),
             **attendance_row(1, meeting=meeting.pk, organisation=ministry.pk),
@@ -321,6 +326,7 @@ def test_meeting_admin_refuses_an_attendance_row_repeating_a_recorded_person(
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         meeting_data(
             title=meeting.title,
+            seen_version=meeting.version,
             **{"attendances-TOTAL_FORMS": 2, "attendances-INITIAL_FORMS": 1},
             **attendance_row(0, recorded),
             **attendance_row(
@@ -355,6 +361,7 @@ def test_meeting_admin_accepts_an_organisation_only_row_and_a_person_row_togethe
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         meeting_data(
             title=meeting.title,
+            seen_version=meeting.version,
             **{"attendances-TOTAL_FORMS": 2},
             **attendance_row(0, meeting=meeting.pk, organisation=ministry.pk),
             **attendance_row(

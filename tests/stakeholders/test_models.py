@@ -59,6 +59,8 @@ def organisation_data(organisation=None, **changes):
             type=organisation.type_id,
             parent=organisation.parent_id or "",
             is_active="on" if organisation.is_active else None,
+            # The version the form was opened at (see VersionedModelForm).
+            seen_version=organisation.version,
         )
     for prefix in ("other_names", "identifiers", "positions"):
         data[f"{prefix}-TOTAL_FORMS"] = 0

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    default = True
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "accounts"
+    verbose_name = _("Accounts and roles")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import start_idle_clock
+
+        user_logged_in.connect(start_idle_clock, dispatch_uid="hamkor_idle_clock")
+
+
+class HamkorAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, on a site that lets users in by role (see sites.py)."""
+
+    default = False
+    default_site = "accounts.sites.HamkorAdminSite"

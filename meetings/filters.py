@@ -1,0 +1,95 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from stakeholders.filters import SortFilter, TypeFilter, in_local_days
+from stakeholders.forms import DateRangeForm, PickerInput
+from stakeholders.models import Organisation
+
+from .models import AgendaItem, Attendance, Meeting, Topic
+
+
+class MeetingFilterForm(DateRangeForm):
+    date_range_fields = [("after", "before")]
+
+
+class MeetingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_q", help_text=_("Title or venue")
+    )
+    after = django_filters.DateFilter(label=_("From"), method="filter_dates")
+    before = django_filters.DateFilter(label=_("Until"), method="filter_dates")
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation took part"),
+        help_text=_("Attended, hosted or initiated"),
+        queryset=Organisation.objects.all(),
+        method="filter_organisation",
+        widget=PickerInput(reverse_lazy("organisations:suggest")),
+    )
+    type = TypeFilter(
+        method="filter_type", help_text=_("Of an organisation that took part")
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Agenda topic"),
+        queryset=Topic.objects.all(),
+        method="filter_topic",
+        widget=PickerInput(reverse_lazy("meetings:topic_suggest")),
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Meeting.Status)
+    sort = SortFilter(
+        fields=[
+            ("starts_at", "date"),
+            ("title", "title"),
+            ("host__name", "host"),
+            ("status", "status"),
+            ("organisations_attended", "organisations"),
+        ],
+    )
+
+    class Meta:
+        model = Meeting
+        fields = []
+        form = MeetingFilterForm
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(venue__icontains=value))
+
+    def filter_dates(self, queryset, name, value):
+        """``after`` and ``before`` together, applied once, on the local day."""
+        data = self.form.cleaned_data
+        first = "after" if data.get("after") else "before"
+        if name != first:
+            return queryset
+        return queryset.filter(
+            **in_local_days(
+                "starts_at", after=data.get("after"), before=data.get("before")
+            )
+        )
+
+    def filter_organisation(self, queryset, name, value):
+        """Meetings the organisation attended (not declined or absent), hosted or
+        initiated."""
+        attended = Attendance.objects.taking_part().filter(
+            meeting=OuterRef("pk"), organisation=value
+        )
+        initiated = Meeting.initiators.through.objects.filter(
+            meeting=OuterRef("pk"), organisation=value
+        )
+        return queryset.filter(Exists(attended) | Q(host=value) | Exists(initiated))
+
+    def filter_type(self, queryset, name, value):
+        if not value:
+            return queryset
+        rows = Attendance.objects.taking_part().filter(
+            meeting=OuterRef("pk"), organisation__type__in=value
+        )
+        return queryset.filter(Exists(rows))
+
+    def filter_topic(self, queryset, name, value):
+        return queryset.filter(
+            Exists(AgendaItem.objects.filter(meeting=OuterRef("pk"), topic=value))
+        )

@@ -1,0 +1,220 @@
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from meetings.models import Attendance, Meeting
+
+from .forms import DateRangeForm, FilterForm, PickerInput
+from .models import Organisation, OrganisationType, Person, Position
+
+
+def day_start(day):
+    """The first instant of ``day`` in the current time zone (Asia/Tashkent)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def in_local_days(prefix, after=None, before=None):
+    """Lookups for a datetime field ``prefix`` from the start of ``after`` to the
+    end of ``before``, both local days, so an index on the field can serve them."""
+    lookups = {}
+    if after:
+        lookups[f"{prefix}__gte"] = day_start(after)
+    if before:
+        lookups[f"{prefix}__lt"] = day_start(before + datetime.timedelta(days=1))
+    return lookups
+
+
+def attendance_rows():
+    return Attendance.objects.filter(status=Attendance.Status.ATTENDED)
+
+
+class TypeFilter(django_filters.ModelMultipleChoiceFilter):
+    """``type=donor&type=ministry``: organisation types by slug, repeatable.
+
+    Types are a short list, so they render as checkboxes."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Type"))
+        kwargs.setdefault("queryset", OrganisationType.objects.all())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(**kwargs)
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """The ``sort`` parameter: one of the visible columns, ``-`` for descending.
+
+    Empty values (an organisation never met) sort last both ways, on every
+    engine, and the primary key breaks ties, so that equal rows keep one order
+    and none is shown on two pages or on none."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Sort by"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            if not param:
+                continue
+            field = F(self.param_map.get(param.lstrip("-"), param.lstrip("-")))
+            descending = param.startswith("-")
+            ordering.append(
+                field.desc(nulls_last=True)
+                if descending
+                else field.asc(nulls_last=True)
+            )
+        return qs.order_by(*ordering, "pk")
+
+
+class OrganisationFilterForm(DateRangeForm):
+    date_range_fields = [("attended_after", "attended_before")]
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        help_text=_("Name, acronym or other name"),
+    )
+    type = TypeFilter(method="filter_type")
+    country = django_filters.ChoiceFilter(
+        label=_("Country"), choices=lambda: list(countries)
+    )
+    parent = django_filters.ModelChoiceFilter(
+        label=_("Part of"),
+        queryset=Organisation.objects.all(),
+        widget=PickerInput(reverse_lazy("organisations:suggest")),
+    )
+    attended = django_filters.ModelChoiceFilter(
+        label=_("Attended meeting"),
+        queryset=Meeting.objects.all(),
+        method="filter_attended",
+        widget=PickerInput(reverse_lazy("meetings:suggest")),
+    )
+    attended_after = django_filters.DateFilter(
+        label=_("Attended a meeting from"), method="filter_attended_between"
+    )
+    attended_before = django_filters.DateFilter(
+        label=_("Attended a meeting until"), method="filter_attended_between"
+    )
+    active = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[("true", _("Active")), ("false", _("Inactive"))],
+        empty_label=_("Active and inactive"),
+        method="filter_active",
+    )
+    sort = SortFilter(
+        fields=[
+            ("name", "name"),
+            ("acronym", "acronym"),
+            ("type__name", "type"),
+            ("country", "country"),
+            ("meetings_attended", "meetings"),
+            ("last_met", "last_met"),
+        ],
+    )
+
+    class Meta:
+        model = Organisation
+        fields = []
+        form = OrganisationFilterForm
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_type(self, queryset, name, value):
+        return queryset.filter(type__in=value) if value else queryset
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
+
+    def filter_attended(self, queryset, name, value):
+        return queryset.filter(
+            Exists(attendance_rows().filter(organisation=OuterRef("pk"), meeting=value))
+        )
+
+    def filter_attended_between(self, queryset, name, value):
+        """``attended_after`` and ``attended_before`` together: one ``Exists``
+        over attendance at a meeting in the range, applied once."""
+        data = self.form.cleaned_data
+        first = "attended_after" if data.get("attended_after") else "attended_before"
+        if name != first:
+            return queryset
+        rows = attendance_rows().filter(
+            organisation=OuterRef("pk"),
+            **in_local_days(
+                "meeting__starts_at",
+                after=data.get("attended_after"),
+                before=data.get("attended_before"),
+            ),
+        )
+        return queryset.filter(Exists(rows))
+
+
+class PersonFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_q", help_text=_("Name or email")
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"),
+        queryset=Organisation.objects.all(),
+        method="filter_organisation",
+        widget=PickerInput(reverse_lazy("organisations:suggest")),
+        help_text=_("Held a position there or attended on its behalf"),
+    )
+    type = TypeFilter(
+        method="filter_type",
+        help_text=_("Of an organisation they work or worked for, or represented"),
+    )
+    attended = django_filters.ModelChoiceFilter(
+        label=_("Attended meeting"),
+        queryset=Meeting.objects.all(),
+        method="filter_attended",
+        widget=PickerInput(reverse_lazy("meetings:suggest")),
+    )
+    sort = SortFilter(
+        fields=[
+            ("full_name", "name"),
+            ("email", "email"),
+            ("meetings_attended", "meetings"),
+            ("last_met", "last_met"),
+        ],
+    )
+
+    class Meta:
+        model = Person
+        fields = []
+        form = FilterForm
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_organisation(self, queryset, name, value):
+        positions = Position.objects.filter(person=OuterRef("pk"), organisation=value)
+        attended = attendance_rows().filter(person=OuterRef("pk"), organisation=value)
+        return queryset.filter(Exists(positions) | Exists(attended))
+
+    def filter_type(self, queryset, name, value):
+        if not value:
+            return queryset
+        positions = Position.objects.filter(
+            person=OuterRef("pk"), organisation__type__in=value
+        )
+        attended = attendance_rows().filter(
+            person=OuterRef("pk"), organisation__type__in=value
+        )
+        return queryset.filter(Exists(positions) | Exists(attended))
+
+    def filter_attended(self, queryset, name, value):
+        return queryset.filter(
+            Exists(attendance_rows().filter(person=OuterRef("pk"), meeting=value))
+        )

@@ -1,0 +1,358 @@
+from urllib.parse import urlsplit
+
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from meetings.models import Attendance, FollowUp, Meeting
+
+from .exports import csv_response, xlsx_response
+from .filters import OrganisationFilter, PersonFilter
+from .models import (
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    Person,
+    Position,
+)
+
+
+class FilteredListView(PermissionRequiredMixin, ListView):
+    """A list filtered by a FilterSet from the query string, paginated, and
+    exported as CSV or XLSX (the same rows across all pages) when the view is
+    routed with ``export_format``.
+
+    An invalid parameter answers 400 with the form's errors on the page (or in
+    the body of an export), never a 500 and never a silently empty list.
+    """
+
+    filterset_class = None
+    paginate_by = 50
+    export_format = None
+    export_filename = ""
+    export_columns = ()
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.filterset_class(
+            request.GET or None, queryset=self.get_queryset(), request=request
+        )
+        valid = not self.filterset.is_bound or self.filterset.is_valid()
+        if self.export_format:
+            if not valid:
+                return HttpResponseBadRequest(
+                    self.filterset.form.errors.as_text(),
+                    content_type="text/plain; charset=utf-8",
+                )
+            return self.export(self.filterset.qs)
+        self.object_list = (
+            self.filterset.qs if valid else self.filterset.queryset.none()
+        )
+        context = self.get_context_data(filter=self.filterset)
+        return self.render_to_response(context, status=200 if valid else 400)
+
+    def paginate_queryset(self, queryset, page_size):
+        """Like ListView's, but a page number past the end shows the last page
+        and a malformed one the first, instead of a 404."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        context["page_range"] = page.paginator.get_elided_page_range(page.number)
+        return context
+
+    def export(self, queryset):
+        columns = self.get_export_columns()
+        respond = csv_response if self.export_format == "csv" else xlsx_response
+        return respond(queryset, columns, self.export_filename)
+
+    def get_export_columns(self):
+        return self.export_columns
+
+
+class OrganisationListView(FilteredListView):
+    permission_required = "stakeholders.view_organisation"
+    model = Organisation
+    filterset_class = OrganisationFilter
+    export_filename = "organisations"
+    export_columns = [
+        (_("Name"), lambda o: o.name),
+        (_("Acronym"), lambda o: o.acronym),
+        (_("Type"), lambda o: o.type.name),
+        (_("Country"), lambda o: o.country.name),
+        (_("Part of"), lambda o: o.parent.name if o.parent else ""),
+        (_("Active"), lambda o: o.is_active),
+        (_("Meetings attended"), lambda o: o.meetings_attended),
+        (_("Last met"), lambda o: o.last_met),
+        (_("Website"), lambda o: o.website),
+        (_("Email"), lambda o: o.email),
+        (_("Phone"), lambda o: o.phone),
+    ]
+
+    def get_queryset(self):
+        return (
+            Organisation.objects.select_related("type", "parent")
+            .with_meeting_stats()
+            .order_by("name", "pk")
+        )
+
+
+class PersonListView(FilteredListView):
+    permission_required = "stakeholders.view_person"
+    model = Person
+    filterset_class = PersonFilter
+    export_filename = "people"
+    export_columns = [
+        (_("Name"), lambda p: p.full_name),
+        (_("Email"), lambda p: p.email),
+        (_("Phone"), lambda p: p.phone),
+        (
+            _("Current positions"),
+            lambda p: "; ".join(str(position) for position in p.current_positions),
+        ),
+        (_("Do not contact"), lambda p: p.do_not_contact),
+        (_("Meetings attended"), lambda p: p.meetings_attended),
+        (_("Last met"), lambda p: p.last_met),
+    ]
+
+    def get_queryset(self):
+        return (
+            Person.objects.with_current_positions()
+            .with_meeting_stats()
+            .order_by("full_name", "pk")
+        )
+
+
+class SuggestView(PermissionRequiredMixin, View):
+    """JSON for the search-as-you-type pickers: ``?q=`` (two characters or
+    more) gives up to ten matches, ``?id=`` the label of one record."""
+
+    limit = 10
+    min_length = 2
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def search(self, queryset, term):
+        raise NotImplementedError
+
+    def label(self, obj):
+        return str(obj)
+
+    def get(self, request):
+        queryset = self.get_queryset()
+        if "id" in request.GET:
+            try:
+                queryset = queryset.filter(pk=int(request.GET["id"]))
+            except ValueError:
+                return JsonResponse({"error": _("id must be a number")}, status=400)
+        else:
+            term = request.GET.get("q", "").strip()
+            if len(term) < self.min_length:
+                return JsonResponse({"results": []})
+            queryset = self.search(queryset, term)
+        results = [
+            {"id": obj.pk, "label": self.label(obj)} for obj in queryset[: self.limit]
+        ]
+        return JsonResponse({"results": results})
+
+
+class OrganisationSuggestView(SuggestView):
+    permission_required = "stakeholders.view_organisation"
+
+    def get_queryset(self):
+        return Organisation.objects.order_by("-is_active", "name")
+
+    def search(self, queryset, term):
+        return queryset.search(term)
+
+
+class PersonSuggestView(SuggestView):
+    permission_required = "stakeholders.view_person"
+
+    def get_queryset(self):
+        return Person.objects.order_by("full_name")
+
+    def search(self, queryset, term):
+        return queryset.search(term)
+
+
+def organisation_ancestors(organisation, *, max_depth=20):
+    """The parent chain of ``organisation``, nearest first, in one query whatever
+    its depth.
+
+    The ORM cannot express a recursive query, and following ``parent`` costs a
+    query per level. ``max_depth`` stops a cycle written to the database behind
+    the model's validation.
+    """
+    table = connection.ops.quote_name(Organisation._meta.db_table)
+    pk = connection.ops.quote_name(Organisation._meta.pk.column)
+    parent = connection.ops.quote_name(Organisation._meta.get_field("parent").column)
+    # Only identifiers from the model's metadata are interpolated; values are
+    # parameters.
+    sql = f"""
+        WITH RECURSIVE chain (ancestor_id, depth) AS (
+            SELECT {parent}, 1 FROM {table} WHERE {pk} = %s
+            UNION ALL
+            SELECT o.{parent}, chain.depth + 1
+            FROM {table} o JOIN chain ON o.{pk} = chain.ancestor_id
+            WHERE chain.depth < %s
+        )
+        SELECT o.* FROM {table} o JOIN chain ON o.{pk} = chain.ancestor_id
+        ORDER BY chain.depth
+    """  # noqa: S608
+    chain, seen = [], {organisation.pk}
+    for ancestor in Organisation.objects.raw(sql, [organisation.pk, max_depth]):
+        if ancestor.pk in seen:
+            break
+        chain.append(ancestor)
+        seen.add(ancestor.pk)
+    return chain
+
+
+def web_link(url):
+    """``url`` when it is safe to put in an ``href`` (http or https), else "".
+
+    URLField validates in forms only; a value written another way could carry
+    a ``javascript:`` address."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return ""
+    return url if scheme in ("http", "https") else ""
+
+
+class OrganisationDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "stakeholders.view_organisation"
+    """An organisation with its place in the hierarchy, its people, the meetings
+    it took part in, hosted or initiated, and the follow-ups it owns.
+
+    Queries: the organisation, its parent chain, other names, identifiers,
+    sub-organisations, positions, meetings, its attendance rows and follow-ups,
+    whatever the number of each.
+    """
+
+    model = Organisation
+
+    def get_queryset(self):
+        return Organisation.objects.select_related("type").prefetch_related(
+            Prefetch(
+                "other_names",
+                queryset=OrganisationName.objects.order_by("language", "name"),
+                to_attr="other_name_list",
+            ),
+            Prefetch(
+                "identifiers",
+                queryset=OrganisationIdentifier.objects.order_by("scheme", "value"),
+                to_attr="identifier_list",
+            ),
+            Prefetch(
+                "children",
+                queryset=Organisation.objects.select_related("type").order_by(
+                    "-is_active", "name", "pk"
+                ),
+                to_attr="child_list",
+            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        organisation = self.object
+        today = timezone.localdate()
+        positions = list(
+            Position.objects.filter(organisation=organisation)
+            .select_related("person")
+            .order_by(
+                F("until").desc(nulls_first=True),
+                F("since").desc(nulls_last=True),
+                "person__full_name",
+                "pk",
+            )
+        )
+        return super().get_context_data(
+            ancestors=organisation_ancestors(organisation),
+            website_link=web_link(organisation.website),
+            current_positions=[
+                p for p in positions if p.until is None or p.until >= today
+            ],
+            past_positions=[p for p in positions if p.until and p.until < today],
+            today=today,
+            meetings=self.get_meetings(organisation),
+            follow_ups=FollowUp.objects.filter(owner_organisation=organisation)
+            .select_related("meeting", "owner_person")
+            .order_by(F("due_on").asc(nulls_last=True), "pk"),
+            **kwargs,
+        )
+
+    def get_meetings(self, organisation):
+        """Meetings the organisation attended, hosted or initiated, newest first,
+        each with ``rows``: this organisation's attendance rows at it (two
+        queries, however many meetings and rows)."""
+        initiated = Meeting.initiators.through.objects.filter(
+            meeting=OuterRef("pk"), organisation=organisation
+        )
+        attended = Attendance.objects.filter(
+            meeting=OuterRef("pk"), organisation=organisation
+        )
+        meetings = list(
+            Meeting.objects.annotate(
+                initiated=Exists(initiated), attended=Exists(attended)
+            )
+            .filter(Q(host=organisation) | Q(initiated=True) | Q(attended=True))
+            .order_by("-starts_at", "-pk")
+        )
+        rows = {}
+        for row in (
+            Attendance.objects.filter(organisation=organisation)
+            .select_related("person")
+            .order_by(F("person__full_name").asc(nulls_first=True), "pk")
+        ):
+            rows.setdefault(row.meeting_id, []).append(row)
+        for meeting in meetings:
+            meeting.rows = rows.get(meeting.pk, [])
+        return meetings
+
+
+class PersonDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "stakeholders.view_person"
+    """A person's positions over time, the meetings they attended and on whose
+    behalf, and the follow-ups they own.
+
+    Queries: the person, positions, attendance rows and follow-ups, whatever
+    the number of each.
+    """
+
+    model = Person
+
+    def get_queryset(self):
+        return Person.objects.prefetch_related(
+            Prefetch(
+                "positions",
+                queryset=Position.objects.select_related("organisation").order_by(
+                    F("until").desc(nulls_first=True),
+                    F("since").desc(nulls_last=True),
+                    "pk",
+                ),
+                to_attr="position_list",
+            ),
+            Prefetch(
+                "attendances",
+                queryset=Attendance.objects.select_related(
+                    "meeting", "organisation"
+                ).order_by("-meeting__starts_at", "-meeting_id", "pk"),
+                to_attr="attendance_list",
+            ),
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.select_related(
+                    "meeting", "owner_organisation"
+                ).order_by(F("due_on").asc(nulls_last=True), "pk"),
+                to_attr="follow_up_list",
+            ),
+        )

@@ -1,0 +1,334 @@
+"""CSV and XLSX exports of the filtered lists: the rows of the list's filter
+across all pages, a header row, UTF-8 that Excel reads, local times, a 400 for a
+bad filter, and no cell that a spreadsheet would run as a formula."""
+
+import csv
+import datetime
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from openpyxl import load_workbook
+
+from stakeholders.exports import neutralise
+from stakeholders.models import OrganisationType
+from tests.factories import (
+    AttendanceFactory,
+    MeetingFactory,
+    OrganisationFactory,
+    PersonFactory,
+    PositionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TASHKENT = ZoneInfo("Asia/Tashkent")
+
+# Cells a spreadsheet would run as a formula (or as DDE), as a hostile
+# coordinator or a poisoned import could enter them.
+HOSTILE = [
+    "=1+2",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    '=HYPERLINK("http://x")',
+    "\n=1",
+    "＝1+2",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+ORGANISATION_HEADER = [
+    "Name",
+    "Acronym",
+    "Type",
+    "Country",
+    "Part of",
+    "Active",
+    "Meetings attended",
+    "Last met",
+    "Website",
+    "Email",
+    "Phone",
+]
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # Outside DEBUG the settings redirect plain HTTP to HTTPS; the test client
+    # speaks plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+def of_type(slug):
+    return OrganisationType.objects.get(slug=slug)
+
+
+def csv_rows(response):
+    """The rows of a CSV download, header first, after checking that it is
+    streamed and starts with a UTF-8 byte-order mark."""
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")
+    text = content.decode("utf-8").removeprefix("\ufeff")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def xlsx_rows(response):
+    """The rows of the first sheet of an XLSX download, header first."""
+    assert response.status_code == 200
+    assert isinstance(response, FileResponse)
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+def rows_of(response, extension):
+    return csv_rows(response) if extension == "csv" else xlsx_rows(response)
+
+
+@pytest.fixture
+def sixty_donors():
+    """60 donors, more than the list's page of 50, and a few ministries."""
+    donor = of_type("donor")
+    donors = [
+        OrganisationFactory(name=f"Donor {n:02}", type=donor) for n in range(1, 61)
+    ]
+    OrganisationFactory.create_batch(5, type=of_type("ministry"))
+    return donors
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_it_exports_every_row_of_the_filter_across_all_pages(
+    admin_client, sixty_donors, extension
+):
+    page = admin_client.get("/organisations/", {"type": "donor"})
+    assert len(page.context["object_list"]) == 50
+
+    response = admin_client.get(f"/organisations/export.{extension}", {"type": "donor"})
+
+    rows = rows_of(response, extension)
+    assert rows[0] == ORGANISATION_HEADER
+    assert [row[0] for row in rows[1:]] == [d.name for d in sixty_donors]
+    assert {row[2] for row in rows[1:]} == {"Donor / development bank"}
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_the_export_ignores_the_page_and_keeps_the_sort(
+    admin_client, sixty_donors, extension
+):
+    response = admin_client.get(
+        f"/organisations/export.{extension}",
+        {"type": "donor", "sort": "-name", "page": "2"},
+    )
+
+    rows = rows_of(response, extension)
+    assert [row[0] for row in rows[1:]] == [d.name for d in reversed(sixty_donors)]
+
+
+def test_the_list_links_to_the_exports_of_its_filter(admin_client, sixty_donors):
+    response = admin_client.get("/organisations/", {"type": "donor", "page": "2"})
+
+    content = response.content.decode()
+    assert 'href="/organisations/export.csv?type=donor"' in content
+    assert 'href="/organisations/export.xlsx?type=donor"' in content
+
+
+@pytest.mark.parametrize(
+    ("extension", "content_type"),
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+def test_the_export_is_a_download_named_after_the_list(
+    admin_client, extension, content_type
+):
+    response = admin_client.get(f"/organisations/export.{extension}")
+
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="organisations.{extension}"'
+    )
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_cyrillic_and_uzbek_names_survive_the_export(admin_client, extension):
+    OrganisationFactory(
+        name="Министерство здравоохранения", acronym="Минздрав", phone="+998 71 239"
+    )
+    OrganisationFactory(name="Sog‘liqni saqlash vazirligi", acronym="SSV")
+
+    response = admin_client.get(f"/organisations/export.{extension}")
+
+    rows = rows_of(response, extension)
+    assert [row[:2] for row in rows[1:]] == [
+        ["Sog‘liqni saqlash vazirligi", "SSV"],
+        ["Министерство здравоохранения", "Минздрав"],
+    ]
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_times_are_exported_in_local_time(admin_client, extension):
+    kfw = OrganisationFactory(name="KfW Bank")
+    AttendanceFactory(
+        organisation=kfw,
+        meeting=MeetingFactory(
+            starts_at=datetime.datetime(2025, 1, 29, 1, 0, tzinfo=TASHKENT)
+        ),
+    )
+
+    response = admin_client.get(f"/organisations/export.{extension}", {"q": "kfw"})
+
+    last_met = rows_of(response, extension)[1][ORGANISATION_HEADER.index("Last met")]
+    if extension == "csv":
+        assert last_met == "2025-01-29 01:00:00"
+    else:
+        assert last_met == datetime.datetime(2025, 1, 29, 1, 0)
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        ("/organisations/", {"type": "no-such-type"}, "type"),
+        ("/organisations/", {"attended_after": "2025-13-01"}, "attended_after"),
+        ("/organisations/", {"parent": "abc"}, "parent"),
+        ("/people/", {"attended": "999999"}, "attended"),
+        ("/meetings/", {"after": "yesterday"}, "after"),
+        ("/meetings/", {"status": "postponed"}, "status"),
+    ],
+)
+def test_the_export_of_a_bad_filter_is_a_400_naming_the_field(
+    admin_client, url, query, field, extension
+):
+    OrganisationFactory(name="KfW Bank")
+
+    response = admin_client.get(f"{url}export.{extension}", query)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f"* {field}\n" in body
+    assert "KfW Bank" not in body
+
+
+# Formula neutralisation
+
+
+@pytest.fixture
+def hostile_organisations():
+    """One organisation per hostile value, in its name, acronym and phone."""
+    for n, value in enumerate(HOSTILE):
+        OrganisationFactory(
+            name=value, acronym=value, phone=value, email=f"office{n}@example.org"
+        )
+
+
+def assert_no_formula(rows):
+    for row in rows:
+        for cell in row:
+            if isinstance(cell, str):
+                assert not cell.startswith(FORMULA_STARTS), repr(cell)
+
+
+@pytest.mark.usefixtures("hostile_organisations")
+def test_the_csv_neutralises_every_cell_a_spreadsheet_would_run(admin_client):
+    rows = csv_rows(admin_client.get("/organisations/export.csv"))
+
+    assert_no_formula(rows)
+    name, acronym, phone = (
+        ORGANISATION_HEADER.index(c) for c in ("Name", "Acronym", "Phone")
+    )
+    exported = {(row[name], row[acronym], row[phone]) for row in rows[1:]}
+    assert exported == {("'" + v, "'" + v, "'" + v) for v in HOSTILE}
+
+
+@pytest.mark.usefixtures("hostile_organisations")
+def test_the_xlsx_neutralises_every_cell_a_spreadsheet_would_run(admin_client):
+    response = admin_client.get("/organisations/export.xlsx")
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert_no_formula(rows)
+    # No cell is stored as a formula either.
+    assert not [
+        c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"
+    ]
+    name, acronym, phone = (
+        ORGANISATION_HEADER.index(c) for c in ("Name", "Acronym", "Phone")
+    )
+    # XML turns a carriage return into a line feed: compare without it.
+    exported = {
+        tuple(row[i].replace("\r", "\n") for i in (name, acronym, phone))
+        for row in rows[1:]
+    }
+    assert exported == {tuple(["'" + v.replace("\r", "\n")] * 3) for v in HOSTILE}
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_people_and_meeting_exports_neutralise_formulas_too(admin_client, extension):
+    person = PersonFactory(full_name='=HYPERLINK("http://x")', phone="+998 90 123")
+    PositionFactory(
+        person=person, organisation=OrganisationFactory(name="@evil", acronym="")
+    )
+    MeetingFactory(title="-2+3", venue="=cmd|' /C calc'!A0", host=None)
+
+    for url in ["/people/", "/meetings/"]:
+        rows = rows_of(admin_client.get(f"{url}export.{extension}"), extension)
+        assert len(rows) == 2
+        assert_no_formula(rows)
+        assert any(isinstance(c, str) and c.startswith("'") for c in rows[1])
+
+
+def test_the_xlsx_export_survives_a_control_character_in_a_name(admin_client):
+    """Text pasted from Word carries its line break, a vertical tab (U+000B),
+    which XML 1.0 cannot hold."""
+    OrganisationFactory(name="KfW\x0bBank", acronym="KfW")
+
+    response = admin_client.get("/organisations/export.xlsx")
+
+    rows = xlsx_rows(response)
+    assert len(rows) == 2
+    assert rows[1][0].startswith("KfW")
+    assert rows[1][0].endswith("Bank")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_neutralise_prefixes_a_formula_with_an_apostrophe(value):
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["WHO", "", 5, 2.5, None, "KfW-Bank", "1+2", "a=b", "O'Neil", "'=already"],
+)
+def test_neutralise_leaves_harmless_values_unchanged(value):
+    assert neutralise(value) == value
+
+
+# Queries
+
+
+def test_the_csv_export_queries_do_not_grow_with_rows(
+    admin_client, django_assert_num_queries
+):
+    def make(n):
+        for _ in range(n):
+            person = PersonFactory()
+            PositionFactory.create_batch(2, person=person)
+            AttendanceFactory.create_batch(2, person=person)
+
+    make(2)
+    # session, user, people, their current positions (one chunk)
+    with django_assert_num_queries(4):
+        rows = csv_rows(admin_client.get("/people/export.csv"))
+    assert len(rows) == 3
+
+    make(58)
+    # session, user, people, their current positions (one chunk)
+    with django_assert_num_queries(4):
+        rows = csv_rows(admin_client.get("/people/export.csv"))
+    assert len(rows) == 61
+    assert all(row[3].count(";") == 1 for row in rows[1:])
