@@ -38,6 +38,14 @@ PERSONAL_DATA = [
     ("stakeholders", "export_personal_data"),
     ("stakeholders", "erase_person"),
 ]
+# Login throttling records: administrators see them and unlock users by
+# deleting an attempt.
+LOCKOUTS = [
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
+    ("axes", "view_accesslog"),
+    ("axes", "view_accessfailurelog"),
+]
 
 
 def _codenames(models, actions):
@@ -60,6 +68,7 @@ ROLE_PERMISSIONS = {
         + _codenames(REFERENCE_MODELS, _EDIT)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
+        + LOCKOUTS
     ),
 }
 

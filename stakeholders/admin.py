@@ -1,9 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
@@ -18,7 +22,7 @@ from .models import (
     Person,
     Position,
 )
-from .services import records_bulk_update
+from .services import person_erase, person_export, records_bulk_update
 
 
 class VersionedFormMixin:
@@ -280,6 +284,66 @@ class PersonAdmin(HamkorAdmin):
         "updated_at",
     ]
     inlines = [PositionInline]
+    change_form_template = "admin/stakeholders/person/change_form.html"
+
+    def get_urls(self):
+        views = [
+            path(
+                "<path:object_id>/personal-data/",
+                self.admin_site.admin_view(self.personal_data_view),
+                name="stakeholders_person_personal_data",
+            ),
+            path(
+                "<path:object_id>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="stakeholders_person_erase",
+            ),
+        ]
+        return views + super().get_urls()
+
+    def personal_data_view(self, request, object_id):
+        """Everything held about the person, as a JSON download (subject access
+        requests). Administrators only."""
+        if not request.user.has_perm("stakeholders.export_personal_data"):
+            raise PermissionDenied
+        person = get_object_or_404(Person, pk=object_id)
+        response = JsonResponse(
+            person_export(person=person), json_dumps_params={"ensure_ascii": False}
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="person-{person.pk}-personal-data.json"'
+        )
+        return response
+
+    def erase_view(self, request, object_id):
+        """Erase the person and their history after a confirmation page.
+        Administrators only."""
+        if not request.user.has_perm("stakeholders.erase_person"):
+            raise PermissionDenied
+        person = get_object_or_404(Person, pk=object_id)
+        if request.method == "POST":
+            label = str(person)
+            person_erase(person=person, user=request.user)
+            self.message_user(
+                request,
+                _("%(person)s and their history were erased.") % {"person": label},
+                messages.SUCCESS,
+            )
+            return redirect("admin:stakeholders_person_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "person": person,
+            "title": _("Erase %(person)s?") % {"person": person},
+            "counts": {
+                _("positions"): person.positions.count(),
+                _("attendance rows"): person.attendances.count(),
+                _("follow-ups owned"): person.follow_ups.count(),
+            },
+        }
+        return TemplateResponse(
+            request, "admin/stakeholders/person/erase_confirmation.html", context
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_current_positions()

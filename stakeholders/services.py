@@ -1,6 +1,41 @@
+import json
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_update_with_history
+
+from meetings.models import Attendance, FollowUp
+
+from .models import Person, Position
+
+
+@contextmanager
+def recorded_as(user):
+    """Attribute every history row written inside the block to ``user``.
+
+    A web request names its user through simple-history's middleware; a
+    management command or a background job has no request, so it says who it
+    acts for with this. ``user=None`` leaves the rows without a user.
+    """
+    context = HistoricalRecords.context
+    previous = getattr(context, "request", None)
+    if user is not None:
+        context.request = SimpleNamespace(user=user)
+    try:
+        yield
+    finally:
+        if previous is None:
+            if hasattr(context, "request"):
+                del context.request
+        else:
+            context.request = previous
 
 
 @transaction.atomic
@@ -24,10 +59,13 @@ def records_bulk_update(*, queryset, user, **values):
             continue
         for field, value in values.items():
             setattr(obj, field, value)
+        # A form opened before this change must not save over it.
+        obj.version += 1
         changed.append(obj)
     if not changed:
         return 0
     model = queryset.model
+    fields.append("version")
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         now = timezone.now()
         for obj in changed:
@@ -35,3 +73,117 @@ def records_bulk_update(*, queryset, user, **values):
         fields.append("updated_at")
     bulk_update_with_history(changed, model, fields, default_user=user)
     return len(changed)
+
+
+def _row(obj):
+    """A model instance as a JSON-ready dict of its concrete fields."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        data[field.attname] = value
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def person_export(*, person):
+    """Everything Hamkor holds about ``person``, for a subject access request:
+    the record, positions, attendance, follow-ups they own, the history of each
+    and the admin log entries about them. Returns a JSON-ready dict."""
+    positions = list(person.positions.all())
+    attendances = list(person.attendances.select_related("meeting", "organisation"))
+    follow_ups = list(person.follow_ups.select_related("meeting"))
+    log = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=str(person.pk),
+    )
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "person": _row(person),
+        "positions": [
+            {**_row(p), "organisation_name": p.organisation.name} for p in positions
+        ],
+        "attendance": [
+            {
+                **_row(a),
+                "meeting_title": a.meeting.title,
+                "meeting_starts_at": a.meeting.starts_at.isoformat(),
+                "organisation_name": a.organisation.name,
+            }
+            for a in attendances
+        ],
+        "follow_ups": [
+            {**_row(f), "meeting_title": f.meeting.title} for f in follow_ups
+        ],
+        "history": {
+            "person": [_row(h) for h in Person.history.filter(id=person.pk)],
+            "positions": [
+                _row(h) for h in Position.history.filter(person_id=person.pk)
+            ],
+            "attendance": [
+                _row(h) for h in Attendance.history.filter(person_id=person.pk)
+            ],
+            "follow_ups": [
+                _row(h) for h in FollowUp.history.filter(owner_person_id=person.pk)
+            ],
+        },
+        "admin_log": [
+            {
+                "action_time": entry.action_time.isoformat(),
+                "action": entry.get_action_flag_display(),
+                "change_message": entry.get_change_message(),
+            }
+            for entry in log
+        ],
+    }
+
+
+@transaction.atomic
+def person_erase(*, person, user):
+    """Erase ``person`` and every trace of them, history included, on request.
+
+    Meetings and the fact that their organisation attended stay: each of their
+    attendance rows becomes an organisation-only row (or goes, when the
+    organisation already has one at that meeting), and follow-ups they owned
+    lose their owner. Positions and the person go. History rows of the person
+    and their positions are deleted, and the person is blanked out of the
+    history of attendance and follow-ups. One admin log entry, without personal
+    data, records who erased whom (by number) and when.
+    """
+    pk = person.pk
+    names = [value for value in (person.full_name, person.email) if value]
+    rows = Attendance.objects.filter(person=person)
+    organisation_only = Attendance.objects.filter(
+        meeting=OuterRef("meeting"), organisation=OuterRef("organisation"), person=None
+    )
+    # Query-set writes send no history signals: nothing new mentions the person.
+    rows.filter(Exists(organisation_only)).delete()
+    rows.update(person=None, notes="", version=F("version") + 1)
+    FollowUp.objects.filter(owner_person=person).update(
+        owner_person=None, version=F("version") + 1
+    )
+    position_ids = list(person.positions.values_list("pk", flat=True))
+    person.positions.all().delete()
+    person.delete()
+
+    Person.history.filter(id=pk).delete()
+    Position.history.filter(person_id=pk).delete()
+    Attendance.history.filter(person_id=pk).update(person=None, notes="")
+    FollowUp.history.filter(owner_person_id=pk).update(owner_person=None)
+    log = LogEntry.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(Person), object_id=str(pk))
+        | Q(
+            content_type=ContentType.objects.get_for_model(Position),
+            object_id__in=[str(i) for i in position_ids],
+        )
+    )
+    for name in names:
+        log = log | LogEntry.objects.filter(object_repr__icontains=name)
+        log = log | LogEntry.objects.filter(change_message__icontains=name)
+    log.delete()
+    LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=str(pk),
+        object_repr=f"Person #{pk} (erased)",
+        action_flag=DELETION,
+        change_message="Erased on request, with its history.",
+    )

@@ -1,6 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 
 from meetings.services import demo_load
+from stakeholders.services import recorded_as
 
 
 class Command(BaseCommand):
@@ -9,8 +11,21 @@ class Command(BaseCommand):
         "Safe to run again: it adds nothing that is already there."
     )
 
-    def handle(self, *args, **options):
-        meeting = demo_load()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--user",
+            help="Username the history records the new rows under (default: none).",
+        )
+
+    def handle(self, *args, user=None, **options):
+        account = None
+        if user:
+            try:
+                account = get_user_model().objects.get(username=user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"No user named {user!r}.") from None
+        with recorded_as(account):
+            meeting = demo_load()
         self.stdout.write(
             f"Demo meeting: {meeting} "
             f"({meeting.attendances.count()} organisations attending)"

@@ -1,0 +1,144 @@
+"""Who may do what, written once: the permission matrix.
+
+Each rule names URL patterns (``fnmatch`` on the URL name, or on the route for
+the admin's unnamed redirects), the HTTP methods it covers and the lowest role
+that may use them. The first rule that matches a route and method decides.
+
+The views enforce this through permissions (see roles.py); the matrix states
+the result so that a test can walk every URL pattern x role x method and
+check it, and fail on a route that no rule covers. docs/permissions.md is
+rendered from it (``manage.py permissions_doc``).
+"""
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from .roles import ADMINISTRATOR, EDITOR, VIEWER
+
+ANONYMOUS = "anonymous"
+ORDER = [ANONYMOUS, VIEWER, EDITOR, ADMINISTRATOR]
+READ = frozenset({"GET"})
+WRITE = frozenset({"POST"})
+BOTH = READ | WRITE
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    methods: frozenset
+    role: str
+    why: str
+
+    def covers(self, name, method):
+        return method in self.methods and fnmatchcase(name, self.pattern)
+
+
+RULES = [
+    # Logging in and out is open to everyone; changing one's password needs a
+    # login.
+    Rule("login", BOTH, ANONYMOUS, "the login form"),
+    Rule("logout", WRITE, ANONYMOUS, "logging out (POST only)"),
+    Rule("password_change*", BOTH, VIEWER, "one's own password"),
+    Rule("admin:login", BOTH, ANONYMOUS, "the admin's login form"),
+    Rule("admin:logout", WRITE, ANONYMOUS, "logging out of the admin (POST only)"),
+    # The public pages: lists, detail pages, exports, pickers, calendar files.
+    Rule("home", READ, VIEWER, "start page"),
+    Rule("organisations:*", READ, VIEWER, "organisation list, detail, exports"),
+    Rule("people:*", READ, VIEWER, "people list, detail, exports"),
+    Rule("meetings:*", READ, VIEWER, "meeting list, detail, exports, .ics"),
+    # Imports write attendance.
+    Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
+    # Organisation types: editors read them, administrators change them.
+    Rule(
+        "admin:stakeholders_organisationtype_changelist",
+        READ,
+        EDITOR,
+        "organisation types, read",
+    ),
+    Rule(
+        "admin:stakeholders_organisationtype_change",
+        READ,
+        EDITOR,
+        "an organisation type, read",
+    ),
+    Rule(
+        "admin:stakeholders_organisationtype_*history",
+        READ,
+        EDITOR,
+        "an organisation type's history",
+    ),
+    Rule(
+        "admin:stakeholders_organisationtype_*",
+        BOTH,
+        ADMINISTRATOR,
+        "organisation types, changed",
+    ),
+    Rule(
+        "admin/stakeholders/organisationtype/<path:object_id>/",
+        READ,
+        EDITOR,
+        "redirect to an organisation type",
+    ),
+    # Personal data of a person: export and erasure.
+    Rule(
+        "admin:stakeholders_person_personal_data",
+        READ,
+        ADMINISTRATOR,
+        "export everything held about a person",
+    ),
+    Rule(
+        "admin:stakeholders_person_erase",
+        BOTH,
+        ADMINISTRATOR,
+        "erase a person and their history",
+    ),
+    # Users, groups and the login-throttling records.
+    Rule("admin:auth_*", BOTH, ADMINISTRATOR, "users and groups"),
+    Rule("admin/auth/*", READ, ADMINISTRATOR, "redirects to users and groups"),
+    Rule("admin:axes_*", BOTH, ADMINISTRATOR, "login attempts and lockouts"),
+    Rule("admin/axes/*", READ, ADMINISTRATOR, "redirects to login attempts"),
+    # Everything else in the admin is the CRM, for editors.
+    Rule("admin:stakeholders_*", BOTH, EDITOR, "organisations, people, positions"),
+    Rule("admin:meetings_*", BOTH, EDITOR, "meetings, agenda, attendance"),
+    Rule("admin/stakeholders/*", READ, EDITOR, "redirects to a record"),
+    Rule("admin/meetings/*", READ, EDITOR, "redirects to a record"),
+    Rule("admin:password_change*", BOTH, EDITOR, "one's password, in the admin"),
+    Rule("admin:*", READ, EDITOR, "admin index, app lists, autocomplete"),
+    Rule("admin/(?P<url>.*)$", READ, EDITOR, "the admin's catch-all redirect"),
+]
+
+
+def required_role(name, method):
+    """The lowest role that may use route ``name`` with ``method``; None when no
+    rule covers it, which the matrix test reports as an unprotected route."""
+    for rule in RULES:
+        if rule.covers(name, method):
+            return rule.role
+    return None
+
+
+def allows(role, required):
+    return required is not None and ORDER.index(role) >= ORDER.index(required)
+
+
+def render_markdown():
+    """docs/permissions.md: the rules as a table, and each role's reach."""
+    lines = [
+        "# Permissions",
+        "",
+        "Rendered from `accounts/access.py` by `manage.py permissions_doc`; do not "
+        "edit by hand. `tests/accounts/test_access.py` requests every URL pattern "
+        "as each role with each method and checks the result against these rules.",
+        "",
+        "Roles, lowest first: anonymous, viewer, editor, administrator; each role may "
+        "do everything a lower one may. The first matching rule decides; a method "
+        "no rule lists is refused to everyone.",
+        "",
+        "| URL pattern | methods | lowest role | what |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule in RULES:
+        methods = ", ".join(sorted(rule.methods))
+        lines.append(f"| `{rule.pattern}` | {methods} | {rule.role} | {rule.why} |")
+    lines.append("")
+    return "\n".join(lines)

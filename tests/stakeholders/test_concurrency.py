@@ -1,0 +1,130 @@
+"""Two coordinators editing the same record: the second save is refused with a
+message saying what happened, and the first person's change is kept."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from stakeholders.models import Organisation, Position
+from tests.factories import OrganisationFactory, PositionFactory
+from tests.stakeholders.test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editors(client, django_user_model, role):
+    """Two logged-in editors, Aziza and Bobur, each with a browser of their own."""
+    from django.test import Client
+
+    clients = []
+    for username, first_name in (("aziza", "Aziza"), ("bobur", "Bobur")):
+        user = django_user_model.objects.create_user(
+            username=username, first_name=first_name
+        )
+        user.groups.add(role("editor"))
+        browser = Client()
+        browser.force_login(user)
+        clients.append(browser)
+    return clients
+
+
+def change_url(obj):
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
+def test_the_second_save_of_a_change_form_is_refused_and_the_first_kept(editors):
+    aziza, bobur = editors
+    organisation = OrganisationFactory(name="Ministry of Health")
+    url = change_url(organisation)
+    aziza_form = form_data(aziza.get(url))
+    bobur_form = form_data(bobur.get(url))
+
+    bobur_form["name"] = "Ministry of Health (Bobur)"
+    assert bobur.post(url, bobur_form).status_code == 302
+    aziza_form["name"] = "Ministry of Health (Aziza)"
+    response = aziza.post(url, aziza_form)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert len(errors) == 1
+    assert re.match(r"Bobur saved this record at .*, after you opened it", errors[0])
+    organisation.refresh_from_db()
+    assert organisation.name == "Ministry of Health (Bobur)"
+    assert organisation.version == 2
+
+
+def test_a_form_opened_after_the_other_save_goes_through(editors):
+    aziza, bobur = editors
+    organisation = OrganisationFactory(name="Ministry of Health")
+    url = change_url(organisation)
+    bobur_form = form_data(bobur.get(url))
+    bobur_form["name"] = "Ministry of Health (Bobur)"
+    bobur.post(url, bobur_form)
+
+    aziza_form = form_data(aziza.get(url))
+    aziza_form["name"] = "Ministry of Health (Aziza)"
+
+    assert aziza.post(url, aziza_form).status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.name == "Ministry of Health (Aziza)"
+    assert organisation.version == 3
+
+
+def test_a_stale_inline_row_is_refused_and_the_other_edit_kept(editors):
+    aziza, bobur = editors
+    organisation = OrganisationFactory()
+    position = PositionFactory(organisation=organisation, title="Adviser")
+    url = change_url(organisation)
+    aziza_form = form_data(aziza.get(url))
+
+    bobur_form = form_data(bobur.get(change_url(position)))
+    bobur_form["title"] = "Senior adviser"
+    assert bobur.post(change_url(position), bobur_form).status_code == 302
+    aziza_form["positions-0-title"] = "Chief adviser"
+    response = aziza.post(url, aziza_form)
+
+    assert response.status_code == 200
+    formset = next(
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "positions"
+    )
+    assert "after you opened it" in formset.forms[0].non_field_errors()[0]
+    position.refresh_from_db()
+    assert position.title == "Senior adviser"
+
+
+def test_a_record_deleted_meanwhile_is_reported(editors):
+    aziza, _bobur = editors
+    organisation = OrganisationFactory()
+    position = PositionFactory(organisation=organisation)
+    aziza_form = form_data(aziza.get(change_url(position)))
+    Position.objects.filter(pk=position.pk).delete()
+    aziza_form["title"] = "Too late"
+
+    response = aziza.post(change_url(position), aziza_form)
+
+    # The admin answers a deleted record with a redirect and a message.
+    assert response.status_code == 302
+    assert not Position.objects.filter(pk=position.pk).exists()
+
+
+def test_an_admin_action_moves_the_version_on(admin_client):
+    organisation = OrganisationFactory(is_active=True)
+    url = change_url(organisation)
+    stale_form = form_data(admin_client.get(url))
+
+    admin_client.post(
+        reverse("admin:stakeholders_organisation_changelist"),
+        {"action": "mark_inactive", "_selected_action": [organisation.pk]},
+    )
+    stale_form["name"] = "Renamed"
+    response = admin_client.post(url, stale_form)
+
+    assert response.status_code == 200
+    organisation = Organisation.objects.get(pk=organisation.pk)
+    assert organisation.is_active is False
+    assert organisation.name != "Renamed"
