@@ -6,8 +6,14 @@ import re
 import pytest
 from django.urls import reverse
 
+from meetings.models import Attendance, FollowUp
 from stakeholders.models import Organisation, Position
-from tests.factories import OrganisationFactory, PositionFactory
+from tests.factories import (
+    AttendanceFactory,
+    FollowUpFactory,
+    OrganisationFactory,
+    PositionFactory,
+)
 from tests.stakeholders.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +134,67 @@ def test_an_admin_action_moves_the_version_on(admin_client):
     organisation = Organisation.objects.get(pk=organisation.pk)
     assert organisation.is_active is False
     assert organisation.name != "Renamed"
+
+
+def changelist_data(response):
+    """The editable changelist as a browser posts it on "Save"."""
+    formset = response.context["cl"].formset
+    data = {"_save": "Save"}
+    for form in [formset.management_form, *formset.forms]:
+        for field in form:
+            value = field.value()
+            if value is not None:
+                data[field.html_name] = str(value)
+    return data
+
+
+def test_a_stale_editable_list_row_is_refused_and_the_other_edit_kept(editors):
+    aziza, bobur = editors
+    follow_up = FollowUpFactory(status=FollowUp.Status.OPEN)
+    url = reverse("admin:meetings_followup_changelist")
+    page = aziza.get(url)
+    # The version travels with the row, in the page itself.
+    assert b'name="form-0-seen_version"' in page.content
+    aziza_list = changelist_data(page)
+    assert aziza_list["form-0-seen_version"] == str(follow_up.version)
+
+    bobur_form = form_data(bobur.get(change_url(follow_up)))
+    bobur_form["status"] = FollowUp.Status.CANCELLED
+    assert bobur.post(change_url(follow_up), bobur_form).status_code == 302
+    aziza_list["form-0-status"] = FollowUp.Status.DONE
+    response = aziza.post(url, aziza_list)
+
+    assert response.status_code == 200
+    errors = response.context["cl"].formset.forms[0].non_field_errors()
+    assert "Bobur saved this record" in errors[0]
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.CANCELLED
+
+
+def test_a_fresh_editable_list_row_saves(editors):
+    aziza, _bobur = editors
+    follow_up = FollowUpFactory(status=FollowUp.Status.OPEN)
+    url = reverse("admin:meetings_followup_changelist")
+    data = changelist_data(aziza.get(url))
+    data["form-0-status"] = FollowUp.Status.DONE
+
+    assert aziza.post(url, data).status_code == 302
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.version) == (FollowUp.Status.DONE, 2)
+
+
+def test_a_stale_attendance_row_on_the_meeting_page_is_refused(editors):
+    aziza, bobur = editors
+    attendance = AttendanceFactory(status=Attendance.Status.INVITED)
+    url = change_url(attendance.meeting)
+    aziza_form = form_data(aziza.get(url))
+
+    bobur_form = form_data(bobur.get(change_url(attendance)))
+    bobur_form["status"] = Attendance.Status.DECLINED
+    assert bobur.post(change_url(attendance), bobur_form).status_code == 302
+    aziza_form["attendances-0-status"] = Attendance.Status.ATTENDED
+    response = aziza.post(url, aziza_form)
+
+    assert response.status_code == 200
+    attendance.refresh_from_db()
+    assert attendance.status == Attendance.Status.DECLINED

@@ -1,0 +1,1722 @@
+"""Reading a meeting's sign-in sheet and planning its import.
+
+Three steps, each usable on its own:
+
+1. ``read_sheet(data, filename)`` turns the bytes of a CSV or XLSX file into a
+   ``Sheet``: which column holds what, and the cleaned rows. A file that is too
+   big, too long, not really CSV or XLSX, hostile (zip bomb, XML entities) or in
+   an encoding it cannot be sure of is refused here with ``SheetError``, before
+   any row is looked at.
+2. ``MatchIndex.load(meeting, sheet)`` reads, in a fixed handful of queries
+   whatever the length of the sheet, everything matching needs: every
+   organisation's names, the people the sheet's emails and organisations point
+   to, and the meeting's attendance.
+3. ``build_plan(sheet, index, decisions)`` is pure (no queries, no writes): it
+   says row by row what an import would do. The admin preview, the management
+   command and ``meetings.services.attendance_import`` all call it, so what the
+   editor previews is what is written.
+"""
+
+import csv
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cached_property, lru_cache
+from typing import NamedTuple
+
+import iuliia
+import openpyxl
+from anyascii import anyascii
+from charset_normalizer import from_bytes
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse as defused_iterparse
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, models
+from django.db.models.functions import Lower
+from django.utils.text import get_text_list
+from django.utils.translation import gettext_lazy as _
+from openpyxl.utils.cell import range_boundaries
+from rapidfuzz import fuzz, process
+
+from stakeholders.models import (
+    Organisation,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+
+from .models import Attendance
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_SIZE = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+# An XLSX file is a zip archive. A sign-in sheet of MAX_ROWS rows unpacks to a
+# few megabytes; anything far beyond that is a zip bomb, not a sheet.
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+MAX_XLSX_MEMBERS = 1000
+# Whole-row formatting can make a worksheet claim 16,384 columns.
+MAX_COLUMNS = 100
+# Rows above the header (a title, the date) are skipped; the header must be
+# among the first rows.
+HEADER_SEARCH_ROWS = 20
+# rapidfuzz WRatio (0-100) from which a name is offered as a suggestion.
+SUGGESTION_SCORE = 86
+MAX_SUGGESTIONS = 3
+# Below this the person's name on the sheet and on record are told apart.
+SAME_PERSON_SCORE = 70
+
+DEFAULT_NEW_ORGANISATION_TYPE = "other"
+
+# Field names, in the order a row stores them.
+ORGANISATION = "organisation"
+NAME = "name"
+EMAIL = "email"
+TITLE = "title"
+ROLE = "role"
+STATUS = "status"
+PHONE = "phone"
+FIELDS = (ORGANISATION, NAME, EMAIL, TITLE, ROLE, STATUS, PHONE)
+# A name split over several columns is joined, in the sheet's column order.
+FIRST_NAME, LAST_NAME, MIDDLE_NAME = "first_name", "last_name", "middle_name"
+NAME_PARTS = (FIRST_NAME, LAST_NAME, MIDDLE_NAME)
+
+FIELD_LABELS = {
+    ORGANISATION: "organisation",
+    NAME: "person name",
+    EMAIL: "email",
+    TITLE: "position / title",
+    ROLE: "role",
+    STATUS: "status",
+    PHONE: "phone",
+    FIRST_NAME: "first name",
+    LAST_NAME: "last name",
+    MIDDLE_NAME: "middle name",
+}
+MAX_LENGTHS = {
+    ORGANISATION: Organisation._meta.get_field("name").max_length,
+    NAME: Person._meta.get_field("full_name").max_length,
+    EMAIL: Person._meta.get_field("email").max_length,
+    TITLE: Position._meta.get_field("title").max_length,
+    PHONE: Person._meta.get_field("phone").max_length,
+}
+
+# Header names a coordinator writes, in English, Russian and Uzbek. They are
+# compared by ``_word_key``: case, spacing and punctuation do not matter.
+HEADERS = {
+    ORGANISATION: [
+        "organisation",
+        "organization",
+        "organisation name",
+        "organization name",
+        "org",
+        "company",
+        "institution",
+        "agency",
+        "on behalf of",
+        "организация",
+        "название организации",
+        "наименование организации",
+        "учреждение",
+        "ведомство",
+        "компания",
+        "место работы",
+        "от организации",
+        "tashkilot",
+        "tashkilot nomi",
+        "ташкилот",
+        "ташкилот номи",
+    ],
+    NAME: [
+        "name",
+        "full name",
+        "person",
+        "person name",
+        "participant",
+        "participant name",
+        "attendee",
+        "representative",
+        "фио",
+        "полное имя",
+        "имя и фамилия",
+        "фамилия и имя",
+        "фамилия имя",
+        "фамилия имя отчество",
+        "участник",
+        "представитель",
+        "ism",
+        "ismi",
+        "ism familiya",
+        "ism sharif",
+        "fish",
+        "фиш",
+        "исм",
+        "исм шариф",
+    ],
+    FIRST_NAME: ["first name", "given name", "forename", "имя"],
+    LAST_NAME: ["last name", "surname", "family name", "фамилия", "familiya"],
+    MIDDLE_NAME: ["middle name", "patronymic", "отчество", "otasining ismi"],
+    EMAIL: [
+        "email",
+        "email address",
+        "mail",
+        "электронная почта",
+        "эл почта",
+        "почта",
+        "адрес электронной почты",
+        "email адрес",
+        "elektron pochta",
+        "электрон почта",
+    ],
+    TITLE: [
+        "position",
+        "title",
+        "job title",
+        "position title",
+        "post",
+        "designation",
+        "должность",
+        "позиция",
+        "lavozim",
+        "lavozimi",
+        "лавозим",
+        "лавозими",
+    ],
+    ROLE: ["role", "role at the meeting", "роль", "роль на встрече", "rol", "роли"],
+    STATUS: ["status", "attendance", "статус", "присутствие", "holat", "ҳолат"],
+    PHONE: [
+        "phone",
+        "telephone",
+        "tel",
+        "mobile",
+        "phone number",
+        "телефон",
+        "тел",
+        "мобильный",
+        "номер телефона",
+        "telefon",
+        "telefon raqami",
+    ],
+}
+
+ROLE_WORDS = {
+    Attendance.Role.HOST: [
+        "организатор",
+        "принимающая сторона",
+        "mezbon",
+        "мезбон",
+        "tashkilotchi",
+        "ташкилотчи",
+    ],
+    Attendance.Role.PRESENTER: [
+        "speaker",
+        "докладчик",
+        "спикер",
+        "выступающий",
+        "выступающая",
+        "maruzachi",
+        "маърузачи",
+    ],
+    Attendance.Role.PARTICIPANT: [
+        "attendee",
+        "участник",
+        "участница",
+        "ishtirokchi",
+        "иштирокчи",
+    ],
+    Attendance.Role.OBSERVER: ["наблюдатель", "kuzatuvchi", "кузатувчи"],
+}
+STATUS_WORDS = {
+    Attendance.Status.INVITED: [
+        "приглашен",
+        "приглашена",
+        "приглашены",
+        "taklif qilingan",
+    ],
+    Attendance.Status.CONFIRMED: [
+        "подтвердил",
+        "подтвердила",
+        "подтверждено",
+        "подтвержден",
+        "подтверждена",
+        "tasdiqlagan",
+        "tasdiqlandi",
+    ],
+    Attendance.Status.ATTENDED: [
+        "present",
+        "присутствовал",
+        "присутствовала",
+        "присутствует",
+        "присутствовали",
+        "ishtirok etdi",
+        "qatnashdi",
+    ],
+    Attendance.Status.DECLINED: [
+        "отказался",
+        "отказалась",
+        "отказ",
+        "отклонил",
+        "отклонила",
+        "rad etdi",
+    ],
+    Attendance.Status.ABSENT: [
+        "отсутствовал",
+        "отсутствовала",
+        "отсутствует",
+        "не пришел",
+        "не пришла",
+        "не был",
+        "kelmadi",
+    ],
+}
+
+
+class SheetError(Exception):
+    """The file as a whole cannot be read; the message says why, for the editor."""
+
+
+class ImportNotReady(Exception):
+    """The plan has errors or unresolved names: nothing was written."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        super().__init__(plan.blocking_message())
+
+
+class PlanChanged(Exception):
+    """The data changed since the editor's preview: nothing was written."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        super().__init__(
+            "The records changed since the preview, or the choices did: review "
+            "the preview again, then import."
+        )
+
+
+# Names: one spelling-independent key, whatever the script.
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_WORD = re.compile(r"[a-z0-9]+")
+# Letters Latin spellings of Uzbek and Russian names disagree on: Узинфоком is
+# written Uzinfocom, Хасанов Xasanov or Khasanov, КфВ KfW. Longest first.
+_FOLD = re.compile("kh|ch|ck|ph|zh|dj|ts|[cqwx]")
+_FOLDS = {
+    "kh": "h",
+    "ch": "ch",
+    "ck": "k",
+    "ph": "f",
+    "zh": "j",
+    "dj": "j",
+    "ts": "s",
+    # Kept whole: "ch" (ч) is not "c" + "h".
+    "c": "k",
+    "q": "k",
+    "w": "v",
+    "x": "h",
+}
+
+
+@lru_cache(maxsize=100_000)
+def _words(text):
+    """The words of ``text`` in lower-case ASCII: Cyrillic transliterated by
+    the Uzbek (UZ) schema, everything else by anyascii; punctuation, quotes
+    («», “”) and spacing dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    if _CYRILLIC.search(text):
+        text = iuliia.UZ.translate(text)
+    return tuple(_WORD.findall(anyascii(text).lower()))
+
+
+def _fold(word):
+    return _FOLD.sub(lambda match: _FOLDS[match.group()], word)
+
+
+def name_key(text):
+    """Key under which two spellings of an organisation's name are the same:
+    ``name_key("«Узинфоком»") == name_key("uzinfokom")``."""
+    return "".join(_words(text))
+
+
+@lru_cache(maxsize=100_000)
+def loose_key(text):
+    """``name_key`` with the letters transliterations disagree on folded
+    together: ``loose_key("Узинфоком") == loose_key("UZINFOCOM")``."""
+    return "".join(_fold(word) for word in _words(text))
+
+
+@lru_cache(maxsize=100_000)
+def _fuzzy_form(text):
+    return " ".join(_fold(word) for word in _words(text))
+
+
+@lru_cache(maxsize=100_000)
+def person_key(text):
+    """Key of a person's name: word order, script and case do not matter, so
+    "Иванов Иван" and "Ivan Ivanov" are the same name."""
+    return " ".join(sorted(_fold(word) for word in _words(text)))
+
+
+def _word_key(text):
+    """Header, role and status words compared as written, in any script:
+    ignoring case, spacing, punctuation and ё/е."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _choice_words(words, choices):
+    table = {}
+    for value, extra in words.items():
+        for word in [value, choices(value).label, *extra]:
+            table[_word_key(str(word))] = value
+    return table
+
+
+_ROLES = _choice_words(ROLE_WORDS, Attendance.Role)
+_STATUSES = _choice_words(STATUS_WORDS, Attendance.Status)
+_HEADERS = {
+    _word_key(header): column for column, names in HEADERS.items() for header in names
+}
+
+
+def _quote(text):
+    return f"“{text}”"
+
+
+# Reading the file.
+
+
+class SheetRow(NamedTuple):
+    """One row of the sheet, cells cleaned, "" where empty. ``number`` is the
+    row number the spreadsheet shows (the header is row 1 unless title rows
+    come before it)."""
+
+    number: int
+    organisation: str = ""
+    name: str = ""
+    email: str = ""
+    title: str = ""
+    role: str = ""
+    status: str = ""
+    phone: str = ""
+
+
+@dataclass
+class Sheet:
+    filename: str
+    # Field -> the header as written (several headers joined for a split name).
+    columns: dict
+    rows: list
+    notices: list = field(default_factory=list)
+    ignored_columns: list = field(default_factory=list)
+
+    def column(self, name):
+        return self.columns.get(name, FIELD_LABELS[name].capitalize())
+
+    def to_data(self):
+        """A JSON-serialisable form, for the session between preview and
+        import."""
+        return {
+            "filename": self.filename,
+            "columns": self.columns,
+            "rows": [list(row) for row in self.rows],
+            "notices": self.notices,
+            "ignored_columns": self.ignored_columns,
+        }
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(
+            filename=data["filename"],
+            columns=data["columns"],
+            rows=[SheetRow(*row) for row in data["rows"]],
+            notices=data["notices"],
+            ignored_columns=data["ignored_columns"],
+        )
+
+
+def read_sheet(data, filename):
+    """Read a sign-in sheet from the bytes of a CSV or XLSX file.
+
+    The format is told from the content, not the file name. Raises
+    ``SheetError`` with a message for the editor when the file is refused.
+    """
+    if len(data) > MAX_FILE_SIZE:
+        raise SheetError(too_big_message(len(data)))
+    if not data.strip():
+        raise SheetError("The file is empty.")
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        table, notices = _read_xlsx(data)
+    elif data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise SheetError(
+            "This is an Excel 97–2003 (.xls) or password-protected workbook. "
+            "Remove the password, save it as .xlsx or CSV, and upload that."
+        )
+    elif data.startswith(b"%PDF"):
+        raise SheetError("This is a PDF document, not a CSV or XLSX spreadsheet.")
+    else:
+        table, notices = _read_csv(data)
+    return _sheet_from_table(table, filename, notices)
+
+
+def too_big_message(size=None):
+    actual = f"is {size / 1024 / 1024:.1f} MB" if size else "is too large"
+    return (
+        f"The file {actual}; sheets of up to {MAX_FILE_SIZE // 1024 // 1024} MB "
+        "are accepted. Split it, or remove images and other sheets."
+    )
+
+
+def _decode(data):
+    """The text of a CSV file and, when it was not UTF-8, a notice saying how
+    it was read. Refuses what cannot be read without guessing."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode Text" export.
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            raise SheetError(
+                "The file starts as UTF-16 text but is damaged; save it again as "
+                "“CSV UTF-8”."
+            ) from None
+    if b"\x00" in data[:8192]:
+        raise SheetError("This is not a CSV or XLSX file (it holds binary data).")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    # A few bad bytes among plenty of readable UTF-8: a damaged UTF-8 file.
+    # Reading it as Windows-1251 would turn each letter into two others.
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    decoded = [c for c in text if ord(c) > 127 and c != "\ufffd"]
+    # Latin, Cyrillic, punctuation: what a sign-in sheet here is written in.
+    plausible = sum(1 for c in decoded if ord(c) < 0x530 or 0x2000 <= ord(c) < 0x2070)
+    if (
+        decoded
+        and bad <= max(3, len(decoded) // 100)
+        and plausible >= 0.9 * len(decoded)
+    ):
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+        raise SheetError(
+            f"The file is UTF-8 but damaged at line {line} (byte "
+            f"{utf8_error.start + 1} is not valid UTF-8). Save it again as "
+            "“CSV UTF-8” and upload that."
+        )
+    # Not UTF-8: CSV files saved by Excel in a Russian locale are Windows-1251.
+    # Accept that encoding only when the text reads as Cyrillic, never a guess
+    # between code pages that would fill the records with mojibake.
+    match = from_bytes(data, cp_isolation=["cp1251"], threshold=1.0).best()
+    text = None
+    if match is not None and match.chaos < 0.2:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            text = None
+    if text is not None:
+        high = [c for c in text if ord(c) > 127]
+        cyrillic = sum(1 for c in high if _CYRILLIC.match(c))
+        if cyrillic >= 0.8 * len(high):
+            return text, "Read as Windows-1251 (Cyrillic): the file is not UTF-8."
+    guess = from_bytes(data).best()
+    named = f" (it looks like {guess.encoding})" if guess is not None else ""
+    raise SheetError(
+        f"The file is not UTF-8 and not Windows-1251 Cyrillic text{named}, so it "
+        "cannot be read without garbling names. In Excel choose “Save As” → "
+        "“CSV UTF-8 (Comma delimited)”, or upload the .xlsx file."
+    )
+
+
+def _read_csv(data):
+    text, notice = _decode(data)
+    notices = [notice] if notice else []
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html", "<table", "<?xml")):
+        raise SheetError(
+            "This is a web page or XML file, not a CSV or XLSX spreadsheet. Open "
+            "it in Excel and save it as .xlsx."
+        )
+    if re.search(r"[\x00-\x08\x0b\x0e-\x1f]", text[:65536]):
+        raise SheetError("This is not a CSV or XLSX file (it holds binary data).")
+    # Excel writes and reads a first line "sep=;" naming the delimiter; it does
+    # not show it as a row.
+    first_line, _, rest = text.partition("\n")
+    hint = re.fullmatch(r"\s*sep=(.)\s*", first_line)
+    if hint:
+        delimiter, text = hint.group(1), rest
+    else:
+        delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def rows():
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise SheetError(
+                f"The CSV file is malformed near line {reader.line_num}: {error}."
+            ) from None
+
+    return rows(), notices
+
+
+def _sniff_delimiter(text):
+    """Comma, semicolon (Excel in a Russian locale) or tab: whichever the
+    header line holds most of, outside quotes."""
+    for line in text.splitlines()[:HEADER_SEARCH_ROWS]:
+        if not line.strip():
+            continue
+        unquoted = re.sub(r'"[^"]*"', "", line)
+        counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
+        best = max(counts, key=counts.get)
+        if counts[best]:
+            return best
+    return ","
+
+
+def _check_zip(data):
+    """Refuse a zip that is not an XLSX workbook, or that would unpack into far
+    more than a sheet, before openpyxl opens it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise SheetError("The file is a damaged ZIP/XLSX archive.") from None
+    names = {member.filename for member in members}
+    if "mimetype" in names and not any(n.startswith("xl/") for n in names):
+        raise SheetError(
+            "This is an OpenDocument file. Save it as .xlsx or CSV and upload that."
+        )
+    if "[Content_Types].xml" not in names or not any(
+        name.startswith("xl/") for name in names
+    ):
+        kind = "a Word document" if any(n.startswith("word/") for n in names) else ""
+        raise SheetError(
+            f"This is {kind or 'a ZIP archive'}, not an XLSX workbook or CSV file."
+        )
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise SheetError("The workbook has too many parts to be a sign-in sheet.")
+    unpacked = 0
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise SheetError("The workbook is encrypted; remove the password.")
+        unpacked += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1024 * 1024 and ratio > MAX_XLSX_RATIO:
+            raise SheetError(
+                f"The workbook part {_quote(member.filename)} unpacks to "
+                f"{ratio:.0f} times its size: refused as a possible zip bomb."
+            )
+    # zipfile never returns more than a member's declared size, so the
+    # declared sizes bound what openpyxl can unpack.
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise SheetError(
+            f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB, more than a "
+            f"sheet of {MAX_ROWS:,} rows needs: refused as a possible zip bomb."
+        )
+    # Spreadsheet XML never declares a document type; entity declarations in
+    # one are an attack ("billion laughs"). openpyxl parses with defusedxml,
+    # which refuses them too; this says so before any parsing.
+    for member in members:
+        if not member.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(member) as stream:
+            tail = b""
+            while chunk := stream.read(65536):
+                window = (tail + chunk).upper()
+                if any(marker in window for marker in _UNSAFE_MARKERS):
+                    raise SheetError(_UNSAFE_XML)
+                tail = chunk[-16:]
+    return archive
+
+
+_UNSAFE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_UNSAFE_XML = (
+    "The workbook contains XML document-type or entity declarations, which "
+    "spreadsheets never need: refused as unsafe."
+)
+
+
+def _read_xlsx(data):
+    with _check_zip(data) as archive:
+        return _read_workbook(data, archive)
+
+
+def _read_workbook(data, archive):
+    if not openpyxl.DEFUSEDXML:
+        # OPENPYXL_DEFUSEDXML=False in the environment: never parse untrusted
+        # XML without it.
+        raise SheetError("XLSX files cannot be read safely on this server.")
+    notices = []
+    try:
+        with warnings.catch_warnings():
+            # "Workbook contains no default style", unsupported extensions…
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
+            sheet = workbook.active
+            if not hasattr(sheet, "iter_rows"):  # a chart sheet
+                sheet = workbook.worksheets[0]
+            if len(workbook.sheetnames) > 1:
+                others = [name for name in workbook.sheetnames if name != sheet.title]
+                notices.append(
+                    f"Read the sheet {_quote(sheet.title)}; other sheets ignored: "
+                    f"{', '.join(_quote(name) for name in others)}."
+                )
+            # Blank rows are skipped, so a sheet may hold somewhat more rows
+            # than it has participants; not ten times more.
+            limit = 10 * MAX_ROWS
+            if (sheet.max_row or 0) > limit:
+                raise SheetError(_too_long_message())
+            if (sheet.max_column or 0) > MAX_COLUMNS:
+                notices.append(f"Only the first {MAX_COLUMNS} columns were read.")
+            rows = [
+                list(row)
+                for row in sheet.iter_rows(
+                    min_row=1,
+                    max_row=limit + 1,
+                    min_col=1,
+                    max_col=min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS),
+                    values_only=True,
+                )
+            ]
+            if len(rows) > limit:
+                raise SheetError(_too_long_message())
+            merged = _merged_ranges(sheet, archive)
+    except SheetError:
+        raise
+    except Exception as error:
+        # openpyxl wraps defusedxml's refusal in a ValueError of its own.
+        cause = error
+        while cause is not None:
+            if isinstance(cause, DefusedXmlException):
+                raise SheetError(_UNSAFE_XML) from None
+            cause = cause.__cause__ or cause.__context__
+        # openpyxl raises many kinds of errors on malformed parts; none of them
+        # is the editor's to read.
+        logger.info("Unreadable XLSX upload", exc_info=True)
+        raise SheetError(
+            "The file could not be read as an XLSX workbook; it may be damaged. "
+            "Open it in Excel and save it again."
+        ) from None
+    # Merged cells hold their value in the first cell only: an organisation
+    # written once beside its three representatives belongs to all three.
+    for ref in merged:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if min_row > len(rows):
+            continue
+        top = rows[min_row - 1]
+        value = top[min_col - 1] if min_col - 1 < len(top) else None
+        for row in rows[min_row - 1 : max_row]:
+            # A row empty but for the merged cell is an empty row.
+            if not any(
+                cell not in (None, "")
+                for position, cell in enumerate(row)
+                if not min_col - 1 <= position < max_col
+            ):
+                continue
+            for column in range(min_col - 1, min(max_col, len(row))):
+                if row[column] in (None, ""):
+                    row[column] = value
+    return iter(rows), notices
+
+
+def _merged_ranges(sheet, archive):
+    """The merged ranges of a read-only worksheet, which openpyxl does not
+    expose in read-only mode. Reads the worksheet's part again, with
+    defusedxml."""
+    path = getattr(sheet, "_worksheet_path", None)
+    if path is None:
+        return []
+    with archive.open(path) as stream:
+        if b"mergeCell" not in stream.read():
+            return []
+    ranges = []
+    with archive.open(path) as stream:
+        for _event, element in defused_iterparse(stream):
+            if element.tag.endswith("}mergeCell") and element.get("ref"):
+                ranges.append(element.get("ref"))
+            element.clear()
+    return ranges
+
+
+def _too_long_message():
+    return (
+        f"The sheet has more than {MAX_ROWS:,} rows; split it into several "
+        "sheets of at most that many."
+    )
+
+
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == time.min else value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", str(value)))
+    return " ".join(text.split())
+
+
+def _header_fields(header):
+    """The field a header names, or None. A bilingual header such as
+    "Организация / Organisation" names a field when its parts agree."""
+    key = _word_key(header)
+    if not key:
+        return None
+    if key in _HEADERS:
+        return _HEADERS[key]
+    parts = {
+        _HEADERS.get(_word_key(part))
+        for part in re.split(r"[/|\\()\[\]\n,;]+", header)
+        if _word_key(part)
+    }
+    parts.discard(None)
+    return parts.pop() if len(parts) == 1 else None
+
+
+def _find_header(table):
+    """Consume ``table`` up to its header row: (row number, cells, title rows
+    skipped)."""
+    for number, cells in enumerate(table, start=1):
+        texts = [_cell_text(cell) for cell in cells]
+        found = [_header_fields(text) for text in texts]
+        known = [f for f in found if f]
+        if ORGANISATION in known or len(set(known)) >= 2:
+            return number, texts, found
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    raise SheetError(
+        "No header row found. The first row should name the columns: at least "
+        "“Organisation” (or “Организация”), and any of “Name”, “Email”, "
+        "“Position”, “Role”, “Status”."
+    )
+
+
+def _sheet_from_table(table, filename, notices):
+    table = iter(table)
+    header_number, headers, found = _find_header(table)
+    columns = {}
+    positions = {}
+    ignored = []
+    for position, (header, name) in enumerate(zip(headers, found, strict=True)):
+        if name is None:
+            if header:
+                ignored.append(header)
+            continue
+        if name in positions:
+            raise SheetError(
+                f"Columns {_quote(columns[name])} and {_quote(header)} both hold "
+                f"the {FIELD_LABELS[name]}; keep one of them."
+            )
+        columns[name] = header
+        positions[name] = position
+    if ORGANISATION not in positions:
+        raise SheetError(
+            "The sheet has no organisation column. Every participant attends on "
+            "behalf of an organisation: add a column headed “Organisation” (or "
+            "“Организация”)."
+        )
+    parts = sorted(
+        (positions.pop(part), part) for part in NAME_PARTS if part in positions
+    )
+    if parts and NAME in positions:
+        raise SheetError(
+            f"The person's name is in {_quote(columns[NAME])} and also split over "
+            f"{get_text_list([_quote(columns[p]) for _position, p in parts], 'and')}; "
+            "keep one form."
+        )
+    if parts:
+        columns[NAME] = " + ".join(columns.pop(part) for _position, part in parts)
+    if header_number > 1:
+        notices.append(
+            f"The header is row {header_number}; the rows above it were skipped."
+        )
+    if ignored:
+        notices.append(
+            "Columns not imported (not a known heading): "
+            f"{', '.join(_quote(h) for h in ignored)}."
+        )
+
+    rows = []
+    blank = 0
+    for number, cells in enumerate(table, start=header_number + 1):
+        if not any(cell not in (None, "") for cell in cells):
+            blank += 1
+            continue
+        values = {}
+        for name, position in positions.items():
+            values[name] = _cell_text(cells[position]) if position < len(cells) else ""
+        if parts:
+            values[NAME] = " ".join(
+                text
+                for position, _ in parts
+                if position < len(cells)
+                if (text := _cell_text(cells[position]))
+            )
+        if not any(values.values()):
+            # A numbered, empty line of a printed sign-in sheet.
+            blank += 1
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise SheetError(_too_long_message())
+        rows.append(SheetRow(number, **values))
+    if blank:
+        notices.append(f"{blank} empty row{'s' if blank > 1 else ''} skipped.")
+    if not rows:
+        raise SheetError("The sheet has a header but no rows to import.")
+    return Sheet(
+        filename=filename,
+        columns=columns,
+        rows=rows,
+        notices=notices,
+        ignored_columns=ignored,
+    )
+
+
+# What the database holds, read once per import.
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    id: int
+    name: str
+    acronym: str
+    is_active: bool
+
+    @property
+    def label(self):
+        label = self.name
+        if self.acronym and self.acronym.casefold() != self.name.casefold():
+            label = f"{self.name} ({self.acronym})"
+        return label if self.is_active else f"{label} [inactive]"
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    id: int
+    full_name: str
+    email: str
+    phone: str
+
+    @property
+    def label(self):
+        return f"{self.full_name} <{self.email}>" if self.email else self.full_name
+
+
+@dataclass(frozen=True)
+class OrganisationMatch:
+    """How a name written on the sheet resolves: to one organisation, or to
+    none (with suggestions for the editor)."""
+
+    organisation_id: int | None
+    how: str = ""
+    suggestions: tuple = ()
+
+
+def _chunks(items, size=None):
+    size = size or connection.features.max_query_params or 2000
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class MatchIndex:
+    """A snapshot of the records an import of one sheet into one meeting can
+    touch. ``load`` costs a fixed number of queries (the email and people
+    look-ups are split in chunks of the database's parameter limit)."""
+
+    def __init__(self, meeting):
+        self.meeting = meeting
+        self.organisations = {}
+        self.by_key = {}
+        self.by_loose = {}
+        self.active_names = set()
+        self.types = {}
+        self.people = {}
+        self.people_by_email = {}
+        self.people_at = {}
+        self._people_loaded_for = set()
+        self.attendance = {}
+        self._fuzzy_forms = []
+        self._fuzzy_ids = []
+        self._matches = {}
+
+    @classmethod
+    def load(cls, meeting, sheet, decisions=None):
+        index = cls(meeting)
+        index._load_organisations()
+        index.types = {
+            slug: (pk, name)
+            for pk, slug, name in OrganisationType.objects.values_list(
+                "pk", "slug", "name"
+            )
+        }
+        index.attendance = {
+            (organisation_id, person_id): (pk, role, status)
+            for pk, organisation_id, person_id, role, status in (
+                Attendance.objects.filter(meeting=meeting)
+                .order_by()
+                .values_list("pk", "organisation_id", "person_id", "role", "status")
+            )
+        }
+        emails = {row.email.lower() for row in sheet.rows if row.email}
+        for chunk in _chunks(emails):
+            for person in (
+                Person.objects.exclude(email="")
+                .annotate(email_ci=Lower("email"))
+                .filter(email_ci__in=chunk)
+                .order_by()
+                .values_list("pk", "full_name", "email", "phone")
+            ):
+                info = PersonInfo(*person)
+                index.people[info.id] = info
+                index.people_by_email[info.email.lower()] = info.id
+        organisation_ids = {
+            index.match(row.organisation).organisation_id for row in sheet.rows
+        }
+        if decisions is not None:
+            organisation_ids |= decisions.organisation_ids()
+        index.load_people(organisation_ids - {None})
+        return index
+
+    def _load_organisations(self):
+        names = {}
+        for pk, name in OrganisationName.objects.order_by().values_list(
+            "organisation_id", "name"
+        ):
+            names.setdefault(pk, []).append(name)
+        for pk, name, acronym, is_active in Organisation.objects.order_by(
+            "pk"
+        ).values_list("pk", "name", "acronym", "is_active"):
+            info = OrganisationInfo(pk, name, acronym, is_active)
+            self.organisations[pk] = info
+            if is_active:
+                self.active_names.add(name.lower())
+            spellings = [
+                (name, "name"),
+                (acronym, "acronym"),
+                *((other, "other name") for other in names.get(pk, [])),
+            ]
+            for spelling, how in spellings:
+                if not spelling or not name_key(spelling):
+                    continue
+                self.by_key.setdefault(name_key(spelling), {})[pk] = how
+                self.by_loose.setdefault(loose_key(spelling), {})[pk] = (
+                    f"{how}, spelt differently"
+                )
+                if is_active:
+                    self._fuzzy_forms.append(_fuzzy_form(spelling))
+                    self._fuzzy_ids.append(pk)
+
+    def load_people(self, organisation_ids):
+        """Load the people known at ``organisation_ids`` (by a position there or
+        an earlier attendance for it): two queries, plus one for the people."""
+        wanted = set(organisation_ids) - self._people_loaded_for
+        if not wanted:
+            return
+        self._people_loaded_for |= wanted
+        links = set()
+        for chunk in _chunks(wanted):
+            links.update(
+                Position.objects.filter(organisation_id__in=chunk)
+                .order_by()
+                .values_list("organisation_id", "person_id")
+            )
+            links.update(
+                Attendance.objects.filter(
+                    organisation_id__in=chunk, person__isnull=False
+                )
+                .order_by()
+                .values_list("organisation_id", "person_id")
+            )
+        missing = {person_id for _organisation, person_id in links} - set(self.people)
+        for chunk in _chunks(missing):
+            for person in (
+                Person.objects.filter(pk__in=chunk)
+                .order_by()
+                .values_list("pk", "full_name", "email", "phone")
+            ):
+                self.people[person[0]] = PersonInfo(*person)
+        for organisation_id, person_id in links:
+            key = person_key(self.people[person_id].full_name)
+            self.people_at.setdefault(organisation_id, {}).setdefault(key, set()).add(
+                person_id
+            )
+
+    def match(self, text):
+        """How the organisation name ``text`` resolves (cached per key)."""
+        key = name_key(text)
+        if not key:
+            return OrganisationMatch(None)
+        if key not in self._matches:
+            self._matches[key] = self._match(text, key)
+        return self._matches[key]
+
+    def _match(self, text, key):
+        for found in (self.by_key.get(key), self.by_loose.get(loose_key(text))):
+            if not found:
+                continue
+            active = [pk for pk in found if self.organisations[pk].is_active]
+            if len(active) == 1:
+                return OrganisationMatch(active[0], found[active[0]])
+            # Several organisations answer to the name, or only inactive ones:
+            # the editor decides.
+            return OrganisationMatch(None, suggestions=tuple(active or found))
+        return OrganisationMatch(None, suggestions=self._suggest(text))
+
+    def _suggest(self, text):
+        form = _fuzzy_form(text)
+        if not form or not self._fuzzy_forms:
+            return ()
+        # WRatio weighs partial matches, which makes any short name "resemble"
+        # every long one that contains its letters.
+        scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
+        results = process.extract(
+            form,
+            self._fuzzy_forms,
+            scorer=scorer,
+            processor=None,
+            score_cutoff=SUGGESTION_SCORE,
+            limit=MAX_SUGGESTIONS * 4,
+        )
+        suggestions = []
+        for _form, _score, position in results:
+            pk = self._fuzzy_ids[position]
+            if pk not in suggestions:
+                suggestions.append(pk)
+        return tuple(suggestions[:MAX_SUGGESTIONS])
+
+    def person_suggestions(self, organisation_id, name):
+        """People at the organisation whose name resembles ``name``."""
+        known = self.people_at.get(organisation_id, {})
+        form = person_key(name)
+        scored = []
+        for key, person_ids in known.items():
+            score = max(fuzz.token_set_ratio(form, key), fuzz.ratio(form, key))
+            if score >= SUGGESTION_SCORE:
+                scored.extend((score, pk) for pk in person_ids)
+        scored.sort(key=lambda item: (-item[0], self.people[item[1]].full_name))
+        return tuple(pk for _score, pk in scored[:MAX_SUGGESTIONS])
+
+
+# The editor's decisions.
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    """Use an existing organisation (``organisation_id``), optionally keeping
+    the sheet's spelling as another name of it, or create a new one of type
+    ``new_type`` (a slug)."""
+
+    organisation_id: int | None = None
+    new_type: str = ""
+    remember: bool = False
+
+
+@dataclass
+class Decisions:
+    # Question id -> OrganisationChoice.
+    organisations: dict = field(default_factory=dict)
+    # Question id -> id of an existing person (a suggestion accepted).
+    people: dict = field(default_factory=dict)
+
+    def organisation_ids(self):
+        return {
+            choice.organisation_id
+            for choice in self.organisations.values()
+            if choice.organisation_id
+        }
+
+    def to_data(self):
+        return {
+            "organisations": {
+                qid: [c.organisation_id, c.new_type, c.remember]
+                for qid, c in self.organisations.items()
+            },
+            "people": self.people,
+        }
+
+    @classmethod
+    def from_data(cls, data):
+        data = data or {}
+        return cls(
+            organisations={
+                qid: OrganisationChoice(*values)
+                for qid, values in data.get("organisations", {}).items()
+            },
+            people={qid: int(pk) for qid, pk in data.get("people", {}).items()},
+        )
+
+
+def question_id(*parts):
+    """A short stable id for a question, usable as a form field name."""
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:12]
+
+
+# The plan.
+
+
+class Outcome(models.TextChoices):
+    """What the import does with a row."""
+
+    ADD = "add", _("add")
+    UPDATE = "update", _("update")
+    UNCHANGED = "unchanged", _("no change")
+    REPEAT = "repeat", _("repeated row")
+    CHOICE = "choice", _("needs your choice")
+    ERROR = "error", _("error")
+
+
+@dataclass
+class OrganisationQuestion:
+    """A name on the sheet that matches no organisation, or several."""
+
+    id: str
+    key: str
+    text: str
+    rows: list = field(default_factory=list)
+    suggestions: list = field(default_factory=list)  # OrganisationInfo
+    choice: OrganisationChoice | None = None
+    error: str = ""
+
+
+@dataclass
+class PersonQuestion:
+    """A person new at a known organisation whose name resembles, or equals,
+    someone already known there. Added as new unless the editor picks one."""
+
+    id: str
+    organisation_id: int
+    text: str
+    rows: list = field(default_factory=list)
+    suggestions: list = field(default_factory=list)  # PersonInfo
+    chosen: int | None = None
+    ambiguous: bool = False
+
+
+@dataclass
+class NewOrganisation:
+    key: str
+    name: str
+    type_id: int
+    type_name: str
+
+
+@dataclass
+class NewPerson:
+    key: str
+    full_name: str
+    email: str
+    phone: str
+    title: str
+    organisation: tuple  # ("id", pk) or ("new", key)
+
+
+@dataclass
+class RowPlan:
+    row: SheetRow
+    outcome: str = ""
+    organisation: tuple | None = None  # ("id", pk) or ("new", key)
+    organisation_label: str = ""
+    organisation_state: str = ""  # matched, chosen, new, choice
+    person: tuple | None = None  # ("id", pk) or ("new", key)
+    person_label: str = ""
+    person_state: str = ""  # matched, new, chosen
+    role: str = ""
+    status: str = ""
+    attendance_id: int | None = None
+    repeats: int | None = None
+    errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def outcome_label(self):
+        return Outcome(self.outcome).label
+
+    @property
+    def needs_attention(self):
+        return self.outcome in (Outcome.ERROR, Outcome.CHOICE) or bool(self.notes)
+
+
+@dataclass
+class Plan:
+    sheet: Sheet
+    rows: list = field(default_factory=list)
+    organisation_questions: list = field(default_factory=list)
+    person_questions: list = field(default_factory=list)
+    new_organisations: dict = field(default_factory=dict)
+    # (organisation id, spelling) kept as other names of chosen organisations.
+    new_names: dict = field(default_factory=dict)
+    new_people: dict = field(default_factory=dict)
+    # Person id -> {field: value}: blanks on record filled from the sheet.
+    person_updates: dict = field(default_factory=dict)
+
+    @cached_property
+    def counts(self):
+        return Counter(row.outcome for row in self.rows)
+
+    @property
+    def errors(self):
+        return [error for row in self.rows for error in row.errors] + [
+            q.error for q in self.organisation_questions if q.error
+        ]
+
+    @property
+    def unresolved(self):
+        return [q for q in self.organisation_questions if q.choice is None or q.error]
+
+    @property
+    def is_ready(self):
+        return not self.counts[Outcome.ERROR] and not self.counts[Outcome.CHOICE]
+
+    def blocking_message(self):
+        parts = []
+        if self.counts[Outcome.ERROR]:
+            n = self.counts[Outcome.ERROR]
+            parts.append(f"{n} row{'s' if n != 1 else ''} with errors")
+        unresolved = self.unresolved
+        if unresolved:
+            n = len(unresolved)
+            parts.append(
+                f"{n} organisation name{'s' if n != 1 else ''} that need"
+                f"{'s' if n == 1 else ''} your choice"
+            )
+        if not parts:
+            return ""
+        return f"Nothing was imported: the sheet has {' and '.join(parts)}."
+
+    @cached_property
+    def digest(self):
+        """Fingerprint of what the import would write. A commit whose plan has
+        a different digest from the previewed one is refused."""
+        parts = [
+            (r.row.number, r.outcome, r.organisation, r.person, r.role, r.status)
+            for r in self.rows
+        ]
+        parts += [
+            sorted((k, v.name, v.type_id) for k, v in self.new_organisations.items()),
+            sorted(self.new_names),
+            sorted(
+                (k, p.full_name, p.email, p.title, p.organisation)
+                for k, p in self.new_people.items()
+            ),
+            sorted((pk, sorted(v.items())) for pk, v in self.person_updates.items()),
+        ]
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+    def result_message(self):
+        """What an import of this plan did, for the editor and the admin log."""
+        s = self.summary()
+        return (
+            f"Imported {_count(s['rows'], 'row')} from {self.sheet.filename}: "
+            f"{s['add']} added, {s['update']} updated, "
+            f"{s['unchanged'] + s['repeat']} unchanged; "
+            f"{_count(s['new_organisations'], 'new organisation')}, "
+            f"{_count(s['new_people'], 'new person', 'new people')}."
+        )
+
+    def summary(self):
+        c = self.counts
+        return {
+            "rows": len(self.rows),
+            "add": c[Outcome.ADD],
+            "update": c[Outcome.UPDATE],
+            "unchanged": c[Outcome.UNCHANGED],
+            "repeat": c[Outcome.REPEAT],
+            "choice": c[Outcome.CHOICE],
+            "error": c[Outcome.ERROR],
+            "new_organisations": len(self.new_organisations),
+            "new_names": len(self.new_names),
+            "new_people": len(self.new_people),
+            "person_updates": len(self.person_updates),
+        }
+
+
+def _count(n, one, many=None):
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _error(sheet, row, column, message):
+    return f"Row {row.number}, column {_quote(sheet.column(column))}: {message}"
+
+
+class _PlanBuilder:
+    def __init__(self, sheet, index, decisions, *, allow_new_organisations=True):
+        self.sheet = sheet
+        self.index = index
+        self.decisions = decisions or Decisions()
+        self.allow_new_organisations = allow_new_organisations
+        self.plan = Plan(sheet=sheet)
+        self.questions = {}
+        self.person_questions = {}
+        # Email (lower case) -> the person it belongs to, on record or new.
+        self.email_owner = {
+            email: ("id", pk) for email, pk in index.people_by_email.items()
+        }
+        self.new_by_name = {}
+        self.seen = {}
+
+    def build(self):
+        for row in self.sheet.rows:
+            self.plan.rows.append(self.row(row))
+        self.plan.organisation_questions = list(self.questions.values())
+        self.plan.person_questions = list(self.person_questions.values())
+        return self.plan
+
+    def row(self, row):
+        plan = RowPlan(row=row)
+        self.organisation(plan)
+        self.role_and_status(plan)
+        self.person(plan)
+        if plan.errors:
+            plan.outcome = Outcome.ERROR
+        elif plan.organisation_state == "choice":
+            plan.outcome = Outcome.CHOICE
+        else:
+            self.attendance(plan)
+        return plan
+
+    def error(self, plan, column, message):
+        plan.errors.append(_error(self.sheet, plan.row, column, message))
+
+    def organisation(self, plan):
+        text = plan.row.organisation
+        if not name_key(text):
+            detail = f"{_quote(text)} is not a name" if text else "empty"
+            self.error(
+                plan,
+                ORGANISATION,
+                f"{detail}; every row needs the organisation the person attended for.",
+            )
+            return
+        found = self.index.match(text)
+        if found.organisation_id is not None:
+            info = self.index.organisations[found.organisation_id]
+            plan.organisation = ("id", info.id)
+            plan.organisation_label = info.label
+            plan.organisation_state = "matched"
+            return
+        key = name_key(text)
+        question = self.questions.get(key)
+        if question is None:
+            question = OrganisationQuestion(
+                id=question_id("organisation", key),
+                key=key,
+                text=text,
+                suggestions=[self.index.organisations[pk] for pk in found.suggestions],
+            )
+            question.choice = self.decisions.organisations.get(question.id)
+            self.check_choice(question)
+            self.questions[key] = question
+        question.rows.append(plan.row.number)
+        choice = question.choice
+        if choice is None or question.error:
+            plan.organisation_state = "choice"
+            plan.organisation_label = text
+        elif choice.organisation_id:
+            info = self.index.organisations[choice.organisation_id]
+            plan.organisation = ("id", info.id)
+            plan.organisation_label = info.label
+            plan.organisation_state = "chosen"
+            if choice.remember and info.id not in self.index.by_key.get(key, {}):
+                self.plan.new_names[(info.id, key)] = question.text
+        else:
+            new = self.plan.new_organisations.get(key)
+            if new is None:
+                type_id, type_name = self.index.types[choice.new_type]
+                new = NewOrganisation(key, question.text, type_id, type_name)
+                self.plan.new_organisations[key] = new
+            plan.organisation = ("new", key)
+            plan.organisation_label = f"{new.name} (new: {new.type_name})"
+            plan.organisation_state = "new"
+
+    def check_choice(self, question):
+        choice = question.choice
+        if choice is None:
+            return
+        if choice.organisation_id:
+            if choice.organisation_id not in self.index.organisations:
+                question.error = (
+                    f"The organisation chosen for {_quote(question.text)} no longer "
+                    "exists; choose again."
+                )
+        elif not self.allow_new_organisations:
+            question.error = (
+                f"You may not add organisations: choose an existing one for "
+                f"{_quote(question.text)}."
+            )
+        elif choice.new_type not in self.index.types:
+            question.error = (
+                f"Choose a type for the new organisation {_quote(question.text)}."
+            )
+        elif len(question.text) > MAX_LENGTHS[ORGANISATION]:
+            question.error = (
+                f"The name {_quote(question.text[:40] + '…')} is longer than "
+                f"{MAX_LENGTHS[ORGANISATION]} characters."
+            )
+        elif question.text.lower() in self.index.active_names:
+            question.error = (
+                f"An active organisation is already named {_quote(question.text)}; "
+                "choose it instead of creating another."
+            )
+
+    def role_and_status(self, plan):
+        for column, table, choices, attribute in (
+            (ROLE, _ROLES, Attendance.Role, "role"),
+            (STATUS, _STATUSES, Attendance.Status, "status"),
+        ):
+            text = getattr(plan.row, column)
+            if not text:
+                continue
+            value = table.get(_word_key(text))
+            if value is None:
+                self.error(
+                    plan,
+                    column,
+                    f"{_quote(text)} is not a {attribute}; use "
+                    f"{get_text_list([str(c.label).lower() for c in choices], 'or')}.",
+                )
+            setattr(plan, attribute, value or "")
+
+    def person(self, plan):
+        row = plan.row
+        email = row.email.removeprefix("mailto:").strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                self.error(
+                    plan, EMAIL, f"{_quote(email)} is not a valid email address."
+                )
+                return
+        if not row.name and not email:
+            if row.title or row.phone:
+                column = TITLE if row.title else PHONE
+                self.error(
+                    plan,
+                    column,
+                    "given without a person: add the person's name or email, or "
+                    "clear the cell.",
+                )
+            return
+        for column in (NAME, EMAIL, TITLE, PHONE):
+            value = email if column == EMAIL else getattr(row, column)
+            if len(value) > MAX_LENGTHS[column]:
+                self.error(
+                    plan,
+                    column,
+                    f"longer than {MAX_LENGTHS[column]} characters.",
+                )
+                return
+        if plan.organisation is None:
+            # The organisation is missing or awaits a choice: the person is
+            # matched once it is known.
+            plan.person_label = row.name or email
+            return
+        owner = self.email_owner.get(email.lower()) if email else None
+        if owner is not None:
+            self.use_person(plan, owner, how="email", email=email)
+            return
+        if not row.name:
+            self.error(
+                plan,
+                NAME,
+                f"empty, and the email {_quote(email)} belongs to no one on record: "
+                "a new person needs a name.",
+            )
+            return
+        kind, organisation_id = plan.organisation
+        pkey = person_key(row.name)
+        if kind == "id":
+            known = self.index.people_at.get(organisation_id, {}).get(pkey, set())
+            if len(known) > 1:
+                # Namesakes at one organisation: the one already recorded at
+                # this meeting for it is the one a re-import means.
+                here = {
+                    pk for pk in known if (organisation_id, pk) in self.index.attendance
+                }
+                known = here if len(here) == 1 else known
+            if len(known) == 1:
+                self.use_person(plan, ("id", next(iter(known))), how="name")
+                if email:
+                    self.fill(plan, email=email)
+                return
+        new = self.new_by_name.get((plan.organisation, pkey))
+        if new is not None:
+            self.use_person(plan, new, how="name", email=email)
+            return
+        if kind == "id":
+            suggestions = sorted(known) or self.index.person_suggestions(
+                organisation_id, row.name
+            )
+            if suggestions:
+                qid = question_id("person", organisation_id, pkey)
+                question = self.person_questions.get(qid)
+                if question is None:
+                    question = PersonQuestion(
+                        id=qid,
+                        organisation_id=organisation_id,
+                        text=row.name,
+                        suggestions=[self.index.people[pk] for pk in suggestions],
+                        ambiguous=bool(known),
+                    )
+                    chosen = self.decisions.people.get(qid)
+                    if chosen in suggestions:
+                        question.chosen = chosen
+                    self.person_questions[qid] = question
+                question.rows.append(row.number)
+                if question.chosen:
+                    self.use_person(plan, ("id", question.chosen), how="your choice")
+                    if email:
+                        self.fill(plan, email=email)
+                    return
+                names = ", ".join(_quote(p.full_name) for p in question.suggestions)
+                plan.notes.append(
+                    f"Added as a new person; resembles {names} at this "
+                    "organisation (choose above to use an existing person)."
+                )
+        key = email.lower() if email else f"{plan.organisation}:{pkey}"
+        person = NewPerson(
+            key=key,
+            full_name=row.name,
+            email=email,
+            phone=row.phone,
+            title=row.title,
+            organisation=plan.organisation,
+        )
+        self.plan.new_people[key] = person
+        plan.person = ("new", key)
+        plan.person_label = person.full_name + (f" <{email}>" if email else "")
+        plan.person_state = "new"
+        if email:
+            self.email_owner[email.lower()] = plan.person
+        self.new_by_name[(plan.organisation, pkey)] = plan.person
+
+    def use_person(self, plan, ref, *, how, email=""):
+        row = plan.row
+        plan.person = ref
+        if ref[0] == "id":
+            info = self.index.people[ref[1]]
+            plan.person_label = info.label
+            plan.person_state = "chosen" if how == "your choice" else "matched"
+            if (
+                how == "email"
+                and row.name
+                and fuzz.token_set_ratio(
+                    person_key(row.name), person_key(info.full_name)
+                )
+                < SAME_PERSON_SCORE
+            ):
+                plan.notes.append(
+                    f"The email is on record for {_quote(info.full_name)}; the "
+                    f"sheet names {_quote(row.name)}. Imported as "
+                    f"{_quote(info.full_name)}."
+                )
+            if row.phone and not info.phone:
+                self.fill(plan, phone=row.phone)
+        else:
+            new = self.plan.new_people[ref[1]]
+            plan.person_label = new.full_name + (f" <{new.email}>" if new.email else "")
+            plan.person_state = "new"
+            if email and not new.email:
+                new.email = email
+                self.email_owner[email.lower()] = ref
+            if row.phone and not new.phone:
+                new.phone = row.phone
+
+    def fill(self, plan, **values):
+        """Fill blanks of a person on record from the sheet; never overwrite."""
+        kind, pk = plan.person
+        if kind != "id":
+            return
+        info = self.index.people[pk]
+        updates = self.plan.person_updates.setdefault(pk, {})
+        for name, value in values.items():
+            on_record = getattr(info, name)
+            if on_record and on_record.lower() != value.lower():
+                plan.notes.append(
+                    f"The sheet's {FIELD_LABELS[name]} {_quote(value)} differs from "
+                    f"the one on record, {_quote(on_record)}, which is kept."
+                )
+            if on_record or name in updates:
+                continue
+            if name == "email":
+                if value.lower() in self.email_owner:
+                    continue
+                self.email_owner[value.lower()] = plan.person
+            updates[name] = value
+            plan.notes.append(
+                f"Adds the {FIELD_LABELS[name]} {_quote(value)} to the person's record."
+            )
+        if not updates:
+            del self.plan.person_updates[pk]
+
+    def attendance(self, plan):
+        key = (plan.organisation, plan.person)
+        earlier = self.seen.get(key)
+        if earlier is not None:
+            plan.repeats = earlier.row.number
+            different = [
+                sheet_column
+                for sheet_column, attribute in ((ROLE, "role"), (STATUS, "status"))
+                if getattr(plan, attribute) != getattr(earlier, attribute)
+            ]
+            if different:
+                column = different[0]
+                self.error(
+                    plan,
+                    column,
+                    f"repeats row {earlier.row.number} (same organisation and "
+                    f"person) with a different {FIELD_LABELS[column]}.",
+                )
+                plan.outcome = Outcome.ERROR
+            else:
+                plan.outcome = Outcome.REPEAT
+            return
+        self.seen[key] = plan
+        existing = None
+        organisation_known = plan.organisation[0] == "id"
+        person_known = plan.person is None or plan.person[0] == "id"
+        if organisation_known and person_known:
+            person_id = plan.person[1] if plan.person else None
+            existing = self.index.attendance.get((plan.organisation[1], person_id))
+        if existing is None:
+            plan.outcome = Outcome.ADD
+            return
+        pk, role, status = existing
+        plan.attendance_id = pk
+        # An empty cell says nothing: it keeps what is on record.
+        if (plan.role or role) != role or (plan.status or status) != status:
+            plan.outcome = Outcome.UPDATE
+            plan.notes.append(
+                f"Was {Attendance.Role(role).label.lower()}, "
+                f"{Attendance.Status(status).label.lower()}."
+            )
+        else:
+            plan.outcome = Outcome.UNCHANGED
+
+
+def build_plan(sheet, index, decisions=None, *, allow_new_organisations=True):
+    """What importing ``sheet`` would do, row by row. Pure: reads only
+    ``index`` and writes nothing."""
+    return _PlanBuilder(
+        sheet, index, decisions, allow_new_organisations=allow_new_organisations
+    ).build()
