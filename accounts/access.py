@@ -16,7 +16,10 @@ from fnmatch import fnmatchcase
 from .roles import ADMINISTRATOR, EDITOR, VIEWER
 
 ANONYMOUS = "anonymous"
-ORDER = [ANONYMOUS, VIEWER, EDITOR, ADMINISTRATOR]
+# Above every role: what the application refuses to everyone (superusers, who
+# hold every permission, excepted).
+NOBODY = "nobody"
+ORDER = [ANONYMOUS, VIEWER, EDITOR, ADMINISTRATOR, NOBODY]
 READ = frozenset({"GET"})
 WRITE = frozenset({"POST"})
 BOTH = READ | WRITE
@@ -40,7 +43,13 @@ RULES = [
     Rule("logout", WRITE, ANONYMOUS, "logging out (POST only)"),
     Rule("password_change*", BOTH, VIEWER, "one's own password"),
     Rule("admin:login", BOTH, ANONYMOUS, "the admin's login form"),
-    Rule("admin:logout", WRITE, ANONYMOUS, "logging out of the admin (POST only)"),
+    Rule(
+        "admin:logout",
+        WRITE,
+        ANONYMOUS,
+        "logging out of the admin (POST only; users who may not use the admin "
+        "are sent on, and log out at /accounts/logout/)",
+    ),
     # The public pages: lists, detail pages, exports, pickers, calendar files.
     Rule("home", READ, VIEWER, "start page"),
     Rule("organisations:*", READ, VIEWER, "organisation list, detail, exports"),
@@ -51,9 +60,10 @@ RULES = [
     # Organisation types: editors read them, administrators change them.
     Rule(
         "admin:stakeholders_organisationtype_changelist",
-        READ,
+        BOTH,
         EDITOR,
-        "organisation types, read",
+        "organisation types, read (a POST runs only the actions one's "
+        "permissions allow: none for an editor)",
     ),
     Rule(
         "admin:stakeholders_organisationtype_change",
@@ -62,10 +72,16 @@ RULES = [
         "an organisation type, read",
     ),
     Rule(
+        "admin:*_simple_history",
+        WRITE,
+        NOBODY,
+        "reverting to a past version (history pages are read-only)",
+    ),
+    Rule(
         "admin:stakeholders_organisationtype_*history",
-        READ,
+        BOTH,
         EDITOR,
-        "an organisation type's history",
+        "an organisation type's history (read-only)",
     ),
     Rule(
         "admin:stakeholders_organisationtype_*",
@@ -82,9 +98,9 @@ RULES = [
     # Personal data of a person: export and erasure.
     Rule(
         "admin:stakeholders_person_personal_data",
-        READ,
+        BOTH,
         ADMINISTRATOR,
-        "export everything held about a person",
+        "export everything held about a person (GET; a POST is refused)",
     ),
     Rule(
         "admin:stakeholders_person_erase",
@@ -95,6 +111,15 @@ RULES = [
     # Users, groups and the login-throttling records.
     Rule("admin:auth_*", BOTH, ADMINISTRATOR, "users and groups"),
     Rule("admin/auth/*", READ, ADMINISTRATOR, "redirects to users and groups"),
+    Rule("admin:axes_*_add", BOTH, NOBODY, "login attempts are only recorded"),
+    Rule("admin:axes_*_change", WRITE, NOBODY, "login attempts are only recorded"),
+    Rule(
+        "admin:axes_accessattempt_delete",
+        BOTH,
+        ADMINISTRATOR,
+        "lifting a lockout",
+    ),
+    Rule("admin:axes_*_delete", BOTH, NOBODY, "the access logs are kept"),
     Rule("admin:axes_*", BOTH, ADMINISTRATOR, "login attempts and lockouts"),
     Rule("admin/axes/*", READ, ADMINISTRATOR, "redirects to login attempts"),
     # Everything else in the admin is the CRM, for editors.
@@ -103,7 +128,9 @@ RULES = [
     Rule("admin/stakeholders/*", READ, EDITOR, "redirects to a record"),
     Rule("admin/meetings/*", READ, EDITOR, "redirects to a record"),
     Rule("admin:password_change*", BOTH, EDITOR, "one's password, in the admin"),
-    Rule("admin:*", READ, EDITOR, "admin index, app lists, autocomplete"),
+    Rule("admin:index", BOTH, EDITOR, "admin index (a POST is read as a GET)"),
+    Rule("admin:app_list", BOTH, EDITOR, "an app's models (a POST is read as a GET)"),
+    Rule("admin:*", READ, EDITOR, "autocomplete, translations, view on site"),
     Rule("admin/(?P<url>.*)$", READ, EDITOR, "the admin's catch-all redirect"),
 ]
 
@@ -131,8 +158,9 @@ def render_markdown():
         "as each role with each method and checks the result against these rules.",
         "",
         "Roles, lowest first: anonymous, viewer, editor, administrator; each role may "
-        "do everything a lower one may. The first matching rule decides; a method "
-        "no rule lists is refused to everyone.",
+        'do everything a lower one may. "nobody" marks what is refused to every '
+        "role. The first matching rule decides; a method no rule lists is refused "
+        "to everyone.",
         "",
         "| URL pattern | methods | lowest role | what |",
         "| --- | --- | --- | --- |",

@@ -1,19 +1,60 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
 from .roles import ADMIN_ACCESS_PERMISSION
+
+
+def may_use_admin(user):
+    return user.is_active and (user.is_staff or user.has_perm(ADMIN_ACCESS_PERMISSION))
+
+
+class RoleAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form, admitting the same users as the site: by role,
+    not by the "staff status" flag alone."""
+
+    def confirm_login_allowed(self, user):
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not may_use_admin(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class HamkorAdminSite(admin.AdminSite):
     site_header = _("Hamkor")
     site_title = _("Hamkor")
     index_title = _("Partners, people and meetings")
+    login_form = RoleAdminAuthenticationForm
 
     def has_permission(self, request):
         """Editors and administrators enter the admin by their role; nobody has
         to remember to tick "staff status" as well. What each may do inside is
         still decided by their permissions, model by model."""
-        user = request.user
-        return user.is_active and (
-            user.is_staff or user.has_perm(ADMIN_ACCESS_PERMISSION)
-        )
+        return may_use_admin(request.user)
+
+    def get_urls(self):
+        """The admin's URLs, with a logout that logs out anyone logged in.
+
+        Django wraps the admin's logout like its other pages, so a user without
+        admin access who posts to it is only sent on, still logged in.
+        """
+        urls = super().get_urls()
+        wrapped = self.admin_view(self.logout)
+        open_logout = never_cache(csrf_protect(self.logout))
+
+        def logout(request, *args, **kwargs):
+            view = open_logout if request.method == "POST" else wrapped
+            return view(request, *args, **kwargs)
+
+        for index, pattern in enumerate(urls):
+            if getattr(pattern, "name", None) == "logout":
+                urls[index] = path("logout/", logout, name="logout")
+        return urls

@@ -133,6 +133,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# History pages show past versions read-only (see HamkorAdmin.history_form_view).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -186,7 +189,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Login throttling (django-axes): five wrong passwords for one username from
-# one address lock that pair out for fifteen minutes; a success resets the count.
+# one address lock that pair out; the lock lasts fifteen minutes from the last
+# attempt (an attempt during the lock starts it again), and a success resets
+# the count.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=env.int("AXES_COOLOFF_MINUTES", default=15)

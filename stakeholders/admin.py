@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
-from django.http import JsonResponse
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -63,6 +63,14 @@ class HamkorAdmin(VersionedFormMixin, SimpleHistoryAdmin):
         # carry the version check too.
         kwargs.setdefault("form", self.form)
         return super().get_changelist_form(request, **kwargs)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """A past version, read-only. simple-history would save a POST here
+        (a "revert") checking only the view permission and bypassing the
+        version check; a record is restored by editing it instead."""
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # Editable rows are checked and saved in one transaction, so that the
@@ -306,6 +314,8 @@ class PersonAdmin(HamkorAdmin):
         requests). Administrators only."""
         if not request.user.has_perm("stakeholders.export_personal_data"):
             raise PermissionDenied
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
         person = get_object_or_404(Person, pk=object_id)
         response = JsonResponse(
             person_export(person=person), json_dumps_params={"ensure_ascii": False}
