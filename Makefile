@@ -39,7 +39,7 @@ run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
 	@DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)  ## Migrations check, ruff and the pytest suite (DATABASE_URL picks the engine).
-	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
