@@ -77,7 +77,12 @@ class AttendanceInline(HamkorInline, admin.TabularInline):
     autocomplete_fields = ["organisation", "person"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("organisation", "person")
+        # The meeting too: a row's heading is its __str__, which names it.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("meeting", "organisation", "person")
+        )
 
 
 class FollowUpInline(HamkorInline, admin.StackedInline):
@@ -89,6 +94,13 @@ class FollowUpInline(HamkorInline, admin.StackedInline):
         "notes",
     ]
     autocomplete_fields = ["owner_organisation", "owner_person"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("owner_organisation", "owner_person")
+        )
 
 
 class ParticipantTypeFilter(admin.SimpleListFilter):

@@ -1,0 +1,66 @@
+"""Opening a busy record in the admin costs the same queries whatever the number
+of its inline rows: no query per autocomplete widget."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    AgendaItemFactory,
+    AttendanceFactory,
+    FollowUpFactory,
+    MeetingFactory,
+    OrganisationFactory,
+    PersonFactory,
+    PositionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def meeting_with(n):
+    meeting = MeetingFactory()
+    for _ in range(n):
+        AttendanceFactory(meeting=meeting)
+        AgendaItemFactory(meeting=meeting)
+        FollowUpFactory(meeting=meeting, owner_person=PersonFactory())
+    return meeting
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_meeting_change_page_queries_do_not_grow_with_rows(
+    admin_client, django_assert_num_queries, n
+):
+    meeting = meeting_with(n)
+    url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    admin_client.get(url)  # fills the content-type cache, once per process
+
+    # session, user, meeting, its host (autocomplete), agenda items with
+    # topics, attendance with organisations and people, follow-ups with their
+    # owners, its initiators (autocomplete)
+    with django_assert_num_queries(8):
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
+    # Each row's autocomplete still shows its organisation and person.
+    html = response.content.decode()
+    for attendance in meeting.attendances.select_related("organisation", "person"):
+        for related in (attendance.organisation, attendance.person):
+            assert f'<option value="{related.pk}" selected>{related}</option>' in html
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_organisation_change_page_queries_do_not_grow_with_rows(
+    admin_client, django_assert_num_queries, n
+):
+    organisation = OrganisationFactory()
+    for _ in range(n):
+        PositionFactory(organisation=organisation)
+
+    url = reverse("admin:stakeholders_organisation_change", args=[organisation.pk])
+    admin_client.get(url)  # fills the content-type cache, once per process
+    # session, user, organisation, other names, identifiers, positions with
+    # people, its type (autocomplete)
+    with django_assert_num_queries(7):
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
