@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.forms import Textarea
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from stakeholders.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline
+from stakeholders.admin import (
+    ConstraintCheckingFormSet,
+    HamkorAdmin,
+    HamkorInline,
+    count_of,
+)
 from stakeholders.models import OrganisationType
 
 from .forms import ImportChoicesForm, SheetUploadForm
@@ -41,7 +46,11 @@ class TopicAdmin(HamkorAdmin):
     fields = ["name", "description"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(meeting_count=Count("meetings"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(meeting_count=count_of(AgendaItem.objects.all(), "topic"))
+        )
 
     @admin.display(description=_("meetings"), ordering="meeting_count")
     def meeting_count(self, obj):
@@ -239,7 +248,7 @@ class MeetingAdmin(HamkorAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(attendance_count=Count("attendances"))
+            .annotate(attendance_count=count_of(Attendance.objects.all(), "meeting"))
         )
 
     def get_urls(self):
