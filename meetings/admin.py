@@ -276,12 +276,39 @@ class MeetingAdmin(HamkorAdmin):
             self.import_permissions
         )
 
+    # A meeting with more attendance rows than this lists them in the
+    # attendance changelist (filtered to it), not as inline rows: a form of
+    # a thousand rows takes seconds to render and to post.
+    attendance_inline_limit = 200
+
+    def get_inlines(self, request, obj):
+        if (
+            obj is not None
+            and self._attendance_count(obj) > self.attendance_inline_limit
+        ):
+            return [inline for inline in self.inlines if inline is not AttendanceInline]
+        return self.inlines
+
+    def _attendance_count(self, obj):
+        # Asked by get_inlines and by change_view: one query per request.
+        if not hasattr(obj, "_attendance_total"):
+            obj._attendance_total = obj.attendances.count()
+        return obj._attendance_total
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "can_import_attendance": self.has_import_permission(request),
+            "attendance_limit": self.attendance_inline_limit,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            total = self._attendance_count(obj)
+            if total > self.attendance_inline_limit:
+                context["attendance_total"] = total
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def _import_meeting(self, request, object_id):
         """The meeting to import into, or a response refusing the request."""

@@ -2,7 +2,7 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -199,9 +199,11 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_organisation(self, queryset, name, value):
-        positions = Position.objects.filter(person=OuterRef("pk"), organisation=value)
-        attended = attendance_rows().filter(person=OuterRef("pk"), organisation=value)
-        return queryset.filter(Exists(positions) | Exists(attended))
+        # One organisation's people and attendance are short lists: IN reads
+        # each once.
+        positions = Position.objects.filter(organisation=value).values("person")
+        attended = attendance_rows().filter(organisation=value).values("person")
+        return queryset.filter(Q(pk__in=positions) | Q(pk__in=attended))
 
     def filter_type(self, queryset, name, value):
         if not value:
@@ -215,6 +217,9 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(Exists(positions) | Exists(attended))
 
     def filter_attended(self, queryset, name, value):
+        # One meeting's attendance is a short list: read it once (IN) rather
+        # than probe it once per person (EXISTS), which SQLite does by the
+        # meeting's rows, not the person's.
         return queryset.filter(
-            Exists(attendance_rows().filter(person=OuterRef("pk"), meeting=value))
+            pk__in=attendance_rows().filter(meeting=value).values("person")
         )

@@ -34,10 +34,10 @@ def test_the_meeting_change_page_queries_do_not_grow_with_rows(
     url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
     admin_client.get(url)  # fills the content-type cache, once per process
 
-    # session, user, meeting, its host (autocomplete), agenda items with
-    # topics, attendance with organisations and people, follow-ups with their
-    # owners, its initiators (autocomplete)
-    with django_assert_num_queries(8):
+    # session, user, meeting, its attendance count (inline or link), its host
+    # (autocomplete), agenda items with topics, attendance with organisations
+    # and people, follow-ups with their owners, its initiators (autocomplete)
+    with django_assert_num_queries(9):
         response = admin_client.get(url)
 
     assert response.status_code == 200
@@ -64,3 +64,26 @@ def test_the_organisation_change_page_queries_do_not_grow_with_rows(
         response = admin_client.get(url)
 
     assert response.status_code == 200
+
+
+def test_a_meeting_with_more_rows_than_the_limit_links_to_its_attendance(
+    admin_client, monkeypatch
+):
+    from django.contrib import admin
+
+    from meetings.models import Meeting
+
+    monkeypatch.setattr(admin.site._registry[Meeting], "attendance_inline_limit", 3)
+    meeting = meeting_with(4)
+
+    response = admin_client.get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    )
+
+    html = response.content.decode()
+    assert 'name="attendances-TOTAL_FORMS"' not in html
+    assert "This meeting has 4 attendance rows" in html
+    link = reverse("admin:meetings_attendance_changelist")
+    assert f"{link}?meeting__id__exact={meeting.pk}" in html
+    listed = admin_client.get(f"{link}?meeting__id__exact={meeting.pk}")
+    assert listed.context["cl"].result_count == 4
