@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo lock clean vendor
+.PHONY: help install run test lint format migrate demo lock clean vendor bench
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,3 +71,9 @@ vendor:  ## Refresh static/vendor/ from the npm registry (run by hand; the files
 	# The source maps are not vendored: drop the references to them, which
 	# ManifestStaticFilesStorage would otherwise try to resolve.
 	sed -i '/sourceMappingURL/d' static/vendor/bootstrap/*.min.*
+
+SCALE ?= M
+BENCH_ARGS ?=
+
+bench: $(STAMP)  ## Time every page on generated data: make bench SCALE=S|M|L|XL (DATABASE_URL for PostgreSQL).
+	$(VENV)/bin/python bench/run.py --scale $(SCALE) $(if $(REGENERATE),--regenerate) $(BENCH_ARGS)

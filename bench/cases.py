@@ -1,0 +1,579 @@
+"""What the benchmark measures: every page, with the records and filter values
+that make it work hardest, found in the generated data.
+
+``app_cases()`` is shared with tests/test_query_counts_at_scale.py, which checks
+that each page runs as many queries at one scale as at another.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from stakeholders.models import (
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+
+PAGE_SIZE = 50  # the lists' and Hamkor's admin's page size
+DEEP_PAGE = 1000
+# The lists and changelists with a deep page, by the name the cases use.
+PAGED = {
+    "organisations": Organisation,
+    "people": Person,
+    "meetings": Meeting,
+    "attendance": Attendance,
+    "positions": Position,
+    "other_names": OrganisationName,
+    "identifiers": OrganisationIdentifier,
+    "agenda_items": AgendaItem,
+    "follow_ups": FollowUp,
+    "topics": Topic,
+}
+
+
+@dataclass
+class Targets:
+    """Ids and values the cases' URLs are filled with."""
+
+    organisation: int  # with the most attendance rows
+    person: int  # with the most attendance rows
+    meeting: int  # with the most attendance rows
+    attendance: int  # a row of that meeting
+    topic: int  # on the most agendas
+    type_slug: str  # of an organisation at the busiest meeting
+    type_id: int
+    year: int  # the last full year with meetings
+    organisation_term: str
+    person_term: str
+    meeting_term: str
+    pages: dict = field(default_factory=dict)  # list name -> number of pages
+
+    @classmethod
+    def placeholder(cls):
+        """Targets with every list two pages long: the cases' names without a
+        database (for test parametrisation)."""
+        return cls(
+            organisation=1,
+            person=1,
+            meeting=1,
+            attendance=1,
+            topic=1,
+            type_slug="ministry",
+            type_id=1,
+            year=2024,
+            organisation_term="x",
+            person_term="x",
+            meeting_term="x",
+            pages=dict.fromkeys(PAGED, 2),
+        )
+
+    def deep(self, name):
+        """Page 1,000 where the list has one, else its last page."""
+        return max(1, min(DEEP_PAGE, self.pages.get(name, 1)))
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+def busiest(field_name):
+    row = (
+        Attendance.objects.exclude(**{f"{field_name}__isnull": True})
+        .values(field_name)
+        .annotate(n=Count("pk"))
+        .order_by("-n", field_name)
+        .first()
+    )
+    return row[field_name] if row else None
+
+
+def find_targets():
+    """The busiest records and the filter values to use (a few aggregate
+    queries over the attendance table: seconds at XL, not timed)."""
+    organisation = busiest("organisation")
+    person = busiest("person")
+    meeting = busiest("meeting")
+    # A row with a person: its change form has all three pickers.
+    attendance = (
+        Attendance.objects.filter(meeting=meeting, person__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    topic = (
+        AgendaItem.objects.values("topic")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "topic")
+        .first()
+    )
+    # A type other than the busiest organisation's own, so that the filter
+    # leaves some organisations out; a donor when one took part.
+    at_meeting = (
+        Organisation.objects.filter(attendances__meeting=meeting)
+        .exclude(pk=organisation)
+        .values("type__slug", "type_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("-n", "type__slug")
+    )
+    types = list(at_meeting)
+    chosen = next((t for t in types if t["type__slug"] == "donor"), None) or (
+        types[0] if types else {"type__slug": "ministry", "type_id": 0}
+    )
+    latest = Meeting.objects.order_by("-starts_at").values_list("starts_at", flat=True)
+    year = (latest.first().year - 1) if latest.exists() else 2024
+    person_name = (
+        Person.objects.filter(pk=person).values_list("full_name", flat=True).first()
+        or "Sample"
+    )
+    counts = {name: model.objects.count() for name, model in PAGED.items()}
+    return Targets(
+        organisation=organisation or 0,
+        person=person or 0,
+        meeting=meeting or 0,
+        attendance=attendance.pk if attendance else 0,
+        topic=topic["topic"] if topic else 0,
+        type_slug=chosen["type__slug"],
+        type_id=chosen["type_id"],
+        year=year,
+        organisation_term="health",
+        # The family name: the search of a coordinator who knows it.
+        person_term=person_name.split()[-1][:6].lower(),
+        meeting_term="workshop",
+        pages={
+            name: max(1, math.ceil(count / PAGE_SIZE)) for name, count in counts.items()
+        },
+    )
+
+
+@dataclass
+class Case:
+    """One page. ``url`` is the app's; ``naive`` the same page in the naive
+    build (``bench.naive``), or None where a default build has no such page.
+    ``checks`` names the targets of the issue that apply."""
+
+    name: str
+    group: str
+    url: str
+    naive: str | None = None
+    checks: tuple = ()
+    export: bool = False
+    urlconf: str | None = None  # for the app side, when not config.urls
+    note: str = ""
+
+    @property
+    def key(self):
+        """The name without the deep page's number, the same at every scale."""
+        return re.sub(r"page \d+", "deep page", self.name)
+
+
+def admin_url(model, query=""):
+    app = model._meta.app_label
+    name = model._meta.model_name
+    return f"/admin/{app}/{name}/{query}"
+
+
+def app_cases(t):
+    """Every page of the app, filled in with targets ``t``."""
+    org, person, meeting = t.organisation, t.person, t.meeting
+    year = t.year
+    lists = ("list", "lte_floor")
+    deep = ("deep_page", "list", "lte_floor")
+    cases = [
+        Case("home", "page", "/", None, ("list",)),
+        # Organisations
+        Case("organisations", "list", "/organisations/", "/organisations/", lists),
+        Case(
+            f"organisations page {t.deep('organisations')}",
+            "list",
+            f"/organisations/?page={t.deep('organisations')}",
+            f"/organisations/?page={t.deep('organisations')}",
+            deep,
+        ),
+        Case(
+            "organisations ?type&attended",
+            "list",
+            f"/organisations/?type={t.type_slug}&attended={meeting}",
+            f"/organisations/?type={t.type_slug}&attended={meeting}",
+            ("type_and_meeting", *lists),
+        ),
+        Case(
+            "organisations ?attended_after&before",
+            "list",
+            f"/organisations/?attended_after={year}-01-01&attended_before={year}-12-31",
+            f"/organisations/?attended_after={year}-01-01&attended_before={year}-12-31",
+            lists,
+        ),
+        Case(
+            "organisations ?q",
+            "list",
+            f"/organisations/?q={t.organisation_term}",
+            f"/organisations/?q={t.organisation_term}",
+            lists,
+        ),
+        Case(
+            "organisations ?sort=-meetings",
+            "list",
+            "/organisations/?sort=-meetings",
+            "/organisations/?sort=-meetings",
+            lists,
+        ),
+        Case(
+            "organisations ?parent",
+            "list",
+            f"/organisations/?parent={org}",
+            f"/organisations/?parent={org}",
+            lists,
+        ),
+        # People
+        Case("people", "list", "/people/", "/people/", lists),
+        Case(
+            f"people page {t.deep('people')}",
+            "list",
+            f"/people/?page={t.deep('people')}",
+            f"/people/?page={t.deep('people')}",
+            deep,
+        ),
+        Case(
+            "people ?organisation",
+            "list",
+            f"/people/?organisation={org}",
+            f"/people/?organisation={org}",
+            lists,
+        ),
+        Case(
+            "people ?type",
+            "list",
+            f"/people/?type={t.type_slug}",
+            f"/people/?type={t.type_slug}",
+            lists,
+        ),
+        Case(
+            "people ?attended",
+            "list",
+            f"/people/?attended={meeting}",
+            f"/people/?attended={meeting}",
+            lists,
+        ),
+        Case(
+            "people ?q",
+            "list",
+            f"/people/?q={t.person_term}",
+            f"/people/?q={t.person_term}",
+            lists,
+        ),
+        # Meetings
+        Case("meetings", "list", "/meetings/", "/meetings/", lists),
+        Case(
+            f"meetings page {t.deep('meetings')}",
+            "list",
+            f"/meetings/?page={t.deep('meetings')}",
+            f"/meetings/?page={t.deep('meetings')}",
+            deep,
+        ),
+        Case(
+            "meetings ?after&before",
+            "list",
+            f"/meetings/?after={year}-01-01&before={year}-12-31",
+            f"/meetings/?after={year}-01-01&before={year}-12-31",
+            lists,
+        ),
+        Case(
+            "meetings ?organisation",
+            "list",
+            f"/meetings/?organisation={org}",
+            f"/meetings/?organisation={org}",
+            lists,
+        ),
+        Case(
+            "meetings ?type",
+            "list",
+            f"/meetings/?type={t.type_slug}",
+            f"/meetings/?type={t.type_slug}",
+            lists,
+        ),
+        Case(
+            "meetings ?topic",
+            "list",
+            f"/meetings/?topic={t.topic}",
+            f"/meetings/?topic={t.topic}",
+            lists,
+        ),
+        Case(
+            "meetings ?status=held&sort=organisations",
+            "list",
+            "/meetings/?status=held&sort=-organisations",
+            "/meetings/?status=held&sort=-organisations",
+            lists,
+        ),
+        # Detail pages of the busiest records
+        Case("organisation detail (busiest)", "detail", f"/organisations/{org}/"),
+        Case("person detail (busiest)", "detail", f"/people/{person}/"),
+        Case("meeting detail (busiest)", "detail", f"/meetings/{meeting}/"),
+        Case("meeting .ics", "detail", f"/meetings/{meeting}.ics"),
+    ]
+
+    # Admin changelists: plain, filtered, sorted by a joined column, deep.
+    def changelist(model, pages_key, filtered=None, sort=None, search=None):
+        plain = admin_url(model)
+        label = f"admin {model._meta.model_name}"
+        found = [Case(label, "admin", plain, plain, lists)]
+        if filtered:
+            app_query, naive_query = filtered
+            found.append(
+                Case(
+                    f"{label} filtered",
+                    "admin",
+                    admin_url(model, app_query),
+                    admin_url(model, naive_query) if naive_query else None,
+                    lists,
+                )
+            )
+        if sort:
+            found.append(
+                Case(
+                    f"{label} sorted {sort[1]}",
+                    "admin",
+                    admin_url(model, f"?o={sort[0]}"),
+                    admin_url(model, f"?o={sort[0]}"),
+                    lists,
+                )
+            )
+        if search:
+            found.append(
+                Case(
+                    f"{label} search",
+                    "admin",
+                    admin_url(model, f"?q={search}"),
+                    admin_url(model, f"?q={search}"),
+                    lists,
+                )
+            )
+        if pages_key:
+            page = t.deep(pages_key)
+            found.append(
+                Case(
+                    f"{label} page {page}",
+                    "admin",
+                    admin_url(model, f"?p={page}"),
+                    admin_url(model, f"?p={page}"),
+                    deep,
+                )
+            )
+        return found
+
+    cases += changelist(OrganisationType, None)
+    cases += changelist(
+        Organisation,
+        "organisations",
+        filtered=(
+            f"?type__id__exact={t.type_id}&is_active__exact=1",
+            f"?type__id__exact={t.type_id}&is_active__exact=1",
+        ),
+        sort=(3, "type"),
+        search=t.organisation_term,
+    )
+    cases += changelist(
+        OrganisationName,
+        "other_names",
+        filtered=("?language__exact=ru", "?language__exact=ru"),
+        sort=(2, "organisation"),
+    )
+    cases += changelist(
+        OrganisationIdentifier,
+        "identifiers",
+        filtered=("?scheme__exact=STIR", "?scheme__exact=STIR"),
+        sort=(3, "organisation"),
+    )
+    cases += changelist(
+        Person,
+        "people",
+        filtered=("?do_not_contact__exact=1", "?do_not_contact__exact=1"),
+        sort=(2, "email"),
+        search=t.person_term,
+    )
+    cases += changelist(
+        Position,
+        "positions",
+        filtered=("?current=yes", "?until__isnull=True"),
+        sort=(3, "organisation"),
+    )
+    cases += changelist(Topic, None, sort=(2, "meetings"))
+    cases += changelist(
+        Meeting,
+        "meetings",
+        filtered=(
+            f"?participant_type={t.type_slug}",
+            f"?attendances__organisation__type__id__exact={t.type_id}",
+        ),
+        sort=(3, "host"),
+        search=t.meeting_term,
+    )
+    cases.append(
+        Case(
+            "admin meeting ?starts_at__year",
+            "admin",
+            admin_url(Meeting, f"?starts_at__year={year}"),
+            admin_url(Meeting, f"?starts_at__year={year}"),
+            lists,
+        )
+    )
+    cases += changelist(AgendaItem, "agenda_items", sort=(2, "meeting"))
+    cases += changelist(
+        Attendance,
+        "attendance",
+        filtered=(
+            f"?status__exact=attended&organisation__type__id__exact={t.type_id}",
+            f"?status__exact=attended&organisation__type__id__exact={t.type_id}",
+        ),
+        sort=(2, "organisation"),
+        search=t.organisation_term,
+    )
+    cases += changelist(
+        FollowUp,
+        "follow_ups",
+        filtered=("?status__exact=open", "?status__exact=open"),
+        sort=(3, "owner organisation"),
+    )
+
+    # Admin forms
+    form = ("form",)
+    cases += [
+        Case(
+            "admin attendance add",
+            "form",
+            admin_url(Attendance, "add/"),
+            admin_url(Attendance, "add/"),
+            form,
+        ),
+        Case(
+            "admin attendance change",
+            "form",
+            admin_url(Attendance, f"{t.attendance}/change/"),
+            admin_url(Attendance, f"{t.attendance}/change/"),
+            form,
+        ),
+        Case(
+            "admin meeting change (busiest)",
+            "form",
+            admin_url(Meeting, f"{meeting}/change/"),
+            admin_url(Meeting, f"{meeting}/change/"),
+        ),
+        Case(
+            "admin meeting add",
+            "form",
+            admin_url(Meeting, "add/"),
+            admin_url(Meeting, "add/"),
+        ),
+        Case(
+            "admin organisation change (busiest)",
+            "form",
+            admin_url(Organisation, f"{org}/change/"),
+            admin_url(Organisation, f"{org}/change/"),
+        ),
+        Case(
+            "admin person change (busiest)",
+            "form",
+            admin_url(Person, f"{person}/change/"),
+            admin_url(Person, f"{person}/change/"),
+        ),
+    ]
+
+    # Search as you type. A default build has no admin autocomplete (its forms
+    # carry a <select> instead, measured above).
+    def autocomplete(field_name, term):
+        return (
+            "/admin/autocomplete/?app_label=meetings&model_name=attendance"
+            f"&field_name={field_name}&term={term}"
+        )
+
+    cases += [
+        Case(
+            "admin autocomplete organisation",
+            "autocomplete",
+            autocomplete("organisation", t.organisation_term),
+        ),
+        Case(
+            "admin autocomplete person",
+            "autocomplete",
+            autocomplete("person", t.person_term),
+        ),
+        Case(
+            "admin autocomplete meeting",
+            "autocomplete",
+            autocomplete("meeting", t.meeting_term),
+        ),
+        Case(
+            "suggest organisations",
+            "autocomplete",
+            f"/organisations/suggest/?q={t.organisation_term}",
+            f"/organisations/suggest/?q={t.organisation_term}",
+        ),
+        Case(
+            "suggest people",
+            "autocomplete",
+            f"/people/suggest/?q={t.person_term}",
+            f"/people/suggest/?q={t.person_term}",
+        ),
+        Case(
+            "suggest meetings",
+            "autocomplete",
+            f"/meetings/suggest/?q={t.meeting_term}",
+            f"/meetings/suggest/?q={t.meeting_term}",
+        ),
+    ]
+    return cases
+
+
+def export_cases(t):
+    """The downloads: every CSV export of the app (the people list is the
+    largest), one XLSX, and an attendance export the app does not have, built
+    with the app's streaming helper (see bench.app_urls)."""
+    return [
+        Case(
+            "export organisations.csv",
+            "export",
+            "/organisations/export.csv",
+            "/organisations/export.csv",
+            ("export",),
+            export=True,
+        ),
+        Case(
+            "export people.csv (largest list)",
+            "export",
+            "/people/export.csv",
+            "/people/export.csv",
+            ("export",),
+            export=True,
+        ),
+        Case(
+            "export meetings.csv",
+            "export",
+            "/meetings/export.csv",
+            "/meetings/export.csv",
+            ("export",),
+            export=True,
+        ),
+        Case(
+            "export organisations.xlsx",
+            "export",
+            "/organisations/export.xlsx",
+            None,
+            export=True,
+        ),
+        Case(
+            "export attendance.csv (bench-only, app helper)",
+            "export",
+            "/bench/attendance/export.csv",
+            "/bench/attendance/export.csv",
+            ("export",),
+            export=True,
+            urlconf="bench.app_urls",
+            note="The app has no attendance export: this one streams with "
+            "stakeholders.exports.csv_response, as an app export would.",
+        ),
+    ]
