@@ -4,7 +4,8 @@
 
 Runs on the database the results came from (bench/data/bench-<scale>.sqlite3,
 or DATABASE_URL): EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on
-PostgreSQL. A name matches every case that contains it.
+PostgreSQL. A name matches every case that contains it; "=name" only the case of
+that name.
 """
 
 import json
@@ -32,7 +33,10 @@ def main():
         else "EXPLAIN (ANALYZE, BUFFERS) "
     )
     for case in results["cases"]:
-        if wanted and not any(name in case["name"] for name in wanted):
+        if wanted and not any(
+            name[1:] == case["name"] if name.startswith("=") else name in case["name"]
+            for name in wanted
+        ):
             continue
         if not case.get("floor_sql"):
             continue

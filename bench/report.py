@@ -84,7 +84,13 @@ def table(report):
         ]
         for row in memory:
             app, naive = row["memory"], row.get("naive_memory") or {}
-            naive_ms = naive.get("error") or number(naive.get("ms"), 0)
+            error = naive.get("error")
+            # "django.db.utils.OperationalError: too many …" -> "fails: too many …"
+            naive_ms = (
+                f"fails: {error.split(': ', 1)[-1]}"
+                if error
+                else number(naive.get("ms"), 0)
+            )
             lines.append(
                 f"| {row['name']} | {number(app.get('ms'), 0)} | "
                 f"{number(app.get('peak_mb'), 0)} | {number(app.get('growth_mb'), 0)} "

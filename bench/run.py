@@ -149,9 +149,15 @@ def prepare_database(scale, regenerate):
     (BENCH / "data").mkdir(exist_ok=True)
     if connection.vendor == "sqlite":
         marker = Path(name).with_suffix(".json")
+        markers = [marker]
     else:
         host = database.get("HOST") or "local"
-        marker = BENCH / "data" / f"{connection.vendor}-{host}-{name}-{scale}.json"
+        stem = f"{connection.vendor}-{host}-{name}"
+        marker = BENCH / "data" / f"{stem}-{scale}.json"
+        # A marker of any scale: the data there is the benchmark's own (of
+        # another scale, or from an earlier generator), not a coordinator's.
+        markers = list((BENCH / "data").glob(f"{stem}-*.json"))
+        ours = bool(markers)
     plan = Plan.for_scale(scale)
     key = {
         "scale": scale,
@@ -161,7 +167,13 @@ def prepare_database(scale, regenerate):
     }
     recorded = json.loads(marker.read_text()) if marker.exists() else None
 
-    if ours and recorded and recorded.get("key") != key:
+    if (
+        connection.vendor == "sqlite"
+        and ours
+        and recorded
+        and recorded.get("key") != key
+    ):
+        # A fresh file rather than deleting rows: no free pages left behind.
         say(f"The sample data generator changed: regenerating {name}.")
         connection.close()
         for suffix in ("", "-wal", "-shm"):
@@ -187,6 +199,8 @@ def prepare_database(scale, regenerate):
             "DATABASE_URL at a database of its own, or pass --regenerate "
             "(REGENERATE=1) to delete that data."
         )
+    for old in markers:
+        old.unlink(missing_ok=True)
     say(f"Generating scale {scale} into {connection.vendor} database {name} …")
     counts, seconds = sample_data_generate(
         plan=plan, seed=DEFAULT_SEED, progress=True, replace=bool(found)
@@ -666,7 +680,7 @@ def code_version():
             )
         except (OSError, subprocess.TimeoutExpired):
             return ""
-        return done.stdout.strip()
+        return done.stdout.rstrip()
 
     return {
         "commit": git("rev-parse", "--short", "HEAD"),

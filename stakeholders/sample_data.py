@@ -7,7 +7,7 @@ data cannot be mistaken for real partners.
 
 The shape is what years of a programme produce: a few organisations (the
 ministry, the integrator, the UN agency, the big donors) attend most meetings
-and most attend a few; organisations sit two or three levels under a parent;
+and most attend a few; organisations sit up to three levels under a parent;
 people hold one to three positions over time, the last one usually current;
 meetings range from a handful of organisations to national conferences.
 
