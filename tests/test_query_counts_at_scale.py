@@ -28,22 +28,17 @@ pytestmark = pytest.mark.django_db
 
 CASES = [case.key for case in app_cases(Targets.placeholder())]
 
-# Pages that are known to run a query a row. Strict: when one is fixed, its test
-# passes unexpectedly and fails, so that the entry is removed here.
-KNOWN_N_PLUS_ONE = {}
 
-
-def measure(client, user, *, warm_up):
+def measure(client, user):
     """{case key: (status, queries)} for every page, on the data there is."""
     found = {}
     for case in app_cases(find_targets()):  # not the exports
         # A fresh login before each page, as in the benchmark: the idle-timeout
         # middleware saves the session at most once a minute.
         client.force_login(user)
-        if warm_up:
-            # The first request of a page fills the process's caches (content
-            # types, …); those queries are not the page's.
-            client.get(case.url)
+        # The first request of a page fills the process's caches (content
+        # types, …); those queries are not the page's.
+        client.get(case.url)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(case.url)
         found[case.key] = (response.status_code, len(queries))
@@ -74,25 +69,17 @@ def measure_both(django_db_blocker):
         )
         client = Client()
         sample_data_generate(plan=Plan.for_scale("S"))
-        at_s = measure(client, user, warm_up=True)
+        at_s = measure(client, user)
         domain_data_delete()
         sample_data_generate(plan=Plan.for_scale("M"))
-        at_m = measure(client, user, warm_up=True)
+        at_m = measure(client, user)
         transaction.set_rollback(True)
     return at_s, at_m
 
 
 @pytest.mark.parametrize(
     "key",
-    [
-        pytest.param(
-            key,
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_N_PLUS_ONE[key]),
-        )
-        if key in KNOWN_N_PLUS_ONE
-        else key
-        for key in CASES
-    ],
+    CASES,
 )
 def test_a_page_runs_as_many_queries_at_scale_m_as_at_scale_s(counts, key):
     at_s, at_m = counts
