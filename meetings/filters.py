@@ -53,10 +53,7 @@ class MeetingFilter(django_filters.FilterSet):
         form = MeetingFilterForm
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(venue__icontains=value))
+        return queryset.search(value)
 
     def filter_dates(self, queryset, name, value):
         """``after`` and ``before`` together, applied once, on the local day."""

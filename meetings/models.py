@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stakeholders.models import Organisation, Person, VersionedModel
+from stakeholders.search import generated_search_key
 
 
 class Topic(VersionedModel):
@@ -39,6 +40,13 @@ class Topic(VersionedModel):
 
     def get_absolute_url(self):
         return f"{reverse('meetings:list')}?topic={self.pk}"
+
+
+class MeetingQuerySet(models.QuerySet):
+    def search(self, term):
+        """Meetings whose title or venue contains ``term``, ignoring case."""
+        term = term.strip()
+        return self.filter(search_key__includes=term) if term else self
 
 
 class Meeting(VersionedModel):
@@ -93,8 +101,12 @@ class Meeting(VersionedModel):
     outcomes = models.TextField(_("outcomes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_key = generated_search_key("title", "venue")
 
-    history = HistoricalRecords(m2m_fields=[initiators], excluded_fields=["version"])
+    history = HistoricalRecords(
+        m2m_fields=[initiators], excluded_fields=["version", "search_key"]
+    )
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting")

@@ -169,7 +169,7 @@ class _Writer:
         self.defaults = [
             f
             for f in opts.concrete_fields
-            if f.attname not in given and not f.primary_key
+            if f.attname not in given and not f.primary_key and not f.generated
         ]
         self.default_values = tuple(
             f.get_db_prep_save(f.get_default(), connection) for f in self.defaults

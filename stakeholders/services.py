@@ -79,6 +79,8 @@ def _row(obj):
     """A model instance as a JSON-ready dict of its concrete fields."""
     data = {}
     for field in obj._meta.concrete_fields:
+        if field.generated:  # derived (a search key), not data held
+            continue
         value = getattr(obj, field.attname)
         data[field.attname] = value
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
