@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -68,15 +68,7 @@ class MeetingFilter(django_filters.FilterSet):
         )
 
     def filter_organisation(self, queryset, name, value):
-        """Meetings the organisation attended (not declined or absent), hosted or
-        initiated."""
-        attended = Attendance.objects.taking_part().filter(
-            meeting=OuterRef("pk"), organisation=value
-        )
-        initiated = Meeting.initiators.through.objects.filter(
-            meeting=OuterRef("pk"), organisation=value
-        )
-        return queryset.filter(Exists(attended) | Q(host=value) | Exists(initiated))
+        return queryset.taken_part_by(value)
 
     def filter_type(self, queryset, name, value):
         if not value:

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -251,17 +251,31 @@ def web_link(url):
     return url if scheme in ("http", "https") else ""
 
 
+def first(queryset, limit):
+    """The first ``limit`` rows of ``queryset`` as a list, and whether there
+    are more (one query: ``limit + 1`` rows are read)."""
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     permission_required = "stakeholders.view_organisation"
     """An organisation with its place in the hierarchy, its people, the meetings
     it took part in, hosted or initiated, and the follow-ups it owns.
 
+    The busiest organisations have taken part in tens of thousands of meetings
+    and had thousands of people: each long section shows the newest rows and
+    links to the filtered list for the rest.
+
     Queries: the organisation, its parent chain, other names, identifiers,
-    sub-organisations, positions, meetings, its attendance rows and follow-ups,
-    whatever the number of each.
+    sub-organisations, positions, meetings, its attendance rows at them and
+    follow-ups, whatever the number of each.
     """
 
     model = Organisation
+    positions_shown = 100
+    meetings_shown = 50
+    follow_ups_shown = 50
 
     def get_queryset(self):
         return Organisation.objects.select_related("type").prefetch_related(
@@ -287,7 +301,9 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         organisation = self.object
         today = timezone.localdate()
-        positions = list(
+        # Current positions first (no end, or an end to come), then the most
+        # recently ended.
+        positions, more_positions = first(
             Position.objects.filter(organisation=organisation)
             .select_related("person")
             .order_by(
@@ -295,7 +311,15 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
                 F("since").desc(nulls_last=True),
                 "person__full_name",
                 "pk",
-            )
+            ),
+            self.positions_shown,
+        )
+        meetings, more_meetings = self.get_meetings(organisation)
+        follow_ups, more_follow_ups = first(
+            FollowUp.objects.filter(owner_organisation=organisation)
+            .select_related("meeting", "owner_person")
+            .order_by(F("due_on").asc(nulls_last=True), "pk"),
+            self.follow_ups_shown,
         )
         return super().get_context_data(
             ancestors=organisation_ancestors(organisation),
@@ -304,41 +328,40 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
                 p for p in positions if p.until is None or p.until >= today
             ],
             past_positions=[p for p in positions if p.until and p.until < today],
+            more_positions=more_positions,
             today=today,
-            meetings=self.get_meetings(organisation),
-            follow_ups=FollowUp.objects.filter(owner_organisation=organisation)
-            .select_related("meeting", "owner_person")
-            .order_by(F("due_on").asc(nulls_last=True), "pk"),
+            meetings=meetings,
+            more_meetings=more_meetings,
+            follow_ups=follow_ups,
+            more_follow_ups=more_follow_ups,
             **kwargs,
         )
 
     def get_meetings(self, organisation):
-        """Meetings the organisation attended, hosted or initiated, newest first,
-        each with ``rows``: this organisation's attendance rows at it (two
-        queries, however many meetings and rows)."""
+        """The newest meetings the organisation attended, hosted or initiated,
+        each with ``rows``: this organisation's attendance rows at it, and
+        whether there are more meetings (two queries)."""
         initiated = Meeting.initiators.through.objects.filter(
             meeting=OuterRef("pk"), organisation=organisation
         )
-        attended = Attendance.objects.filter(
-            meeting=OuterRef("pk"), organisation=organisation
-        )
-        meetings = list(
-            Meeting.objects.annotate(
-                initiated=Exists(initiated), attended=Exists(attended)
-            )
-            .filter(Q(host=organisation) | Q(initiated=True) | Q(attended=True))
-            .order_by("-starts_at", "-pk")
+        meetings, more = first(
+            Meeting.objects.taken_part_by(organisation)
+            .annotate(initiated=Exists(initiated))
+            .order_by("-starts_at", "-pk"),
+            self.meetings_shown,
         )
         rows = {}
         for row in (
-            Attendance.objects.filter(organisation=organisation)
+            Attendance.objects.filter(
+                organisation=organisation, meeting__in=[m.pk for m in meetings]
+            )
             .select_related("person")
             .order_by(F("person__full_name").asc(nulls_first=True), "pk")
         ):
             rows.setdefault(row.meeting_id, []).append(row)
         for meeting in meetings:
             meeting.rows = rows.get(meeting.pk, [])
-        return meetings
+        return meetings, more
 
 
 class PersonDetailView(PermissionRequiredMixin, DetailView):
@@ -346,11 +369,16 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
     """A person's positions over time, the meetings they attended and on whose
     behalf, and the follow-ups they own.
 
+    The newest ``attendance_shown`` meetings and the first
+    ``follow_ups_shown`` follow-ups are shown.
+
     Queries: the person, positions, attendance rows and follow-ups, whatever
     the number of each.
     """
 
     model = Person
+    attendance_shown = 100
+    follow_ups_shown = 50
 
     def get_queryset(self):
         return Person.objects.prefetch_related(
@@ -363,18 +391,26 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
                 ),
                 to_attr="position_list",
             ),
-            Prefetch(
-                "attendances",
-                queryset=Attendance.objects.select_related(
-                    "meeting", "organisation"
-                ).order_by("-meeting__starts_at", "-meeting_id", "pk"),
-                to_attr="attendance_list",
-            ),
-            Prefetch(
-                "follow_ups",
-                queryset=FollowUp.objects.select_related(
-                    "meeting", "owner_organisation"
-                ).order_by(F("due_on").asc(nulls_last=True), "pk"),
-                to_attr="follow_up_list",
-            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        person = self.object
+        attendance, more_attendance = first(
+            Attendance.objects.filter(person=person)
+            .select_related("meeting", "organisation")
+            .order_by("-meeting__starts_at", "-meeting_id", "pk"),
+            self.attendance_shown,
+        )
+        follow_ups, more_follow_ups = first(
+            FollowUp.objects.filter(owner_person=person)
+            .select_related("meeting", "owner_organisation")
+            .order_by(F("due_on").asc(nulls_last=True), "pk"),
+            self.follow_ups_shown,
+        )
+        return super().get_context_data(
+            attendance_list=attendance,
+            more_attendance=more_attendance,
+            follow_up_list=follow_ups,
+            more_follow_ups=more_follow_ups,
+            **kwargs,
         )

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders.models import Organisation
+from stakeholders.views import OrganisationDetailView, PersonDetailView
 from tests.factories import (
     AttendanceFactory,
     FollowUpFactory,
@@ -506,7 +507,9 @@ def test_the_organisation_page_queries_do_not_grow_with_rows(
         response = user_client.get(organisation_url(organisation))
 
     assert response.status_code == 200
-    assert len(response.context["meetings"]) == 3 * n
+    # 3 × 20 meetings pass the 50 shown: the newest 50, and a link to the rest.
+    assert len(response.context["meetings"]) == min(3 * n, 50)
+    assert response.context["more_meetings"] == (3 * n > 50)
     assert len(response.context["current_positions"]) == n
     assert len(response.context["past_positions"]) == n
 
@@ -521,9 +524,9 @@ def test_the_parent_chain_costs_one_query_whatever_its_depth(
 
     # session, user, its permissions (own, by group),
     # organisation with type, parent chain, other names,
-    # identifiers, sub-organisations, positions, meetings, attendance rows,
-    # follow-ups
-    with django_assert_num_queries(13):
+    # identifiers, sub-organisations, positions, meetings, follow-ups (no
+    # meetings: no attendance rows to read)
+    with django_assert_num_queries(12):
         response = user_client.get(organisation_url(organisation))
 
     assert [o.name for o in response.context["ancestors"]] == [
@@ -572,3 +575,115 @@ def test_the_person_page_queries_do_not_grow_with_rows(
         assert row_linking(content, attendance.meeting.title).count(
             escape(attendance.organisation.name)
         )
+
+
+# Long sections: the newest rows, and the way to the rest.
+
+
+def test_the_organisation_page_shows_the_newest_meetings_and_links_to_all(
+    user_client, monkeypatch
+):
+    monkeypatch.setattr(OrganisationDetailView, "meetings_shown", 2)
+    organisation = OrganisationFactory()
+    day = datetime.datetime(2025, 3, 1, 10, tzinfo=datetime.UTC)
+    titles = ["Oldest", "Middle", "Newest"]
+    for offset, title in enumerate(titles):
+        meeting = MeetingFactory(
+            title=title, starts_at=day + datetime.timedelta(days=offset)
+        )
+        AttendanceFactory(meeting=meeting, organisation=organisation)
+
+    content = user_client.get(organisation_url(organisation)).content.decode()
+
+    meetings = section(content, "meetings-heading")
+    assert "Newest" in meetings
+    assert "Middle" in meetings
+    assert "Oldest" not in meetings
+    assert "Showing the 2 newest meetings." in meetings
+    assert (
+        f'href="{reverse("meetings:list")}?organisation={organisation.pk}"' in meetings
+    )
+
+
+def test_the_organisation_page_says_nothing_of_more_when_all_are_shown(
+    user_client, monkeypatch
+):
+    monkeypatch.setattr(OrganisationDetailView, "meetings_shown", 2)
+    monkeypatch.setattr(OrganisationDetailView, "positions_shown", 2)
+    organisation = OrganisationFactory()
+    AttendanceFactory.create_batch(2, organisation=organisation)
+    PositionFactory.create_batch(2, organisation=organisation)
+
+    content = user_client.get(organisation_url(organisation)).content.decode()
+
+    assert "Showing the" not in content
+
+
+def test_the_organisation_page_shows_the_current_positions_first_then_links(
+    user_client, monkeypatch
+):
+    monkeypatch.setattr(OrganisationDetailView, "positions_shown", 2)
+    organisation = OrganisationFactory()
+    PositionFactory(
+        organisation=organisation,
+        person=PersonFactory(full_name="Past Holder"),
+        since=datetime.date(2019, 1, 1),
+        until=datetime.date(2020, 1, 1),
+    )
+    for name in ["Current One", "Current Two"]:
+        PositionFactory(organisation=organisation, person=PersonFactory(full_name=name))
+
+    content = user_client.get(organisation_url(organisation)).content.decode()
+
+    people = section(content, "people-heading")
+    assert "Current One" in people
+    assert "Current Two" in people
+    assert "Past Holder" not in people
+    assert "Showing the 2 most recent positions." in people
+    assert f'href="{reverse("people:list")}?organisation={organisation.pk}"' in people
+
+
+def test_the_organisation_page_shows_the_first_follow_ups_by_due_date(
+    user_client, monkeypatch
+):
+    monkeypatch.setattr(OrganisationDetailView, "follow_ups_shown", 1)
+    organisation = OrganisationFactory()
+    FollowUpFactory(
+        owner_organisation=organisation,
+        action="Later task",
+        due_on=datetime.date(2025, 6, 1),
+    )
+    FollowUpFactory(
+        owner_organisation=organisation,
+        action="Sooner task",
+        due_on=datetime.date(2025, 5, 1),
+    )
+
+    content = user_client.get(organisation_url(organisation)).content.decode()
+
+    follow_ups = section(content, "follow-ups-heading")
+    assert "Sooner task" in follow_ups
+    assert "Later task" not in follow_ups
+    assert "Showing the first follow-up by due date." in follow_ups
+
+
+def test_the_person_page_shows_the_newest_meetings_of_all(user_client, monkeypatch):
+    monkeypatch.setattr(PersonDetailView, "attendance_shown", 2)
+    monkeypatch.setattr(PersonDetailView, "follow_ups_shown", 1)
+    person = PersonFactory()
+    day = datetime.datetime(2025, 3, 1, 10, tzinfo=datetime.UTC)
+    for offset, title in enumerate(["Oldest", "Middle", "Newest"]):
+        meeting = MeetingFactory(
+            title=title, starts_at=day + datetime.timedelta(days=offset)
+        )
+        AttendanceFactory(meeting=meeting, person=person)
+    FollowUpFactory.create_batch(3, owner_person=person)
+
+    content = user_client.get(person_url(person)).content.decode()
+
+    meetings = section(content, "meetings-heading")
+    assert "Newest" in meetings
+    assert "Middle" in meetings
+    assert "Oldest" not in meetings
+    assert "Showing the 2 newest meetings." in meetings
+    assert "Showing the first follow-up by due date." in content
