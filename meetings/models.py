@@ -121,9 +121,15 @@ class Meeting(VersionedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_key = generated_search_key("title", "venue")
+    # Derived from the attendance rows and kept right by meetings.stats:
+    # distinct organisations taking part (invited, confirmed or attended).
+    organisations_attended = models.PositiveIntegerField(
+        _("organisations taking part"), default=0, editable=False
+    )
 
     history = HistoricalRecords(
-        m2m_fields=[initiators], excluded_fields=["version", "search_key"]
+        m2m_fields=[initiators],
+        excluded_fields=["version", "search_key", "organisations_attended"],
     )
     objects = MeetingQuerySet.as_manager()
 
@@ -133,7 +139,14 @@ class Meeting(VersionedModel):
         ordering = ["-starts_at"]
         # Meetings in a date range, newest first: the meetings list, its
         # after/before filter and the admin's date hierarchy.
-        indexes = [models.Index(fields=["starts_at"], name="meeting_starts_at_idx")]
+        indexes = [
+            models.Index(fields=["starts_at"], name="meeting_starts_at_idx"),
+            # The list sorted by organisations taking part, most first.
+            models.Index(
+                fields=["-organisations_attended", "id"],
+                name="meeting_organisations_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),

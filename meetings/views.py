@@ -3,8 +3,7 @@ from dataclasses import dataclass, field
 
 import icalendar
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -64,14 +63,6 @@ class MeetingListView(FilteredListView):
     ]
 
     def get_queryset(self):
-        taking_part = (
-            Attendance.objects.taking_part()
-            .filter(meeting=OuterRef("pk"))
-            .order_by()
-            .values("meeting")
-            .annotate(n=Count("organisation", distinct=True))
-            .values("n")
-        )
         return (
             Meeting.objects.select_related("host")
             .prefetch_related(
@@ -80,7 +71,6 @@ class MeetingListView(FilteredListView):
                     queryset=AgendaItem.objects.select_related("topic"),
                 )
             )
-            .annotate(organisations_attended=Coalesce(Subquery(taking_part), 0))
             .order_by("-starts_at", "pk")
         )
 

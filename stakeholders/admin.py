@@ -277,9 +277,6 @@ class OrganisationAdmin(HamkorAdmin):
     inlines = [OrganisationNameInline, OrganisationIdentifierInline, PositionInline]
     actions = ["mark_active", "mark_inactive"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_meeting_stats()
-
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
 

@@ -1,7 +1,7 @@
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,30 +11,15 @@ from simple_history.models import HistoricalRecords
 from .search import generated_search_key
 
 
-def with_meeting_stats(queryset, via):
-    """Annotate ``meetings_attended`` (distinct meetings with an "attended" row
-    through the foreign key ``via``) and ``last_met`` (start of the latest of
-    them), as correlated subqueries: a list costs no extra query per row."""
-    # meetings depends on stakeholders; importing at module level would make the
-    # model modules import each other.
-    from meetings.models import Attendance
-
-    attended = Attendance.objects.filter(
-        **{via: OuterRef("pk")}, status=Attendance.Status.ATTENDED
-    ).order_by()
-    return queryset.annotate(
-        meetings_attended=Coalesce(
-            Subquery(
-                attended.values(via)
-                .annotate(n=Count("meeting", distinct=True))
-                .values("n")
-            ),
-            0,
+def meeting_stats_indexes(prefix):
+    """The lists' "most met" and "met most recently" sorts: ORDER BY
+    meetings_attended DESC, id and last_met DESC, id, read from an index."""
+    return [
+        models.Index(
+            fields=["-meetings_attended", "id"], name=f"{prefix}_meetings_idx"
         ),
-        last_met=Subquery(
-            attended.order_by("-meeting__starts_at").values("meeting__starts_at")[:1]
-        ),
-    )
+        models.Index(fields=["-last_met", "id"], name=f"{prefix}_last_met_idx"),
+    ]
 
 
 class ConstraintFieldErrorsMixin:
@@ -61,6 +46,11 @@ class ConstraintFieldErrorsMixin:
             if not errors.get(NON_FIELD_ERRORS):
                 errors.pop(NON_FIELD_ERRORS, None)
             raise ValidationError(errors) from None
+
+
+# Columns that history leaves out: the edit counter, and values derived from
+# other columns or tables.
+DERIVED_FIELDS = ["version", "search_key", "meetings_attended", "last_met"]
 
 
 class VersionedModel(ConstraintFieldErrorsMixin, models.Model):
@@ -160,9 +150,6 @@ class OrganisationQuerySet(models.QuerySet):
         )
         return self.filter(Q(search_key__includes=term) | Exists(other_names))
 
-    def with_meeting_stats(self):
-        return with_meeting_stats(self, "organisation")
-
 
 class Organisation(VersionedModel):
     name = models.CharField(_("name"), max_length=255)
@@ -198,8 +185,16 @@ class Organisation(VersionedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_key = generated_search_key("name", "acronym")
+    # Derived from the attendance rows and kept right by meetings.stats:
+    # distinct meetings with an "attended" row, and the start of the latest.
+    meetings_attended = models.PositiveIntegerField(
+        _("meetings attended"), default=0, editable=False
+    )
+    last_met = models.DateTimeField(
+        _("last met"), null=True, blank=True, editable=False
+    )
 
-    history = HistoricalRecords(excluded_fields=["version", "search_key"])
+    history = HistoricalRecords(excluded_fields=DERIVED_FIELDS)
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
@@ -208,7 +203,10 @@ class Organisation(VersionedModel):
         ordering = ["name"]
         # The organisation lists, page N: ORDER BY name, id LIMIT 50 OFFSET k
         # walks this index instead of sorting every organisation.
-        indexes = [models.Index(fields=["name", "id"], name="organisation_name_idx")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="organisation_name_idx"),
+            *meeting_stats_indexes("organisation"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
@@ -368,9 +366,6 @@ class PersonQuerySet(models.QuerySet):
             return self
         return self.filter(search_key__includes=term)
 
-    def with_meeting_stats(self):
-        return with_meeting_stats(self, "person")
-
     def with_current_positions(self):
         """Prefetch today's positions, with their organisations, into
         ``current_positions`` (one extra query for the whole page)."""
@@ -396,8 +391,16 @@ class Person(VersionedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_key = generated_search_key("full_name", "email")
+    # Derived from the attendance rows and kept right by meetings.stats:
+    # distinct meetings with an "attended" row, and the start of the latest.
+    meetings_attended = models.PositiveIntegerField(
+        _("meetings attended"), default=0, editable=False
+    )
+    last_met = models.DateTimeField(
+        _("last met"), null=True, blank=True, editable=False
+    )
 
-    history = HistoricalRecords(excluded_fields=["version", "search_key"])
+    history = HistoricalRecords(excluded_fields=DERIVED_FIELDS)
     objects = PersonQuerySet.as_manager()
 
     class Meta:
@@ -405,7 +408,10 @@ class Person(VersionedModel):
         verbose_name_plural = _("people")
         ordering = ["full_name"]
         # The people lists, page N: ORDER BY full_name, id LIMIT 50 OFFSET k.
-        indexes = [models.Index(fields=["full_name", "id"], name="person_name_idx")]
+        indexes = [
+            models.Index(fields=["full_name", "id"], name="person_name_idx"),
+            *meeting_stats_indexes("person"),
+        ]
         permissions = [
             ("export_personal_data", _("Can export everything held about a person")),
             ("erase_person", _("Can erase a person and their history")),

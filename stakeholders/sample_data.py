@@ -36,6 +36,7 @@ from faker import Faker
 from tqdm import tqdm
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from meetings.stats import refresh_all as meeting_stats_refresh_all
 
 from .models import (
     Organisation,
@@ -1101,6 +1102,9 @@ def sample_data_generate(*, plan, seed=DEFAULT_SEED, progress=False, replace=Fal
             if replace:
                 domain_data_delete()
             counts = _Generator(plan, seed=seed, progress=progress).run()
+            # Rows were written without the ORM: the stored meetings attended,
+            # last met and organisations taking part are computed once here.
+            meeting_stats_refresh_all()
             statements = connection.ops.sequence_reset_sql(no_style(), domain_models())
             with connection.cursor() as cursor:
                 for sql in statements:

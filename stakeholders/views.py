@@ -119,10 +119,8 @@ class OrganisationListView(FilteredListView):
     ]
 
     def get_queryset(self):
-        return (
-            Organisation.objects.select_related("type", "parent")
-            .with_meeting_stats()
-            .order_by("name", "pk")
+        return Organisation.objects.select_related("type", "parent").order_by(
+            "name", "pk"
         )
 
 
@@ -145,11 +143,7 @@ class PersonListView(FilteredListView):
     ]
 
     def get_queryset(self):
-        return (
-            Person.objects.with_current_positions()
-            .with_meeting_stats()
-            .order_by("full_name", "pk")
-        )
+        return Person.objects.with_current_positions().order_by("full_name", "pk")
 
 
 class SuggestView(PermissionRequiredMixin, View):

@@ -477,6 +477,8 @@ def stored_texts(records):
     texts = set()
     for record in records:
         for field in record._meta.concrete_fields:
+            if field.generated:  # a search key, derived and never shown
+                continue
             value = getattr(record, field.attname)
             if isinstance(value, str) and value and field.name not in ("slug",):
                 texts.add(value)

@@ -1,0 +1,283 @@
+"""The stored meetings attended, last met and organisations taking part
+(meetings/stats.py) stay equal to what the attendance rows say, whichever way
+the rows change."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings import stats
+from meetings.models import Attendance, Meeting
+from stakeholders.models import Organisation, Person
+from stakeholders.sample_data import Plan, sample_data_generate
+from stakeholders.services import person_erase
+from tests.factories import (
+    AttendanceFactory,
+    MeetingFactory,
+    OrganisationFactory,
+    PersonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day, hour=10):
+    return timezone.make_aware(datetime.datetime(2025, 3, day, hour))
+
+
+def mismatches():
+    """Every stored figure that differs from the one computed from the rows."""
+    found = []
+    for model, computed in (
+        (Organisation, stats.participant_stats("organisation")),
+        (Person, stats.participant_stats("person")),
+        (Meeting, stats.meeting_stats()),
+    ):
+        names = list(computed)
+        rows = model.objects.annotate(
+            **{f"computed_{name}": value for name, value in computed.items()}
+        ).values("pk", *names, *(f"computed_{name}" for name in names))
+        for row in rows:
+            for name in names:
+                if row[name] != row[f"computed_{name}"]:
+                    found.append((model.__name__, row["pk"], name, row[name]))
+    return found
+
+
+def figures(obj):
+    obj.refresh_from_db()
+    if isinstance(obj, Meeting):
+        return obj.organisations_attended
+    return obj.meetings_attended, obj.last_met
+
+
+def test_a_new_row_counts_for_its_organisation_person_and_meeting():
+    ministry, person = OrganisationFactory(), PersonFactory()
+    meeting = MeetingFactory(starts_at=at(4))
+
+    AttendanceFactory(meeting=meeting, organisation=ministry, person=person)
+
+    assert figures(ministry) == (1, at(4))
+    assert figures(person) == (1, at(4))
+    assert figures(meeting) == 1
+    assert mismatches() == []
+
+
+def test_two_people_of_one_organisation_are_one_meeting_and_one_organisation():
+    ministry = OrganisationFactory()
+    meeting = MeetingFactory(starts_at=at(4))
+
+    AttendanceFactory.create_batch(2, meeting=meeting, organisation=ministry)
+
+    assert figures(ministry) == (1, at(4))
+    assert figures(meeting) == 1
+
+
+def test_an_invitation_takes_part_in_the_meeting_but_is_not_a_meeting_attended():
+    ministry = OrganisationFactory()
+    meeting = MeetingFactory()
+
+    AttendanceFactory(
+        meeting=meeting, organisation=ministry, status=Attendance.Status.INVITED
+    )
+
+    assert figures(ministry) == (0, None)
+    assert figures(meeting) == 1
+
+
+def test_a_status_change_counts_and_uncounts():
+    row = AttendanceFactory(status=Attendance.Status.INVITED)
+
+    row.status = Attendance.Status.ATTENDED
+    row.save()
+    assert figures(row.organisation)[0] == 1
+
+    row.status = Attendance.Status.DECLINED
+    row.save()
+    assert figures(row.organisation)[0] == 0
+    assert figures(row.meeting) == 0
+    assert mismatches() == []
+
+
+def test_a_row_moved_to_another_organisation_and_person_moves_its_figures():
+    row = AttendanceFactory(meeting=MeetingFactory(starts_at=at(4)))
+    before_organisation, before_person = row.organisation, row.person
+    loaded = Attendance.objects.get(pk=row.pk)
+
+    loaded.organisation = OrganisationFactory()
+    loaded.person = PersonFactory()
+    loaded.save()
+
+    assert figures(before_organisation) == (0, None)
+    assert figures(before_person) == (0, None)
+    assert figures(loaded.organisation) == (1, at(4))
+    assert figures(loaded.person) == (1, at(4))
+    assert mismatches() == []
+
+
+def test_a_row_moved_to_another_meeting_moves_the_count_and_the_last_met():
+    old, new = MeetingFactory(starts_at=at(4)), MeetingFactory(starts_at=at(9))
+    row = AttendanceFactory(meeting=old)
+
+    row.meeting = new
+    row.save()
+
+    assert figures(old) == 0
+    assert figures(new) == 1
+    assert figures(row.organisation) == (1, at(9))
+
+
+def test_deleting_a_row_uncounts_it():
+    ministry = OrganisationFactory()
+    early = AttendanceFactory(
+        organisation=ministry, meeting=MeetingFactory(starts_at=at(2))
+    )
+    late = AttendanceFactory(
+        organisation=ministry, meeting=MeetingFactory(starts_at=at(8))
+    )
+
+    late.delete()
+
+    assert figures(ministry) == (1, at(2))
+    early.delete()
+    assert figures(ministry) == (0, None)
+    assert mismatches() == []
+
+
+def test_moving_a_meeting_moves_the_last_met_of_everyone_at_it():
+    meeting = MeetingFactory(starts_at=at(4))
+    row = AttendanceFactory(meeting=meeting)
+
+    meeting.starts_at = at(20)
+    meeting.ends_at = None
+    meeting.save()
+
+    assert figures(row.organisation) == (1, at(20))
+    assert figures(row.person) == (1, at(20))
+
+
+def test_deleting_a_meeting_uncounts_its_rows_in_three_updates():
+    ministry = OrganisationFactory()
+    AttendanceFactory(organisation=ministry, meeting=MeetingFactory(starts_at=at(1)))
+    meeting = MeetingFactory(starts_at=at(5))
+    AttendanceFactory.create_batch(30, meeting=meeting, organisation=ministry)
+
+    with CaptureQueriesContext(connection) as queries, stats.deferred():
+        meeting.delete()
+
+    updates = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("UPDATE")
+        and any(
+            table in q["sql"]
+            for table in ("stakeholders_organisation", "stakeholders_person")
+        )
+    ]
+    # The organisation and the 30 people, each table once.
+    assert len(updates) == 2
+    assert figures(ministry) == (1, at(1))
+    assert mismatches() == []
+
+
+def test_an_admin_delete_of_a_meeting_refreshes_its_organisations(admin_client):
+    ministry = OrganisationFactory()
+    meeting = MeetingFactory(starts_at=at(5))
+    AttendanceFactory.create_batch(3, meeting=meeting, organisation=ministry)
+
+    response = admin_client.post(
+        reverse("admin:meetings_meeting_delete", args=[meeting.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Meeting.objects.filter(pk=meeting.pk).exists()
+    assert figures(ministry) == (0, None)
+    assert mismatches() == []
+
+
+def test_an_admin_status_change_of_a_row_is_counted(admin_client):
+    row = AttendanceFactory(status=Attendance.Status.INVITED)
+    url = reverse("admin:meetings_attendance_change", args=[row.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name in form.fields
+    }
+    data.update(
+        meeting=row.meeting_id,
+        organisation=row.organisation_id,
+        person=row.person_id,
+        status=Attendance.Status.ATTENDED,
+        seen_version=row.version,
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert figures(row.organisation)[0] == 1
+    assert figures(row.person)[0] == 1
+
+
+def test_erasing_a_person_keeps_the_organisation_figures(superuser):
+    ministry = OrganisationFactory()
+    person = PersonFactory()
+    AttendanceFactory(
+        organisation=ministry, person=person, meeting=MeetingFactory(starts_at=at(4))
+    )
+
+    person_erase(person=person, user=superuser)
+
+    assert figures(ministry) == (1, at(4))
+    assert mismatches() == []
+
+
+def test_nested_deferred_blocks_refresh_once_at_the_outermost():
+    row = AttendanceFactory(status=Attendance.Status.INVITED)
+
+    with stats.deferred():
+        with stats.deferred():
+            row.status = Attendance.Status.ATTENDED
+            row.save()
+        assert figures(row.organisation)[0] == 0  # not yet
+    assert figures(row.organisation)[0] == 1
+
+
+def test_an_error_inside_a_deferred_block_refreshes_nothing():
+    row = AttendanceFactory(status=Attendance.Status.INVITED)
+
+    def change_then_fail():
+        with stats.deferred():
+            row.status = Attendance.Status.ATTENDED
+            row.save()
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+
+    assert figures(row.organisation)[0] == 0
+
+
+def test_the_command_repairs_figures_written_around_hamkor():
+    row = AttendanceFactory()
+    Organisation.objects.filter(pk=row.organisation_id).update(meetings_attended=7)
+    Meeting.objects.filter(pk=row.meeting_id).update(organisations_attended=0)
+    assert len(mismatches()) == 2
+
+    call_command("refresh_meeting_stats", stdout=io.StringIO())
+
+    assert mismatches() == []
+
+
+def test_generated_sample_data_has_its_figures():
+    sample_data_generate(plan=Plan.for_scale("S"))
+
+    assert Organisation.objects.filter(meetings_attended__gt=0).exists()
+    assert Meeting.objects.filter(organisations_attended__gt=0).exists()
+    assert mismatches() == []
