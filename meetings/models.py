@@ -46,7 +46,11 @@ class MeetingQuerySet(models.QuerySet):
     def search(self, term):
         """Meetings whose title or venue contains ``term``, ignoring case."""
         term = term.strip()
-        return self.filter(search_key__includes=term) if term else self
+        if not term:
+            return self
+        # As OrganisationQuerySet.search: the matching keys as a set.
+        matching = Meeting.objects.filter(search_key__includes=term)
+        return self.filter(pk__in=matching.values("pk"))
 
     def taken_part_by(self, organisation):
         """Meetings ``organisation`` attended (not declined or absent), hosted
@@ -277,6 +281,23 @@ class Attendance(VersionedModel):
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance")
         ordering = ["meeting_id", "pk"]
+        # Read without touching the table (SQLite and PostgreSQL alike):
+        # - by organisation: its meetings attended and last met
+        #   (meetings/stats.py), meetings?organisation, people?organisation and
+        #   people?type (the people of an organisation's rows);
+        # - by meeting: organisations taking part in a meeting, and
+        #   organisations?attended_after/before and meetings?type (the
+        #   organisations of a meeting's rows).
+        indexes = [
+            models.Index(
+                fields=["organisation", "status", "meeting", "person"],
+                name="attendance_organisation_idx",
+            ),
+            models.Index(
+                fields=["meeting", "status", "organisation"],
+                name="attendance_meeting_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "organisation", "person"],
