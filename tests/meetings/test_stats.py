@@ -281,3 +281,32 @@ def test_generated_sample_data_has_its_figures():
     assert Organisation.objects.filter(meetings_attended__gt=0).exists()
     assert Meeting.objects.filter(organisations_attended__gt=0).exists()
     assert mismatches() == []
+
+
+def test_bulk_writes_at_one_meeting_add_it_to_who_newly_attended():
+    ministry, agency = OrganisationFactory(), OrganisationFactory()
+    person = PersonFactory()
+    earlier = MeetingFactory(starts_at=at(2))
+    later = MeetingFactory(starts_at=at(20))
+    AttendanceFactory(organisation=ministry, person=None, meeting=later)
+    AttendanceFactory(organisation=agency, person=person, meeting=earlier)
+    meeting = MeetingFactory(starts_at=at(10))
+    AttendanceFactory(organisation=agency, person=person, meeting=meeting)
+    before = stats.attended_at(meeting)
+
+    # As an import writes: in bulk, no signals.
+    Attendance.objects.bulk_create(
+        [Attendance(meeting=meeting, organisation=ministry, person=None)]
+    )
+    Attendance.objects.filter(meeting=meeting, person=person).update(
+        status=Attendance.Status.DECLINED
+    )
+    assert mismatches() != []
+    stats.rows_changed_at(meeting, before)
+
+    # One meeting more, and the latest start kept.
+    assert figures(ministry) == (2, at(20))
+    # No longer attended this one: recomputed.
+    assert figures(agency) == (1, at(2))
+    assert figures(person) == (1, at(2))
+    assert mismatches() == []
