@@ -8,9 +8,11 @@ Three steps, each usable on its own:
    an encoding it cannot be sure of is refused here with ``SheetError``, before
    any row is looked at.
 2. ``MatchIndex.load(meeting, sheet)`` reads, in a fixed handful of queries
-   whatever the length of the sheet, everything matching needs: every
-   organisation's names, the people the sheet's emails and organisations point
-   to, and the meeting's attendance.
+   whatever the length of the sheet and the size of the database, everything
+   matching needs: how the sheet's organisation names resolve (every name on
+   record is keyed, but only what the sheet's names need is kept), the people
+   the sheet's emails and organisations point to, and the meeting's
+   attendance.
 3. ``build_plan(sheet, index, decisions)`` is pure (no queries, no writes): it
    says row by row what an import would do. The admin preview, the management
    command and ``meetings.services.attendance_import`` all call it, so what the
@@ -305,6 +307,13 @@ class PlanChanged(Exception):
 
 
 # Names: one spelling-independent key, whatever the script.
+#
+# An import compares the sheet's few hundred spellings with every spelling on
+# record (hundreds of thousands at national scale), so those are keyed all at
+# once (``_name_keys``) and as cheaply as the rules allow: ASCII text needs no
+# normalisation, transliteration or anyascii, and the Uzbek schema maps letter
+# by letter, so it is a ``str.translate`` table. The keys are the same as
+# applying each rule in turn (tests/meetings/test_import_matching.py).
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -327,44 +336,150 @@ _FOLDS = {
 }
 
 
-@lru_cache(maxsize=100_000)
-def _words(text):
-    """The words of ``text`` in lower-case ASCII: Cyrillic transliterated by
-    the Uzbek (UZ) schema, everything else by anyascii; punctuation, quotes
-    («», “”) and spacing dropped."""
+def _translit_table():
+    """iuliia's Uzbek schema as a ``str.translate`` table of the Cyrillic
+    block, or None when the schema is not letter by letter (it then has to be
+    run as it is).
+
+    The schema translates each letter on its own (no rules for a letter's
+    neighbours or a word's ending), so translating each Cyrillic letter alone
+    gives its table; the schema's own samples check that."""
+    table = {code: iuliia.UZ.translate(chr(code)) for code in range(0x0400, 0x0500)}
+    for source, expected in iuliia.UZ.samples:
+        if _CYRILLIC_RUN.sub(lambda run: run.group().translate(table), source) != (
+            expected
+        ):
+            return None
+    return table
+
+
+_CYRILLIC_RUN = re.compile("[\u0400-\u04ff]+")
+_NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
+_TRANSLIT = _translit_table()
+
+
+def _transliterate(text):
+    """``iuliia.UZ.translate(text)``; the table is applied to the runs of
+    Cyrillic letters only (``str.translate`` is slow on every other
+    character)."""
+    if _TRANSLIT is None:
+        return iuliia.UZ.translate(text)
+    return _CYRILLIC_RUN.sub(lambda run: run.group().translate(_TRANSLIT), text)
+
+
+def _anyascii(text):
+    """``anyascii(text)``, which goes letter by letter in Python: applied to
+    the runs of non-ASCII letters only."""
+    return _NON_ASCII_RUN.sub(lambda run: anyascii(run.group()), text)
+
+
+def _ascii(text):
+    """``text`` in ASCII: NFKC-normalised, Cyrillic transliterated by the
+    Uzbek (UZ) schema, everything else by anyascii."""
+    if text.isascii():
+        # NFKC, the schema and anyascii leave ASCII as it is.
+        return text
     text = unicodedata.normalize("NFKC", text)
     if _CYRILLIC.search(text):
-        text = iuliia.UZ.translate(text)
-    return tuple(_WORD.findall(anyascii(text).lower()))
+        text = _transliterate(text)
+    return _anyascii(text)
 
 
+def _words(text):
+    """The words of ``text`` in lower-case ASCII (see ``_ascii``);
+    punctuation, quotes («», “”) and spacing dropped."""
+    return _WORD.findall(_ascii(text).lower())
+
+
+# Every byte but ASCII letters and digits.
+_NOT_WORD_BYTES = bytes(
+    set(range(256))
+    - set(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+)
+
+
+@lru_cache(maxsize=100_000)
 def _fold(word):
+    # Names on record share most of their words: one fold per word.
     return _FOLD.sub(lambda match: _FOLDS[match.group()], word)
 
 
+def _name_key(text):
+    # "".join(_words(text)), a few times faster.
+    return (
+        _ascii(text).encode("ascii").translate(None, _NOT_WORD_BYTES).lower()
+    ).decode("ascii")
+
+
+# Between the texts ``_name_keys`` keys at once: a control character, which
+# NFKC, the schema and anyascii leave as it is and which combines with nothing.
+_SEPARATOR = "\x01"
+_KEY_BYTES = bytes(set(_NOT_WORD_BYTES) - {ord(_SEPARATOR)})
+
+
+def _name_keys(texts):
+    """``[_name_key(text) for text in texts]`` for the hundreds of thousands
+    of spellings on record: each step (NFKC, the schema's table, anyascii,
+    dropping what is not a letter or digit, lower case) goes character by
+    character once the texts are split by ``_SEPARATOR``, so each runs once
+    over all the texts joined (the ASCII ones, which need only the last two,
+    apart)."""
+    texts = list(texts)
+    is_ascii = [text.isascii() for text in texts]
+    keys = [""] * len(texts)
+    for ascii_group in (True, False):
+        positions = [i for i, flag in enumerate(is_ascii) if flag is ascii_group]
+        joined = _SEPARATOR.join(texts[i] for i in positions)
+        found = None
+        if _TRANSLIT is not None and joined.count(_SEPARATOR) == len(positions) - 1:
+            found = (
+                (joined if ascii_group else _ascii(joined))
+                .encode("ascii")
+                .translate(None, _KEY_BYTES)
+                .lower()
+                .decode("ascii")
+                .split(_SEPARATOR)
+            )
+        if found is None or len(found) != len(positions):
+            # A text holding the separator, or the iuliia schema run as it is.
+            found = [_name_key(texts[i]) for i in positions]
+        for i, key in zip(positions, found, strict=True):
+            keys[i] = key
+    return keys
+
+
+def _loose_key(text):
+    return "".join(map(_fold, _words(text)))
+
+
+def _fuzzy_form_of(text):
+    return " ".join(map(_fold, _words(text)))
+
+
+@lru_cache(maxsize=10_000)
 def name_key(text):
     """Key under which two spellings of an organisation's name are the same:
     ``name_key("«Узинфоком»") == name_key("uzinfokom")``."""
-    return "".join(_words(text))
+    return _name_key(text)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=10_000)
 def loose_key(text):
     """``name_key`` with the letters transliterations disagree on folded
     together: ``loose_key("Узинфоком") == loose_key("UZINFOCOM")``."""
-    return "".join(_fold(word) for word in _words(text))
+    return _loose_key(text)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=10_000)
 def _fuzzy_form(text):
-    return " ".join(_fold(word) for word in _words(text))
+    return _fuzzy_form_of(text)
 
 
 @lru_cache(maxsize=100_000)
 def person_key(text):
     """Key of a person's name: word order, script and case do not matter, so
     "Иванов Иван" and "Ivan Ivanov" are the same name."""
-    return " ".join(sorted(_fold(word) for word in _words(text)))
+    return " ".join(sorted(map(_fold, _words(text))))
 
 
 def _word_key(text):
@@ -938,31 +1053,55 @@ def _chunks(items, size=None):
         yield items[start : start + size]
 
 
+def _fetch(queryset):
+    """The rows of ``queryset`` as tuples straight from the database cursor,
+    without Django's per-row work: for the reads of every organisation's
+    names, hundreds of thousands of rows at national scale."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 class MatchIndex:
     """A snapshot of the records an import of one sheet into one meeting can
-    touch. ``load`` costs a fixed number of queries (the email and people
-    look-ups are split in chunks of the database's parameter limit)."""
+    touch. ``load`` costs a fixed number of queries whatever the size of the
+    database (the email look-ups are split in chunks of the database's
+    parameter limit).
+
+    Organisations: every spelling on record (name, acronym, other names) is
+    read and keyed, but only what the sheet's names need is kept: the
+    spellings with one of their keys, the loose keys only for a name no key
+    matches, and the suggestions only for a name nothing matches. People: those
+    at the organisations the sheet's names resolve to (and those of its
+    emails), read with their names in one query."""
 
     def __init__(self, meeting):
         self.meeting = meeting
+        # Id -> OrganisationInfo of the organisations the names looked up
+        # resolve to or resemble, and of those ``load_organisations`` read.
         self.organisations = {}
+        # Name key -> {organisation id: how}, and loose key -> the same, for
+        # the keys of the names looked up.
         self.by_key = {}
         self.by_loose = {}
+        # Lower-case names of active organisations, among the names looked up.
         self.active_names = set()
         self.types = {}
         self.people = {}
         self.people_by_email = {}
         self.people_at = {}
         self._people_loaded_for = set()
+        self._people_choices = {}
         self.attendance = {}
-        self._fuzzy_forms = []
-        self._fuzzy_ids = []
         self._matches = {}
 
     @classmethod
     def load(cls, meeting, sheet, decisions=None):
         index = cls(meeting)
-        index._load_organisations()
+        index.look_up(row.organisation for row in sheet.rows)
+        if decisions is not None:
+            index.load_organisations(decisions.organisation_ids())
         index.types = {
             slug: (pk, name)
             for pk, slug, name in OrganisationType.objects.values_list(
@@ -997,124 +1136,366 @@ class MatchIndex:
         index.load_people(organisation_ids - {None})
         return index
 
-    def _load_organisations(self):
-        names = {}
-        for pk, name in OrganisationName.objects.order_by().values_list(
-            "organisation_id", "name"
-        ):
-            names.setdefault(pk, []).append(name)
-        for pk, name, acronym, is_active in Organisation.objects.order_by(
-            "pk"
-        ).values_list("pk", "name", "acronym", "is_active"):
-            info = OrganisationInfo(pk, name, acronym, is_active)
-            self.organisations[pk] = info
-            if is_active:
-                self.active_names.add(name.lower())
-            spellings = [
-                (name, "name"),
-                (acronym, "acronym"),
-                *((other, "other name") for other in names.get(pk, [])),
-            ]
-            for spelling, how in spellings:
-                if not spelling or not name_key(spelling):
-                    continue
-                self.by_key.setdefault(name_key(spelling), {})[pk] = how
-                self.by_loose.setdefault(loose_key(spelling), {})[pk] = (
-                    f"{how}, spelt differently"
-                )
-                if is_active:
-                    self._fuzzy_forms.append(_fuzzy_form(spelling))
-                    self._fuzzy_ids.append(pk)
-
-    def load_people(self, organisation_ids):
-        """Load the people known at ``organisation_ids`` (by a position there or
-        an earlier attendance for it): two queries, plus one for the people."""
-        wanted = set(organisation_ids) - self._people_loaded_for
+    def look_up(self, texts):
+        """Resolve the organisation names ``texts`` (``match`` then answers
+        for them without a query): two queries, and a pass over every
+        spelling on record."""
+        wanted = {}
+        lowered = set()
+        for text in texts:
+            key = name_key(text)
+            if key and key not in self._matches:
+                # As ``match`` caches: the first text written with a key
+                # answers for all of them.
+                wanted.setdefault(key, text)
+                lowered.add(text.lower())
         if not wanted:
             return
-        self._people_loaded_for |= wanted
-        links = set()
-        for chunk in _chunks(wanted):
-            links.update(
-                Position.objects.filter(organisation_id__in=chunk)
-                .order_by()
-                .values_list("organisation_id", "person_id")
+        organisations = _fetch(
+            Organisation.objects.order_by("pk").values_list(
+                "pk", "name", "acronym", "is_active"
             )
-            links.update(
-                Attendance.objects.filter(
-                    organisation_id__in=chunk, person__isnull=False
+        )
+        # In the order they are stored, as every spelling is considered in.
+        other_names = _fetch(
+            OrganisationName.objects.order_by().values_list("organisation_id", "name")
+        )
+        records = {row[0]: row for row in organisations}
+        # Every spelling: the names, the acronyms (blank ones never match),
+        # the other names as stored.
+        spellings = [
+            *(row[1] for row in organisations),
+            *(row[2] for row in organisations),
+            *(row[1] for row in other_names),
+        ]
+        count = len(organisations)
+
+        def spelling(i):
+            """Spelling ``i``: its organisation, its order among the
+            organisation's spellings, and what it is."""
+            if i < count:
+                return organisations[i][0], 0, "name"
+            if i < 2 * count:
+                return organisations[i - count][0], 1, "acronym"
+            return other_names[i - 2 * count][0], i, "other name"
+
+        def index_by(keys, spelling_keys, how_suffix=""):
+            """{key: {organisation id: how}} of the spellings whose key is
+            among ``keys``: organisations in id order, each described by its
+            last spelling with that key."""
+            hits = {}
+            for i in [i for i, key in enumerate(spelling_keys) if key in keys]:
+                hits.setdefault(spelling_keys[i], []).append(spelling(i))
+            found = {}
+            for key, spelt in hits.items():
+                found[key] = {}
+                for pk, _order, how in sorted(spelt):
+                    found[key][pk] = how + how_suffix
+            return found
+
+        for _pk, name, _acronym, is_active in organisations:
+            if is_active and name.lower() in lowered:
+                self.active_names.add(name.lower())
+        self.by_key.update(index_by(wanted.keys(), _name_keys(spellings)))
+        # Only for the names no key matches: their loose keys, and for those
+        # still unmatched, the suggestions.
+        loose = {
+            key: loose_key(text)
+            for key, text in wanted.items()
+            if key not in self.by_key
+        }
+        if loose:
+            self.by_loose.update(
+                index_by(
+                    set(loose.values()),
+                    [_loose_key(spelling) for spelling in spellings],
+                    ", spelt differently",
                 )
-                .order_by()
-                .values_list("organisation_id", "person_id")
             )
-        missing = {person_id for _organisation, person_id in links} - set(self.people)
-        for chunk in _chunks(missing):
-            for person in (
-                Person.objects.filter(pk__in=chunk)
-                .order_by()
-                .values_list("pk", "full_name", "email", "phone")
-            ):
-                self.people[person[0]] = PersonInfo(*person)
-        for organisation_id, person_id in links:
-            key = person_key(self.people[person_id].full_name)
-            self.people_at.setdefault(organisation_id, {}).setdefault(key, set()).add(
-                person_id
+        unmatched = [
+            wanted[key]
+            for key, loose_text_key in loose.items()
+            if loose_text_key not in self.by_loose
+        ]
+        suggestions = self._suggest_all(unmatched, organisations, other_names)
+
+        def info(pk):
+            if pk not in self.organisations:
+                self.organisations[pk] = OrganisationInfo(
+                    pk, *records[pk][1:3], bool(records[pk][3])
+                )
+            return self.organisations[pk]
+
+        for key, text in wanted.items():
+            self._matches[key] = match = self._match(
+                key, text, info, suggestions.get(text, ())
             )
+            for pk in (match.organisation_id, *match.suggestions):
+                if pk is not None:
+                    info(pk)
 
-    def match(self, text):
-        """How the organisation name ``text`` resolves (cached per key)."""
-        key = name_key(text)
-        if not key:
-            return OrganisationMatch(None)
-        if key not in self._matches:
-            self._matches[key] = self._match(text, key)
-        return self._matches[key]
-
-    def _match(self, text, key):
+    def _match(self, key, text, info, suggestions):
         for found in (self.by_key.get(key), self.by_loose.get(loose_key(text))):
             if not found:
                 continue
-            active = [pk for pk in found if self.organisations[pk].is_active]
+            active = [pk for pk in found if info(pk).is_active]
             if len(active) == 1:
                 return OrganisationMatch(active[0], found[active[0]])
             # Several organisations answer to the name, or only inactive ones:
             # the editor decides.
             return OrganisationMatch(None, suggestions=tuple(active or found))
-        return OrganisationMatch(None, suggestions=self._suggest(text))
+        return OrganisationMatch(None, suggestions=suggestions)
 
-    def _suggest(self, text):
-        form = _fuzzy_form(text)
-        if not form or not self._fuzzy_forms:
-            return ()
-        # WRatio weighs partial matches, which makes any short name "resemble"
-        # every long one that contains its letters.
-        scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
-        results = process.extract(
-            form,
-            self._fuzzy_forms,
-            scorer=scorer,
-            processor=None,
-            score_cutoff=SUGGESTION_SCORE,
-            limit=MAX_SUGGESTIONS * 4,
+    @staticmethod
+    def _suggest_all(texts, organisations, other_names):
+        """{text: ids of the active organisations ``text`` resembles} for the
+        names nothing matched: they are compared with every active spelling."""
+        forms = [(text, _fuzzy_form(text)) for text in texts]
+        forms = [(text, form) for text, form in forms if form]
+        if not forms:
+            return {}
+        others = {}
+        for pk, name in other_names:
+            others.setdefault(pk, []).append(name)
+        choices, choice_ids = [], []
+        for pk, name, acronym, is_active in organisations:
+            if not is_active:
+                continue
+            for spelling in (name, acronym, *others.get(pk, ())):
+                form = _fuzzy_form_of(spelling)
+                if form:
+                    choices.append(form)
+                    choice_ids.append(pk)
+        suggestions = {}
+        for text, form in forms:
+            # WRatio weighs partial matches, which makes any short name
+            # "resemble" every long one that contains its letters.
+            scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
+            results = process.extract(
+                form,
+                choices,
+                scorer=scorer,
+                processor=None,
+                score_cutoff=SUGGESTION_SCORE,
+                limit=MAX_SUGGESTIONS * 4,
+            )
+            found = []
+            for _form, _score, position in results:
+                pk = choice_ids[position]
+                if pk not in found:
+                    found.append(pk)
+            suggestions[text] = tuple(found[:MAX_SUGGESTIONS])
+        return suggestions
+
+    def load_organisations(self, organisation_ids):
+        """Read the organisations ``organisation_ids`` (the editor's choices)
+        that are not loaded yet; an id with no organisation stays absent."""
+        missing = set(organisation_ids) - set(self.organisations)
+        for chunk in _chunks(missing):
+            for pk, name, acronym, is_active in Organisation.objects.filter(
+                pk__in=chunk
+            ).values_list("pk", "name", "acronym", "is_active"):
+                self.organisations[pk] = OrganisationInfo(pk, name, acronym, is_active)
+
+    def load_people(self, organisation_ids):
+        """Load the people known at ``organisation_ids`` (by a position there or
+        an earlier attendance for it), with their names: one query."""
+        wanted = set(organisation_ids) - self._people_loaded_for
+        if not wanted:
+            return
+        self._people_loaded_for |= wanted
+        self._people_choices.clear()
+        # Each organisation's people once (a UNION of its positions and its
+        # attendance), then their records: the national core's organisations
+        # have hundreds of thousands of attendance rows but a few thousand
+        # people.
+        quote = connection.ops.quote_name
+        person = Person._meta
+        columns = ", ".join(
+            f"person.{quote(person.get_field(name).column)}"
+            for name in ("id", "full_name", "email", "phone")
         )
-        suggestions = []
-        for _form, _score, position in results:
-            pk = self._fuzzy_ids[position]
-            if pk not in suggestions:
-                suggestions.append(pk)
-        return tuple(suggestions[:MAX_SUGGESTIONS])
+        size = (connection.features.max_query_params or 4000) // 2
+        for chunk in _chunks(wanted, size):
+            links = [
+                queryset.filter(organisation_id__in=chunk)
+                .order_by()
+                .values_list("organisation_id", "person_id")
+                .query.sql_with_params()
+                for queryset in (
+                    Position.objects.all(),
+                    Attendance.objects.filter(person__isnull=False),
+                )
+            ]
+            # Django's own SQL for the two halves, quoted names for the rest.
+            sql = (
+                f"SELECT link.organisation_id, {columns} "  # noqa: S608
+                f"FROM ({links[0][0]} UNION {links[1][0]}) link "
+                f"JOIN {quote(person.db_table)} person "
+                f"ON person.{quote(person.pk.column)} = link.person_id"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, (*links[0][1], *links[1][1]))
+                rows = cursor.fetchall()
+            for organisation_id, person_id, full_name, email, phone in rows:
+                if person_id not in self.people:
+                    self.people[person_id] = PersonInfo(
+                        person_id, full_name, email, phone
+                    )
+                key = person_key(full_name)
+                self.people_at.setdefault(organisation_id, {}).setdefault(
+                    key, set()
+                ).add(person_id)
+
+    def match(self, text):
+        """How the organisation name ``text`` resolves (cached per key; a name
+        ``load`` did not look up costs a look-up)."""
+        key = name_key(text)
+        if not key:
+            return OrganisationMatch(None)
+        if key not in self._matches:
+            self.look_up([text])
+        return self._matches[key]
 
     def person_suggestions(self, organisation_id, name):
-        """People at the organisation whose name resembles ``name``."""
-        known = self.people_at.get(organisation_id, {})
+        """People at the organisation whose name resembles ``name``: the
+        better of rapidfuzz's token set ratio and ratio of the two
+        ``person_key``s is at least ``SUGGESTION_SCORE``; best first."""
+        known = self._people_choices.get(organisation_id)
+        if known is None:
+            known = self._people_choices[organisation_id] = _KnownNames(
+                self.people_at.get(organisation_id, {})
+            )
         form = person_key(name)
         scored = []
-        for key, person_ids in known.items():
+        for position in known.candidates(form):
+            key = known.keys[position]
             score = max(fuzz.token_set_ratio(form, key), fuzz.ratio(form, key))
             if score >= SUGGESTION_SCORE:
-                scored.extend((score, pk) for pk in person_ids)
-        scored.sort(key=lambda item: (-item[0], self.people[item[1]].full_name))
+                scored.extend((score, pk) for pk in known.people[position])
+        scored.sort(
+            key=lambda item: (-item[0], self.people[item[1]].full_name, item[1])
+        )
         return tuple(pk for _score, pk in scored[:MAX_SUGGESTIONS])
+
+
+class _KnownNames:
+    """The ``person_key``s of the people at one organisation, indexed so that
+    ``person_suggestions`` scores only the names that can reach the threshold,
+    and scores those exactly as before. Without it a sheet of 10,000 new
+    people at the national core's organisations scores millions of pairs.
+
+    What can reach it follows from how rapidfuzz computes the token set ratio
+    of two names A and B with no repeated word (a ``person_key`` is its words
+    sorted, as rapidfuzz sorts them): with S the words they share, and D_A,
+    D_B the rest of each joined,
+
+    - S empty: the ratio of A and B;
+    - S, D_A or D_B empty: 100;
+    - otherwise the best of 1 - (1 + len D_B) / (2 len S + 1 + len D_B), the
+      same for D_A, and 1 - indel(D_A, D_B) / (2 len S + 2 + len D_A +
+      len D_B) (len S with its spaces), which at or above the threshold t
+      needs ratio(D_A, D_B) >= t - (1 - t) (2 len S + 2) / (len D_A +
+      len D_B).
+
+    So a name is scored when its ratio to the sheet's is near the threshold;
+    when it shares two or more words with it, or repeats a word; and when it
+    shares one word w and either the share bounds above allow it, or the
+    ratio of the rest, measured against the most lenient bound of the names
+    with w, does. Each test keeps a point of slack for rounding."""
+
+    def __init__(self, people_at):
+        self.keys = list(people_at)
+        self.people = list(people_at.values())
+        self.by_word = {}
+        self.repeating = []
+        for position, key in enumerate(self.keys):
+            words = key.split(" ") if key else []
+            if not words or len(set(words)) != len(words):
+                self.repeating.append(position)
+                continue
+            for word in words:
+                self.by_word.setdefault(word, []).append(position)
+        self._rests = {}
+
+    def _rest(self, word):
+        """For the names with ``word``: their positions, the rest of each
+        (the name without ``word``), the shortest rest's length, and the
+        positions whose rest is short enough to pass on the share alone."""
+        if word not in self._rests:
+            positions = self.by_word[word]
+            rests = [
+                " ".join(w for w in self.keys[p].split(" ") if w != word)
+                for p in positions
+            ]
+            shared = len(word)
+            short = [
+                p
+                for p, rest in zip(positions, rests, strict=True)
+                # No rest: the name's words are among the sheet's, 100.
+                if not rest or _share_score(shared, len(rest)) >= SUGGESTION_SCORE - 1
+            ]
+            self._rests[word] = (positions, rests, min(map(len, rests)), short)
+        return self._rests[word]
+
+    def candidates(self, form):
+        """Positions of the keys that may score ``SUGGESTION_SCORE`` against
+        ``form``, in order."""
+        words = form.split(" ") if form else []
+        if not words or len(set(words)) != len(words):
+            return range(len(self.keys))
+        found = set(self.repeating)
+        found.update(
+            position
+            for _key, _score, position in process.extract(
+                form,
+                self.keys,
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=SUGGESTION_SCORE - 1,
+                limit=None,
+            )
+        )
+        seen = set()
+        for word in words:
+            with_word = self.by_word.get(word, ())
+            found.update(seen.intersection(with_word))
+            seen.update(with_word)
+        threshold = SUGGESTION_SCORE / 100
+        for word in words:
+            if word not in self.by_word:
+                continue
+            positions, rests, shortest, short = self._rest(word)
+            rest = " ".join(w for w in words if w != word)
+            shared = len(word)
+            if not rest or _share_score(shared, len(rest)) >= SUGGESTION_SCORE - 1:
+                found.update(positions)
+                continue
+            found.update(short)
+            lenient = 100 * (
+                threshold - (1 - threshold) * (2 * shared + 2) / (len(rest) + shortest)
+            )
+            if lenient <= 1:
+                found.update(positions)
+                continue
+            found.update(
+                positions[index]
+                for _rest, _score, index in process.extract(
+                    rest,
+                    rests,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    score_cutoff=lenient - 1,
+                    limit=None,
+                )
+            )
+        return sorted(found)
+
+
+def _share_score(shared, rest):
+    """rapidfuzz's score of the shared words (``shared`` characters) against
+    them followed by a rest of ``rest`` characters."""
+    return 100 * (1 - (1 + rest) / (2 * shared + 1 + rest))
 
 
 # The editor's decisions.

@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings import stats
+from meetings.imports import read_sheet
 from meetings.models import Attendance, Meeting
+from meetings.services import attendance_import
 from stakeholders.models import Organisation, Person
 from stakeholders.sample_data import Plan, sample_data_generate
 from stakeholders.services import person_erase
@@ -310,3 +312,31 @@ def test_bulk_writes_at_one_meeting_add_it_to_who_newly_attended():
     assert figures(agency) == (1, at(2))
     assert figures(person) == (1, at(2))
     assert mismatches() == []
+
+
+def test_an_import_counts_its_rows_and_a_second_one_changes_nothing():
+    ministry = OrganisationFactory(name="Ministry of Health")
+    colleague = PersonFactory(full_name="Aziza Karimova")
+    meeting = MeetingFactory(starts_at=at(12))
+    AttendanceFactory(
+        meeting=meeting,
+        organisation=ministry,
+        person=colleague,
+        status=Attendance.Status.INVITED,
+    )
+    data = (
+        b"Organisation,Name,Status\r\n"
+        b"Ministry of Health,Aziza Karimova,attended\r\n"
+        b"Ministry of Health,Bekzod Tursunov,attended\r\n"
+    )
+
+    for _ in range(2):
+        attendance_import(
+            meeting=meeting,
+            sheet=read_sheet(data, "sheet.csv"),
+            allow_new_organisations=False,
+        )
+        assert figures(ministry) == (1, at(12))
+        assert figures(colleague) == (1, at(12))
+        assert Person.objects.get(full_name="Bekzod Tursunov").meetings_attended == 1
+        assert mismatches() == []

@@ -147,7 +147,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--map {item!r}: write NAME=ID or NAME=new.")
             if value.strip().lower() == "new":
                 mapped[name_key(name)] = OrganisationChoice(new_type=options["type"])
-            elif value.strip().isdigit() and int(value) in index.organisations:
+            elif value.strip().isdigit() and self.exists(index, int(value)):
                 mapped[name_key(name)] = OrganisationChoice(organisation_id=int(value))
             else:
                 raise CommandError(f"--map {item!r}: no organisation with id {value}.")
@@ -167,6 +167,13 @@ class Command(BaseCommand):
                 f"are not in the sheet): {', '.join(sorted(mapped))}"
             )
         return decisions
+
+    @staticmethod
+    def exists(index, organisation_id):
+        """Whether ``organisation_id`` is an organisation's (the index holds
+        only the organisations the sheet's names point to until asked)."""
+        index.load_organisations([organisation_id])
+        return organisation_id in index.organisations
 
     def report(self, plan, *, verbose):
         summary = plan.summary()
