@@ -1,12 +1,13 @@
 import secrets
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.forms import Textarea
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,7 +24,7 @@ from stakeholders.admin import (
     HamkorInline,
     count_of,
 )
-from stakeholders.models import OrganisationType
+from stakeholders.models import Organisation, OrganisationType, Person
 
 from .forms import ImportChoicesForm, SheetUploadForm
 from .imports import (
@@ -116,7 +117,11 @@ class ParticipantTypeFilter(admin.SimpleListFilter):
     """Meetings at which an organisation of the chosen type took part.
 
     Filters with ``Exists`` so a meeting with several such organisations is
-    listed once. Organisation types are a short list, so listing them is cheap.
+    listed once. A probe per meeting, in the list's order: the page stops at
+    its fiftieth meeting and the count at the paginator's limit, where
+    ``pk IN`` the meetings of the type's attendance rows would first read all
+    of them (hundreds of thousands for the national core's types). Organisation
+    types are a short list, so listing them is cheap.
     """
 
     title = _("participant type")
@@ -135,6 +140,55 @@ class ParticipantTypeFilter(admin.SimpleListFilter):
                 )
             )
         )
+
+
+class YearFilter(admin.SimpleListFilter):
+    """Meetings of one year, any from the first meeting's to the last's.
+
+    In place of Django's date hierarchy, which finds the years that have
+    meetings with a SELECT DISTINCT over every meeting (on SQLite a Python
+    call per meeting to truncate its date); the first and last start are read
+    together from the index. Same parameter, so the hierarchy's links still
+    work.
+    """
+
+    title = _("year")
+    parameter_name = "starts_at__year"
+
+    def lookups(self, request, model_admin):
+        span = Meeting.objects.aggregate(first=Min("starts_at"), last=Max("starts_at"))
+        if span["first"] is None:
+            return []
+        first, last = (timezone.localtime(span[end]).year for end in span)
+        return [(str(year), str(year)) for year in range(last, first - 1, -1)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        # Years the database and Python can both bound (a date of year 1 in
+        # local time is in year 0 in UTC).
+        if not self.value().isdigit() or not 1000 <= int(self.value()) <= 9998:
+            raise IncorrectLookupParameters(f"Not a year: {self.value()!r}")
+        return queryset.filter(starts_at__year=int(self.value()))
+
+
+class OrganisationTypeFilter(admin.RelatedFieldListFilter):
+    """Attendance rows of organisations of the chosen types, tested row by row
+    (``Exists``) in the list's order, so that the page stops at its fiftieth
+    row and the count at the paginator's limit. As a join, or as
+    ``organisation IN`` the type's organisations, SQLite would start from the
+    organisations and read and sort all their rows (hundreds of thousands for
+    the national core's types) before the first page."""
+
+    def queryset(self, request, queryset):
+        types = self.lookup_val
+        if not types:
+            return queryset
+        try:
+            of_type = Organisation.objects.filter(pk=OuterRef("organisation"))
+            return queryset.filter(Exists(of_type.filter(type__in=types)))
+        except (ValueError, ValidationError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 class SheetSizeLimitHandler(FileUploadHandler):
@@ -208,11 +262,19 @@ def _pending_import_drop(request, token):
 class MeetingAdmin(HamkorAdmin):
     list_display = ["title", "starts", "host", "format", "status", "attendance_count"]
     list_select_related = ["host"]
-    list_filter = ["status", "format", "starts_at", ParticipantTypeFilter]
-    date_hierarchy = "starts_at"
+    list_filter = [
+        "status",
+        "format",
+        "starts_at",
+        YearFilter,
+        ParticipantTypeFilter,
+    ]
+    # The search itself is MeetingQuerySet.search; these fields only enable
+    # the search box and the autocomplete endpoint.
     search_fields = ["title", "venue"]
     search_help_text = _("Title or venue.")
     autocomplete_fields = ["host", "initiators"]
+    object_select_related = ["host"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (
@@ -385,42 +447,51 @@ class MeetingAdmin(HamkorAdmin):
         sheet = Sheet.from_data(pending["sheet"])
         decisions = Decisions.from_data(pending["decisions"])
         allow_new = request.user.has_perm("stakeholders.add_organisation")
-        index = MatchIndex.load(meeting, sheet, decisions)
-        plan = build_plan(sheet, index, decisions, allow_new_organisations=allow_new)
-        form = ImportChoicesForm(
-            request.POST if request.method == "POST" else None,
-            plan=plan,
-            types=sorted(
-                ((slug, name) for slug, (_pk, name) in index.types.items()),
-                key=lambda choice: choice[1],
-            ),
-            admin_site=self.admin_site,
-            decisions=decisions,
-            allow_new=allow_new,
-            allow_remember=request.user.has_perm("stakeholders.add_organisationname"),
-        )
-        if request.method == "POST" and form.is_valid():
-            chosen = form.decisions()
-            _pending_import_update(request, token, chosen)
-            if "_import" not in request.POST:
-                return redirect(request.get_full_path())
-            if chosen != decisions:
-                self.message_user(
-                    request,
-                    _(
-                        "Your choices change what will be imported: check the "
-                        "preview below, then import."
-                    ),
-                    messages.WARNING,
-                )
-                return redirect(request.get_full_path())
-            response = self._import_commit(
-                request, meeting, sheet, chosen, allow_new, change_url
+        with transaction.atomic():
+            if request.method == "POST" and "_import" in request.POST:
+                # Locked before the records are read, so that the import can
+                # plan with the index read here, not read them all again.
+                Meeting.objects.select_for_update().get(pk=meeting.pk)
+            index = MatchIndex.load(meeting, sheet, decisions)
+            plan = build_plan(
+                sheet, index, decisions, allow_new_organisations=allow_new
             )
-            if response is not None:
-                _pending_import_drop(request, token)
-                return response
-            return redirect(request.get_full_path())
+            form = ImportChoicesForm(
+                request.POST if request.method == "POST" else None,
+                plan=plan,
+                types=sorted(
+                    ((slug, name) for slug, (_pk, name) in index.types.items()),
+                    key=lambda choice: choice[1],
+                ),
+                admin_site=self.admin_site,
+                decisions=decisions,
+                allow_new=allow_new,
+                allow_remember=request.user.has_perm(
+                    "stakeholders.add_organisationname"
+                ),
+            )
+            if request.method == "POST" and form.is_valid():
+                chosen = form.decisions()
+                _pending_import_update(request, token, chosen)
+                if "_import" not in request.POST:
+                    return redirect(request.get_full_path())
+                if chosen != decisions:
+                    self.message_user(
+                        request,
+                        _(
+                            "Your choices change what will be imported: check the "
+                            "preview below, then import."
+                        ),
+                        messages.WARNING,
+                    )
+                    return redirect(request.get_full_path())
+                response = self._import_commit(
+                    request, meeting, sheet, chosen, allow_new, change_url, index
+                )
+                if response is not None:
+                    _pending_import_drop(request, token)
+                    return response
+                return redirect(request.get_full_path())
 
         rows = plan.rows
         show = request.GET.get("show", "")
@@ -458,8 +529,11 @@ class MeetingAdmin(HamkorAdmin):
             ),
         )
 
-    def _import_commit(self, request, meeting, sheet, decisions, allow_new, done_url):
-        """Import; the response on success, None (with a message) on refusal."""
+    def _import_commit(
+        self, request, meeting, sheet, decisions, allow_new, done_url, index
+    ):
+        """Import; the response on success, None (with a message) on refusal.
+        ``index`` was read in this transaction after locking the meeting."""
         try:
             with transaction.atomic():
                 plan = attendance_import(
@@ -469,6 +543,7 @@ class MeetingAdmin(HamkorAdmin):
                     user=request.user,
                     expected_digest=request.POST.get("digest", ""),
                     allow_new_organisations=allow_new,
+                    index=index,
                 )
                 message = plan.result_message()
                 self.log_change(request, meeting, message)
@@ -520,8 +595,13 @@ class MeetingAdmin(HamkorAdmin):
 class AgendaItemAdmin(HamkorAdmin):
     list_display = ["topic", "meeting", "order"]
     list_select_related = ["topic", "meeting"]
+    # Listed by meeting already (the model's order). Sorting by the topic's
+    # name or the meeting's date would join and sort every agenda item (over
+    # 100,000 at national scale) for each page.
+    sortable_by = ["order"]
     search_fields = ["topic__name", "meeting__title", "notes", "outcome"]
     autocomplete_fields = ["meeting", "topic"]
+    object_select_related = ["meeting", "topic"]
     fields = ["meeting", "topic", "order", "notes", "outcome"]
 
 
@@ -529,7 +609,18 @@ class AgendaItemAdmin(HamkorAdmin):
 class AttendanceAdmin(HamkorAdmin):
     list_display = ["meeting", "organisation", "person", "role", "status"]
     list_select_related = ["meeting", "organisation", "person"]
-    list_filter = ["role", "status", "meeting__starts_at", "organisation__type"]
+    # Listed by meeting already (the model's order). Sorting by a meeting's
+    # date, an organisation's or a person's name would join and sort every
+    # row (millions at national scale) for each page; the filters and the
+    # search narrow the list instead.
+    sortable_by = ["role", "status"]
+    list_filter = [
+        "role",
+        "status",
+        "meeting__starts_at",
+        ("organisation__type", OrganisationTypeFilter),
+    ]
+    # The search is get_search_results'; these fields only enable the box.
     search_fields = [
         "organisation__name",
         "organisation__acronym",
@@ -538,7 +629,21 @@ class AttendanceAdmin(HamkorAdmin):
     ]
     search_help_text = _("Organisation, person or meeting title.")
     autocomplete_fields = ["meeting", "organisation", "person"]
+    object_select_related = ["meeting", "organisation", "person"]
     fields = ["meeting", "organisation", "person", "role", "status", "notes"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Rows of the organisations, people and meetings whose search finds
+        the term: those short lists are searched first, and the rows read by
+        their indexes, instead of testing the joined names of every row."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(
+            Q(organisation__in=Organisation.objects.search(term).values("pk"))
+            | Q(person__in=Person.objects.search(term).values("pk"))
+            | Q(meeting__in=Meeting.objects.search(term).values("pk"))
+        ), False
 
 
 @admin.register(FollowUp)
@@ -557,6 +662,7 @@ class FollowUpAdmin(HamkorAdmin):
     list_filter = ["status", "due_on"]
     search_fields = ["action", "notes"]
     autocomplete_fields = ["meeting", "owner_organisation", "owner_person"]
+    object_select_related = ["meeting", "owner_organisation", "owner_person"]
     fields = [
         "meeting",
         "action",

@@ -34,10 +34,10 @@ def test_the_meeting_change_page_queries_do_not_grow_with_rows(
     url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
     admin_client.get(url)  # fills the content-type cache, once per process
 
-    # session, user, meeting, its attendance count (inline or link), its host
-    # (autocomplete), agenda items with topics, attendance with organisations
-    # and people, follow-ups with their owners, its initiators (autocomplete)
-    with django_assert_num_queries(9):
+    # session, user, meeting with its host, its attendance count (inline or
+    # link), agenda items with topics, attendance with organisations and
+    # people, follow-ups with their owners, its initiators (autocomplete)
+    with django_assert_num_queries(8):
         response = admin_client.get(url)
 
     assert response.status_code == 200
@@ -58,8 +58,9 @@ def test_the_organisation_change_page_queries_do_not_grow_with_rows(
 
     url = reverse("admin:stakeholders_organisation_change", args=[organisation.pk])
     admin_client.get(url)  # fills the content-type cache, once per process
-    # session, user, organisation, other names, identifiers, positions with
-    # people, its type (autocomplete)
+    # session, user, organisation with its type and parent, its position
+    # count (inline or link), other names, identifiers, positions with people
+    # and organisations
     with django_assert_num_queries(7):
         response = admin_client.get(url)
 

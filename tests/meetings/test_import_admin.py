@@ -227,10 +227,9 @@ def test_the_preview_page_costs_the_same_queries_for_many_rows(
 
     with CaptureQueriesContext(connection) as few_queries:
         editor_client.get(few)
-    # Session, user, permissions, meeting, then the plan's look-ups: organisation
-    # names, organisations, types, the meeting's attendance, people by email,
-    # positions and attendance at the organisations, those people; whatever
-    # the number of rows.
+    # Session, user, permissions, meeting, then the plan's look-ups:
+    # organisations, their other names, types, the meeting's attendance, people
+    # by email, the people at the organisations; whatever the number of rows.
     with django_assert_num_queries(len(few_queries)):
         editor_client.get(many)
 
@@ -372,3 +371,30 @@ def test_cancelling_forgets_the_sheet(editor_client, meeting):
     assert cancelled.status_code == 302
     assert editor_client.session[IMPORT_SESSION_KEY] == {}
     assert not meeting.attendances.exists()
+
+
+def test_importing_reads_the_names_on_record_once(editor_client, meeting):
+    """The import request plans the preview and the import from one reading
+    of the records, taken after locking the meeting."""
+    response = preview(editor_client, meeting)
+    acme = question_id(response, "Acme Health LLC")
+    applied = editor_client.post(
+        response.request["PATH_INFO"],
+        choices(response, **{f"org-{acme}": "new", f"org-{acme}-type": "ngo"}),
+        follow=True,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        done = editor_client.post(
+            applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
+        )
+
+    assert done.status_code == 302
+    assert Attendance.objects.filter(meeting=meeting).count() == 3
+    other_names = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "stakeholders_organisationname"' in q["sql"]
+    ]
+    assert len(other_names) == 1
