@@ -142,7 +142,7 @@ class Meeting(VersionedModel):
         verbose_name_plural = _("meetings")
         ordering = ["-starts_at"]
         # Meetings in a date range, newest first: the meetings list, its
-        # after/before filter and the admin's date hierarchy.
+        # after/before filter and the admin's year filter.
         indexes = [
             models.Index(fields=["starts_at"], name="meeting_starts_at_idx"),
             # The list sorted by organisations taking part, most first.

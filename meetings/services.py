@@ -16,8 +16,8 @@ from stakeholders.models import (
     Position,
 )
 
-from .imports import ImportNotReady, MatchIndex, Outcome, PlanChanged, build_plan
 from . import stats
+from .imports import ImportNotReady, MatchIndex, Outcome, PlanChanged, build_plan
 from .models import AgendaItem, Attendance, Meeting, Topic
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "meeting-2025-01-29.json"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
+from stakeholders.exports import Column, JoinedColumn, choice_labels
 from stakeholders.models import Organisation, OrganisationType
 from stakeholders.views import FilteredListView, SuggestView
 
@@ -42,24 +43,23 @@ class HomeView(PermissionRequiredMixin, TemplateView):
         )
 
 
-def topic_names(meeting):
-    return "; ".join(item.topic.name for item in meeting.agenda_items.all())
-
-
 class MeetingListView(FilteredListView):
     permission_required = "meetings.view_meeting"
     model = Meeting
     filterset_class = MeetingFilter
     export_filename = "meetings"
     export_columns = [
-        (_("Starts"), lambda m: m.starts_at),
-        (_("Title"), lambda m: m.title),
-        (_("Venue"), lambda m: m.venue),
-        (_("Format"), lambda m: m.get_format_display()),
-        (_("Status"), lambda m: m.get_status_display()),
-        (_("Host"), lambda m: m.host.name if m.host else ""),
-        (_("Organisations"), lambda m: m.organisations_attended),
-        (_("Agenda"), topic_names),
+        Column(_("Starts"), "starts_at"),
+        Column(_("Title"), "title"),
+        Column(_("Venue"), "venue"),
+        Column(_("Format"), "format", display=choice_labels),
+        Column(_("Status"), "status", display=choice_labels),
+        Column(_("Host"), "host__name"),
+        Column(_("Organisations"), "organisations_attended"),
+        # The topics' names in agenda order, read in the export's own query.
+        JoinedColumn(
+            _("Agenda"), "agenda_items", ("topic__name",), order_by=("order", "pk")
+        ),
     ]
 
     def get_queryset(self):

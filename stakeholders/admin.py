@@ -3,7 +3,6 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import router, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -13,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
@@ -28,6 +26,7 @@ from .models import (
     Person,
     Position,
 )
+from .paginators import CappedCountPaginator
 from .services import person_erase, person_export, records_bulk_update
 
 
@@ -126,54 +125,6 @@ class HamkorInline(HamkorFormMixin):
     extra = 0
 
 
-class ChangeListPaginator(Paginator):
-    """The changelists' paginator.
-
-    A filtered or searched list is counted up to ``count_limit`` rows, and
-    said to have more than that beyond it (``exceeds_limit``): counting every
-    match of a filter over millions of rows costs more than finding a page of
-    them. The count stops at the limit; an unfiltered COUNT(*) is cheap and
-    stays exact.
-
-    The page's keys are chosen first, as PageOfKeysPaginator does, so that a
-    column computed per row (the attendance count) is computed for the fifty
-    rows shown, not for every row skipped to reach a deep page. The rows are
-    then read by those keys alone, without the list's filters: the keys were
-    chosen by them, and a filter's subquery (a search) would otherwise run a
-    second time.
-
-    A DISTINCT list (a filter across a to-many relation) is paged as Django
-    does: its keys cannot be selected apart from the columns it is sorted by.
-    """
-
-    def __init__(self, *args, count_limit=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count_limit = count_limit
-        self.exceeds_limit = False
-
-    @cached_property
-    def count(self):
-        if self.count_limit is None or not self.object_list.query.where:
-            return super().count
-        keys = self.object_list.values("pk").order_by()
-        counted = keys[: self.count_limit + 1].count()
-        self.exceeds_limit = counted > self.count_limit
-        return min(counted, self.count_limit)
-
-    def page(self, number):
-        if self.object_list.query.distinct:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        if top + self.orphans >= self.count:
-            top = self.count
-        keys = self.object_list.values("pk")[bottom:top]
-        rows = self.object_list.all()
-        rows.query.clear_where()
-        return self._get_page(rows.filter(pk__in=keys), number, self)
-
-
 class HamkorChangeList(ChangeList):
     def get_ordering(self, request, queryset):
         # A column left out of ``sortable_by`` has no sort link, and a
@@ -204,9 +155,9 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
 
     show_full_result_count = False
     list_per_page = 50
-    paginator = ChangeListPaginator
+    paginator = CappedCountPaginator
     # Filtered and searched lists are counted up to this many rows (see
-    # ChangeListPaginator), or to ten pages past the one asked for, so that
+    # CappedCountPaginator), or to ten pages past the one asked for, so that
     # the page links always lead on.
     count_limit = 1000
 

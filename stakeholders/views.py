@@ -1,9 +1,9 @@
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +12,13 @@ from django.views.generic import DetailView, ListView
 
 from meetings.models import Attendance, FollowUp, Meeting
 
-from .exports import csv_response, xlsx_response
+from .exports import (
+    Column,
+    JoinedColumn,
+    country_names,
+    csv_response,
+    xlsx_response,
+)
 from .filters import OrganisationFilter, PersonFilter
 from .models import (
     Organisation,
@@ -21,26 +27,7 @@ from .models import (
     Person,
     Position,
 )
-
-
-class PageOfKeysPaginator(Paginator):
-    """Pages chosen by primary key first, then read in full.
-
-    A list's columns (meetings attended, last met) are correlated subqueries.
-    With ``LIMIT 50 OFFSET 9950`` SQLite computes them for the 9,950 skipped
-    rows too; choosing the page's keys in a subquery that computes no column
-    leaves them to the 50 rows shown. Same two queries as Django's paginator:
-    the count, and the page.
-    """
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        if top + self.orphans >= self.count:
-            top = self.count
-        keys = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=keys), number, self)
+from .paginators import PageOfKeysPaginator
 
 
 class FilteredListView(PermissionRequiredMixin, ListView):
@@ -105,17 +92,17 @@ class OrganisationListView(FilteredListView):
     filterset_class = OrganisationFilter
     export_filename = "organisations"
     export_columns = [
-        (_("Name"), lambda o: o.name),
-        (_("Acronym"), lambda o: o.acronym),
-        (_("Type"), lambda o: o.type.name),
-        (_("Country"), lambda o: o.country.name),
-        (_("Part of"), lambda o: o.parent.name if o.parent else ""),
-        (_("Active"), lambda o: o.is_active),
-        (_("Meetings attended"), lambda o: o.meetings_attended),
-        (_("Last met"), lambda o: o.last_met),
-        (_("Website"), lambda o: o.website),
-        (_("Email"), lambda o: o.email),
-        (_("Phone"), lambda o: o.phone),
+        Column(_("Name"), "name"),
+        Column(_("Acronym"), "acronym"),
+        Column(_("Type"), "type__name"),
+        Column(_("Country"), "country", display=country_names),
+        Column(_("Part of"), "parent__name"),
+        Column(_("Active"), "is_active"),
+        Column(_("Meetings attended"), "meetings_attended"),
+        Column(_("Last met"), "last_met"),
+        Column(_("Website"), "website"),
+        Column(_("Email"), "email"),
+        Column(_("Phone"), "phone"),
     ]
 
     def get_queryset(self):
@@ -124,22 +111,56 @@ class OrganisationListView(FilteredListView):
         )
 
 
+def current_positions():
+    """A person's positions held today (``Position.objects.current()``), as a
+    relation an export joins in its own query."""
+    today = timezone.localdate()
+    return FilteredRelation(
+        "positions",
+        condition=(Q(positions__since__isnull=True) | Q(positions__since__lte=today))
+        & (Q(positions__until__isnull=True) | Q(positions__until__gte=today)),
+    )
+
+
+def position_text():
+    """``str(position)`` from a position's title and its organisation's name
+    and acronym, without model instances, the words translated once (for the
+    export of a list of people)."""
+    template = str(_("%(role)s, %(organisation)s"))
+    untitled = str(_("Position"))
+
+    def render(title, name, acronym):
+        # Organisation.__str__ reads only these two attributes.
+        organisation = Organisation.__str__(SimpleNamespace(name=name, acronym=acronym))
+        return template % {"role": title or untitled, "organisation": organisation}
+
+    return render
+
+
 class PersonListView(FilteredListView):
     permission_required = "stakeholders.view_person"
     model = Person
     filterset_class = PersonFilter
     export_filename = "people"
     export_columns = [
-        (_("Name"), lambda p: p.full_name),
-        (_("Email"), lambda p: p.email),
-        (_("Phone"), lambda p: p.phone),
-        (
+        Column(_("Name"), "full_name"),
+        Column(_("Email"), "email"),
+        Column(_("Phone"), "phone"),
+        JoinedColumn(
             _("Current positions"),
-            lambda p: "; ".join(str(position) for position in p.current_positions),
+            "current_positions",
+            ("title", "organisation__name", "organisation__acronym"),
+            render=position_text,
+            relation=current_positions,
+            order_by=(
+                F("until").desc(nulls_first=True),
+                F("since").desc(nulls_last=True),
+                "pk",
+            ),
         ),
-        (_("Do not contact"), lambda p: p.do_not_contact),
-        (_("Meetings attended"), lambda p: p.meetings_attended),
-        (_("Last met"), lambda p: p.last_met),
+        Column(_("Do not contact"), "do_not_contact"),
+        Column(_("Meetings attended"), "meetings_attended"),
+        Column(_("Last met"), "last_met"),
     ]
 
     def get_queryset(self):

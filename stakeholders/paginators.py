@@ -1,0 +1,56 @@
+"""Paginators for lists of hundreds of thousands of rows: the public lists and
+the admin's changelists."""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+
+class PageOfKeysPaginator(Paginator):
+    """Pages chosen by primary key first, then read in full.
+
+    A list may have columns computed per row (the attendance count of a
+    meeting in the admin). With ``LIMIT 50 OFFSET 9950`` SQLite computes them
+    for the 9,950 skipped rows too; choosing the page's keys in a subquery that
+    computes no column leaves them to the 50 rows shown. The rows are then read
+    by those keys alone, without the list's filters: the keys were chosen by
+    them, and a filter's subquery (a search) would otherwise run a second time.
+    Same two queries as Django's paginator: the count, and the page.
+
+    A DISTINCT list (a filter across a to-many relation) is paged as Django
+    does: its keys cannot be selected apart from the columns it is sorted by.
+    """
+
+    def page(self, number):
+        if self.object_list.query.distinct:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = self.object_list.values("pk")[bottom:top]
+        rows = self.object_list.all()
+        rows.query.clear_where()
+        return self._get_page(rows.filter(pk__in=keys), number, self)
+
+
+class CappedCountPaginator(PageOfKeysPaginator):
+    """A page-of-keys paginator that counts a filtered or searched list up to
+    ``count_limit`` rows, and says it has more than that beyond it
+    (``exceeds_limit``): counting every match of a filter over millions of
+    rows costs more than finding a page of them. An unfiltered COUNT(*) is
+    cheap and stays exact."""
+
+    def __init__(self, *args, count_limit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_limit = count_limit
+        self.exceeds_limit = False
+
+    @cached_property
+    def count(self):
+        if self.count_limit is None or not self.object_list.query.where:
+            return super().count
+        keys = self.object_list.values("pk").order_by()
+        counted = keys[: self.count_limit + 1].count()
+        self.exceeds_limit = counted > self.count_limit
+        return min(counted, self.count_limit)
