@@ -163,13 +163,30 @@ def _insert(model, fields, rows):
             elif value is missing:
                 value = field.get_default()
             values.append(field.get_db_prep_save(value, connection=db))
-    # Under SQLite's limit of parameters a statement, and PostgreSQL's 65,535.
-    size = max(min(db.ops.bulk_batch_size(fields, rows), 1000), 1)
     columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
     returning = f" RETURNING {quote(meta.pk.column)}"
-    ids = []
     width = len(fields)
+    if db.vendor == "postgresql":
+        # One array a column (UNNEST), as Django's own bulk_create does there:
+        # a statement of a few parameters, where one placeholder a value made
+        # the driver parse a query of 100,000 of them (8 s for 10,000 rows).
+        arrays = [values[column::width] for column in range(width)]
+        casts = ", ".join(f"%s::{f.db_type(db)}[]" for f in fields)
+        with db.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+                f"SELECT * FROM UNNEST({casts}){returning}",
+                arrays,
+            )
+            # In the order of the rows, as bulk_create() relies on too.
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) != len(rows):
+            raise RuntimeError(f"Inserted {len(rows)} rows, got {len(ids)} ids back.")
+        return ids
+    # Under SQLite's limit of parameters a statement.
+    size = max(min(db.ops.bulk_batch_size(fields, rows), 1000), 1)
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    ids = []
     with db.cursor() as cursor:
         for start in range(0, len(rows), size):
             count = min(size, len(rows) - start)
@@ -209,18 +226,24 @@ def _copy_to_history(model, ids, *, user, reason, date):
     ]
     source = [f"source.{quote(meta.get_field(f.name).column)}" for f in fields]
     pk = quote(meta.pk.column)
-    size = (connection.features.max_query_params or 2000) - len(extra)
+    postgresql = connection.vendor == "postgresql"
+    # PostgreSQL takes the ids as one array; SQLite one parameter an id.
+    limit = connection.features.max_query_params or 2000
+    size = len(ids) if postgresql else limit - len(extra)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
+            among = (
+                "= ANY(%s)" if postgresql else f"IN ({', '.join(['%s'] * len(batch))})"
+            )
             cursor.execute(
                 f"INSERT INTO {quote(history_meta.db_table)} "  # noqa: S608
                 f"({', '.join(map(quote, target))}) "
                 f"SELECT {', '.join(source)}, {', '.join(['%s'] * len(extra))} "
                 f"FROM {quote(meta.db_table)} source "
-                f"WHERE source.{pk} IN ({', '.join(['%s'] * len(batch))}) "
+                f"WHERE source.{pk} {among} "
                 f"ORDER BY source.{pk}",
-                [*extra.values(), *batch],
+                [*extra.values(), *([batch] if postgresql else batch)],
             )
 
 
