@@ -12,7 +12,7 @@ from django_countries import countries
 
 from meetings.models import Attendance, Meeting
 
-from .forms import DateRangeForm, FilterForm, PickerInput
+from .forms import DateRangeForm, FilterForm, LongSelect, PickerInput
 from .models import Organisation, OrganisationType, Person, Position
 
 
@@ -108,7 +108,7 @@ class OrganisationFilter(django_filters.FilterSet):
     )
     type = TypeFilter(method="filter_type")
     country = django_filters.ChoiceFilter(
-        label=_("Country"), choices=lambda: list(countries)
+        label=_("Country"), choices=lambda: list(countries), widget=LongSelect
     )
     parent = django_filters.ModelChoiceFilter(
         label=_("Part of"),

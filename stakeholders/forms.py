@@ -1,8 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +32,28 @@ class PickerInput(forms.TextInput):
             }
         )
         return context
+
+
+class LongSelect(forms.Select):
+    """A ``<select>`` of a long flat list (the 250 countries), its options
+    written directly. Django renders each option through a template of its own:
+    the country filter alone cost about 40 ms of every organisations page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # Widget's context, not Select's: no option dictionaries built.
+        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        chosen = set(widget["value"])
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options
+        )
 
 
 class FilterForm(forms.Form):
