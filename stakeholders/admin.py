@@ -26,7 +26,7 @@ from .models import (
     Person,
     Position,
 )
-from .paginators import CappedCountPaginator
+from .paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
 from .services import person_erase, person_export, records_bulk_update
 
 
@@ -159,7 +159,7 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
     # Filtered and searched lists are counted up to this many rows (see
     # CappedCountPaginator), or to ten pages past the one asked for, so that
     # the page links always lead on.
-    count_limit = 1000
+    count_limit = COUNT_LIMIT
 
     # The related objects a change form shows (in its title, its autocomplete
     # widgets), read with its object rather than by a query each.
@@ -169,11 +169,7 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         return HamkorChangeList
 
     def get_paginator(self, request, queryset, per_page, **kwargs):
-        try:
-            asked = max(int(request.GET.get(PAGE_VAR, 1)), 1)
-        except ValueError:
-            asked = 1
-        limit = max(self.count_limit, (asked + 10) * per_page)
+        limit = count_limit_for(request.GET.get(PAGE_VAR), per_page, self.count_limit)
         return self.paginator(queryset, per_page, count_limit=limit, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):

@@ -54,3 +54,17 @@ class CappedCountPaginator(PageOfKeysPaginator):
         counted = keys[: self.count_limit + 1].count()
         self.exceeds_limit = counted > self.count_limit
         return min(counted, self.count_limit)
+
+
+# A filtered list is counted up to this many rows, or to ten pages past the
+# page asked for, so that the page links always lead on.
+COUNT_LIMIT = 1000
+
+
+def count_limit_for(page, per_page, minimum=COUNT_LIMIT):
+    """The count limit for a request of page ``page`` (as sent: "3", "", "x")."""
+    try:
+        asked = max(int(page), 1)
+    except (TypeError, ValueError):
+        asked = 1
+    return max(minimum, (asked + 10) * per_page)

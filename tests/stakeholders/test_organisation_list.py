@@ -15,6 +15,7 @@ import pytest
 
 from meetings.models import Attendance
 from meetings.services import demo_load
+from stakeholders import paginators, views
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -707,3 +708,51 @@ def test_suggest_gives_at_most_ten_active_first(admin_client):
     results = response.json()["results"]
     assert len(results) == 10
     assert all("closed" not in r["label"] for r in results)
+
+
+# Counting a filter matching many rows.
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 2 rows, counted up to 4 rows or ten pages past the one asked."""
+    monkeypatch.setattr(views.OrganisationListView, "paginate_by", 2)
+    monkeypatch.setattr(
+        views,
+        "count_limit_for",
+        lambda page, per_page: paginators.count_limit_for(page, per_page, minimum=4),
+    )
+
+
+def test_a_filter_matching_more_than_the_limit_says_more_than(
+    admin_client, small_pages
+):
+    OrganisationFactory.create_batch(25, type=of_type("donor"))
+
+    response = admin_client.get(LIST, {"type": "donor"})
+
+    # Page 1 of 2 rows: counted up to ten pages past it, 22 rows.
+    assert response.context["paginator"].count == 22
+    assert "More than 22 results" in response.content.decode()
+    assert len(listed(response)) == 2
+
+
+def test_a_deep_page_counts_further_and_reaches_the_last_row(admin_client, small_pages):
+    OrganisationFactory.create_batch(25, type=of_type("donor"))
+    names = sorted(Organisation.objects.values_list("name", flat=True))
+
+    response = admin_client.get(LIST, {"type": "donor", "page": 13})
+
+    assert response.context["paginator"].count == 25
+    assert "25 results" in response.content.decode()
+    assert "More than" not in response.content.decode()
+    assert listed(response) == names[24:]
+
+
+def test_an_unfiltered_list_is_counted_exactly(admin_client, small_pages):
+    OrganisationFactory.create_batch(25)
+
+    response = admin_client.get(LIST)
+
+    assert response.context["paginator"].count == 25
+    assert "25 results" in response.content.decode()
