@@ -81,6 +81,13 @@ def meeting_stats():
     return {"organisations_attended": Coalesce(Subquery(taking_part), 0)}
 
 
+def _in_batches(model, ids):
+    """Querysets of ``model``'s rows ``ids``, a batch at a time."""
+    ids = sorted({pk for pk in ids if pk is not None})
+    for start in range(0, len(ids), BATCH):
+        yield model._base_manager.filter(pk__in=ids[start : start + BATCH])
+
+
 def refresh(organisations=(), people=(), meetings=()):
     """Recompute the stored figures of these organisations, people and
     meetings (ids) from their attendance rows."""
@@ -89,11 +96,8 @@ def refresh(organisations=(), people=(), meetings=()):
         (Person, people, participant_stats("person")),
         (Meeting, meetings, meeting_stats()),
     ):
-        ids = sorted({pk for pk in ids if pk is not None})
-        for start in range(0, len(ids), BATCH):
-            model._base_manager.filter(pk__in=ids[start : start + BATCH]).update(
-                **values
-            )
+        for rows in _in_batches(model, ids):
+            rows.update(**values)
 
 
 def attended_at(meeting):
@@ -125,11 +129,8 @@ def rows_changed_at(meeting, before):
         (Organisation, before[0], after[0]),
         (Person, before[1], after[1]),
     ):
-        gained = sorted(now - was)
-        for first in range(0, len(gained), BATCH):
-            model._base_manager.filter(pk__in=gained[first : first + BATCH]).update(
-                meetings_attended=F("meetings_attended") + 1, last_met=later
-            )
+        for rows in _in_batches(model, now - was):
+            rows.update(meetings_attended=F("meetings_attended") + 1, last_met=later)
     changed(
         organisations=before[0] - after[0],
         people=before[1] - after[1],

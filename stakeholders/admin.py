@@ -173,20 +173,13 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         return self.paginator(queryset, per_page, count_limit=limit, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
-        """The model's own search, where its manager has one (organisations,
-        people, meetings), for the changelist and the autocomplete alike.
-
-        Applied as ``pk IN`` the keys found: SQLite, which keeps no statistics,
-        would otherwise walk the list's sort index (by name) and look up every
-        row to test it, to spare itself sorting the few that match: 2 s rather
-        than 0.2 s among 500,000 people."""
-        search = getattr(self.model._default_manager, "search", None)
-        if search is None:
+        """The model's own search, where its queryset has one (organisations,
+        people, meetings), for the changelist and the autocomplete alike: it
+        reads the matching keys as a set (see ``OrganisationQuerySet.search``)
+        rather than testing row by row along the list's sort index."""
+        if not hasattr(queryset, "search"):
             return super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(pk__in=search(term).values("pk")), False
+        return queryset.search(search_term), False
 
     def get_object(self, request, object_id, from_field=None):
         """The object of a change, delete or history page, with
