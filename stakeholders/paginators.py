@@ -28,10 +28,14 @@ class PageOfKeysPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         if top + self.orphans >= self.count:
             top = self.count
-        keys = self.object_list.values("pk")[bottom:top]
+        keys = self.page_keys(bottom, top)
         rows = self.object_list.all()
         rows.query.clear_where()
         return self._get_page(rows.filter(pk__in=keys), number, self)
+
+    def page_keys(self, bottom, top):
+        """The keys of the rows ``bottom`` to ``top``, as a subquery."""
+        return self.object_list.values("pk")[bottom:top]
 
 
 class CappedCountPaginator(PageOfKeysPaginator):
@@ -45,15 +49,31 @@ class CappedCountPaginator(PageOfKeysPaginator):
         super().__init__(*args, **kwargs)
         self.count_limit = count_limit
         self.exceeds_limit = False
+        self._keys = None
 
     @cached_property
     def count(self):
         if self.count_limit is None or not self.object_list.query.where:
             return super().count
-        keys = self.object_list.values("pk").order_by()
-        counted = keys[: self.count_limit + 1].count()
+        if self.object_list.query.distinct:
+            keys = self.object_list.values("pk").order_by()
+            counted = keys[: self.count_limit + 1].count()
+        else:
+            # The keys themselves, in the list's order: the count is their
+            # number and the page a slice of them, so the filter runs once
+            # (for a filter that collects its matches before the first row,
+            # a search or a date range, it was the cost of the page twice).
+            self._keys = list(
+                self.object_list.values_list("pk", flat=True)[: self.count_limit + 1]
+            )
+            counted = len(self._keys)
         self.exceeds_limit = counted > self.count_limit
         return min(counted, self.count_limit)
+
+    def page_keys(self, bottom, top):
+        if self._keys is None:
+            return super().page_keys(bottom, top)
+        return self._keys[bottom:top]
 
 
 # A filtered list is counted up to this many rows, or to ten pages past the

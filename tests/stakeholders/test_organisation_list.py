@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import factory
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from meetings.models import Attendance
 from meetings.services import demo_load
@@ -756,3 +758,18 @@ def test_an_unfiltered_list_is_counted_exactly(admin_client, small_pages):
 
     assert response.context["paginator"].count == 25
     assert "25 results" in response.content.decode()
+
+
+def test_a_filtered_page_runs_the_filter_once(admin_client, small_pages):
+    OrganisationFactory.create_batch(7, name=factory.Sequence(lambda n: f"Health {n}"))
+    names = sorted(Organisation.objects.values_list("name", flat=True))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(LIST, {"q": "health", "page": 2})
+
+    # The count and the page come from one read of the matching keys; the
+    # page's rows are then read by key.
+    searches = [q for q in queries.captured_queries if "health" in q["sql"]]
+    assert len(searches) == 1
+    assert listed(response) == names[2:4]
+    assert response.context["paginator"].count == 7
