@@ -3,8 +3,16 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+)
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -24,6 +32,7 @@ from .models import (
     Organisation,
     OrganisationIdentifier,
     OrganisationName,
+    OrganisationType,
     Person,
     Position,
 )
@@ -227,37 +236,98 @@ class PersonSuggestView(SuggestView):
         return queryset.search(term)
 
 
-def organisation_ancestors(organisation, *, max_depth=20):
-    """The parent chain of ``organisation``, nearest first, in one query whatever
-    its depth.
+def organisation_family(pk, *, max_depth=20):
+    """The organisation ``pk`` with its parent chain (nearest first) and its
+    sub-organisations (active first, by name), each with its type, in one
+    query whatever the depth: ``(organisation, ancestors, children)``, or
+    ``None`` when there is no such organisation.
 
     The ORM cannot express a recursive query, and following ``parent`` costs a
     query per level. ``max_depth`` stops a cycle written to the database behind
     the model's validation.
     """
-    table = connection.ops.quote_name(Organisation._meta.db_table)
-    pk = connection.ops.quote_name(Organisation._meta.pk.column)
-    parent = connection.ops.quote_name(Organisation._meta.get_field("parent").column)
-    # Only identifiers from the model's metadata are interpolated; values are
+    quote = connection.ops.quote_name
+    table = quote(Organisation._meta.db_table)
+    types = quote(OrganisationType._meta.db_table)
+    parent = quote(Organisation._meta.get_field("parent").column)
+    type_column = quote(Organisation._meta.get_field("type").column)
+    type_fields = [f.attname for f in OrganisationType._meta.concrete_fields]
+    type_select = ", ".join(
+        f"t.{quote(f)} AS {quote('type__' + f)}" for f in type_fields
+    )
+    # Only identifiers from the models' metadata are interpolated; values are
     # parameters.
     sql = f"""
-        WITH RECURSIVE chain (ancestor_id, depth) AS (
-            SELECT {parent}, 1 FROM {table} WHERE {pk} = %s
+        WITH RECURSIVE chain (organisation_id, depth) AS (
+            SELECT id, 0 FROM {table} WHERE id = %s
             UNION ALL
             SELECT o.{parent}, chain.depth + 1
-            FROM {table} o JOIN chain ON o.{pk} = chain.ancestor_id
-            WHERE chain.depth < %s
+            FROM {table} o JOIN chain ON o.id = chain.organisation_id
+            WHERE o.{parent} IS NOT NULL AND chain.depth < %s
         )
-        SELECT o.* FROM {table} o JOIN chain ON o.{pk} = chain.ancestor_id
-        ORDER BY chain.depth
+        SELECT o.*, {type_select}, chain.depth AS depth
+        FROM {table} o
+        JOIN chain ON o.id = chain.organisation_id
+        JOIN {types} t ON t.id = o.{type_column}
+        UNION ALL
+        SELECT o.*, {type_select}, -1 AS depth
+        FROM {table} o JOIN {types} t ON t.id = o.{type_column}
+        WHERE o.{parent} = %s
+        ORDER BY depth, is_active DESC, name, id
     """  # noqa: S608
-    chain, seen = [], {organisation.pk}
-    for ancestor in Organisation.objects.raw(sql, [organisation.pk, max_depth]):
+    rows = list(Organisation.objects.raw(sql, [pk, max_depth, pk]))
+    for row in rows:
+        row.type = OrganisationType.from_db(
+            connection.alias,
+            type_fields,
+            [getattr(row, f"type__{field}") for field in type_fields],
+        )
+    chain = [row for row in rows if row.depth >= 0]
+    if not chain:
+        return None
+    organisation, ancestors, seen = chain[0], [], {chain[0].pk}
+    for ancestor in chain[1:]:
         if ancestor.pk in seen:
             break
-        chain.append(ancestor)
+        ancestors.append(ancestor)
         seen.add(ancestor.pk)
-    return chain
+    children = [row for row in rows if row.depth < 0]
+    return organisation, ancestors, children
+
+
+def other_names_and_identifiers(organisation):
+    """The organisation's other names (by language, then name) and external
+    identifiers (by scheme, then value), in one query: two short lists."""
+    names = (
+        OrganisationName.objects.filter(organisation=organisation)
+        .order_by()
+        .values_list(Value("name"), "name", "language", "is_former")
+    )
+    identifiers = (
+        OrganisationIdentifier.objects.filter(organisation=organisation)
+        .order_by()
+        .values_list(Value("identifier"), "scheme", "value", Value(False))
+    )
+    other_names, identifier_list = [], []
+    for kind, text, detail, is_former in names.union(identifiers, all=True):
+        if kind == "name":
+            other_names.append(
+                OrganisationName(
+                    organisation=organisation,
+                    name=text,
+                    language=detail,
+                    is_former=is_former,
+                )
+            )
+        else:
+            identifier_list.append(
+                OrganisationIdentifier(
+                    organisation=organisation, scheme=text, value=detail
+                )
+            )
+    other_names.sort(key=lambda n: (n.language, n.name))
+    identifier_list.sort(key=lambda i: (i.scheme, i.value))
+    return other_names, identifier_list
 
 
 def web_link(url):
@@ -288,9 +358,9 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     and had thousands of people: each long section shows the newest rows and
     links to the filtered list for the rest.
 
-    Queries: the organisation, its parent chain, other names, identifiers,
-    sub-organisations, positions, meetings, its attendance rows at them and
-    follow-ups, whatever the number of each.
+    Queries: the organisation with its parent chain and sub-organisations,
+    its other names with its identifiers, positions, meetings, its attendance
+    rows at them and follow-ups, whatever the number of each.
     """
 
     model = Organisation
@@ -298,26 +368,15 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     meetings_shown = 50
     follow_ups_shown = 50
 
-    def get_queryset(self):
-        return Organisation.objects.select_related("type").prefetch_related(
-            Prefetch(
-                "other_names",
-                queryset=OrganisationName.objects.order_by("language", "name"),
-                to_attr="other_name_list",
-            ),
-            Prefetch(
-                "identifiers",
-                queryset=OrganisationIdentifier.objects.order_by("scheme", "value"),
-                to_attr="identifier_list",
-            ),
-            Prefetch(
-                "children",
-                queryset=Organisation.objects.select_related("type").order_by(
-                    "-is_active", "name", "pk"
-                ),
-                to_attr="child_list",
-            ),
+    def get_object(self, queryset=None):
+        family = organisation_family(self.kwargs["pk"])
+        if family is None:
+            raise Http404(_("No such organisation."))
+        organisation, self.ancestors, organisation.child_list = family
+        organisation.other_name_list, organisation.identifier_list = (
+            other_names_and_identifiers(organisation)
         )
+        return organisation
 
     def get_context_data(self, **kwargs):
         organisation = self.object
@@ -343,7 +402,7 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
             self.follow_ups_shown,
         )
         return super().get_context_data(
-            ancestors=organisation_ancestors(organisation),
+            ancestors=self.ancestors,
             website_link=web_link(organisation.website),
             current_positions=[
                 p for p in positions if p.until is None or p.until >= today

@@ -500,10 +500,10 @@ def test_the_organisation_page_queries_do_not_grow_with_rows(
     organisation = make_organisation(n)
 
     # session, user, its permissions (own, by group),
-    # organisation with type, parent chain, other names,
-    # identifiers, sub-organisations with types, positions with people,
-    # meetings, attendance rows with people, follow-ups with meetings and people
-    with django_assert_num_queries(13):
+    # organisation with its parent chain and sub-organisations and their
+    # types, other names with identifiers, positions with people, meetings,
+    # attendance rows with people, follow-ups with meetings and people
+    with django_assert_num_queries(10):
         response = user_client.get(organisation_url(organisation))
 
     assert response.status_code == 200
@@ -523,10 +523,10 @@ def test_the_parent_chain_costs_one_query_whatever_its_depth(
         organisation = OrganisationFactory(name=f"Level {level}", parent=organisation)
 
     # session, user, its permissions (own, by group),
-    # organisation with type, parent chain, other names,
-    # identifiers, sub-organisations, positions, meetings, follow-ups (no
-    # meetings: no attendance rows to read)
-    with django_assert_num_queries(12):
+    # organisation with its parent chain and sub-organisations, other names
+    # with identifiers, positions, meetings, follow-ups (no meetings: no
+    # attendance rows to read)
+    with django_assert_num_queries(9):
         response = user_client.get(organisation_url(organisation))
 
     assert [o.name for o in response.context["ancestors"]] == [
