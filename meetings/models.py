@@ -48,9 +48,9 @@ class MeetingQuerySet(models.QuerySet):
         term = term.strip()
         if not term:
             return self
-        # As OrganisationQuerySet.search: the matching keys as a set.
-        matching = Meeting.objects.filter(search_key__includes=term)
-        return self.filter(pk__in=matching.values("pk"))
+        # A set of ids (IN), from the search index or, for a term of one or
+        # two characters, one read of the table: see stakeholders.search.Includes.
+        return self.filter(search_key__includes=term)
 
     def taken_part_by(self, organisation):
         """Meetings ``organisation`` attended (not declined or absent), hosted

@@ -140,17 +140,17 @@ class OrganisationQuerySet(models.QuerySet):
 
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
-        ``term``, ignoring case. Other names are matched with ``Exists`` so that an
-        organisation with several matching names is listed once."""
+        ``term``, ignoring case. Other names are matched as a set of
+        organisation ids (IN), so that an organisation with several matching
+        names is listed once."""
         term = term.strip()
         if not term:
             return self
-        # Matching keys first, as a set (IN): the whole table is read in
-        # order once, rather than row by row along the list's sort index.
-        names = Organisation.objects.filter(search_key__includes=term)
+        # Each includes is a set of ids (IN) already, from the search index or
+        # one read of the table: see stakeholders.search.Includes.
         other_names = OrganisationName.objects.filter(search_key__includes=term)
         return self.filter(
-            Q(pk__in=names.values("pk")) | Q(pk__in=other_names.values("organisation"))
+            Q(search_key__includes=term) | Q(pk__in=other_names.values("organisation"))
         )
 
 
@@ -370,9 +370,9 @@ class PersonQuerySet(models.QuerySet):
         term = term.strip()
         if not term:
             return self
-        # As OrganisationQuerySet.search: the matching keys as a set.
-        matching = Person.objects.filter(search_key__includes=term)
-        return self.filter(pk__in=matching.values("pk"))
+        # A set of ids (IN), from the search index or, for a term of one or
+        # two characters, one read of the table: see stakeholders.search.Includes.
+        return self.filter(search_key__includes=term)
 
     def with_current_positions(self):
         """Prefetch today's positions, with their organisations, into
