@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.filters import SortFilter, TypeFilter, in_local_days
 from stakeholders.forms import DateRangeForm, PickerInput
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, of_organisation_types
 
-from .models import AgendaItem, Attendance, Meeting, Topic
+from .models import AgendaItem, Meeting, Topic
 
 
 class MeetingFilterForm(DateRangeForm):
@@ -71,12 +71,8 @@ class MeetingFilter(django_filters.FilterSet):
         return queryset.taken_part_by(value)
 
     def filter_type(self, queryset, name, value):
-        if not value:
-            return queryset
-        rows = Attendance.objects.taking_part().filter(
-            meeting=OuterRef("pk"), organisation__type__in=value
-        )
-        return queryset.filter(Exists(rows))
+        # The types taking part are stored on each meeting (meetings.stats).
+        return queryset.filter(of_organisation_types(value)) if value else queryset
 
     def filter_topic(self, queryset, name, value):
         return queryset.filter(

@@ -8,7 +8,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stakeholders.models import Organisation, Person, VersionedModel
+from stakeholders.models import (
+    Organisation,
+    Person,
+    VersionedModel,
+    organisation_types_field,
+)
 from stakeholders.search import generated_search_key
 
 
@@ -130,10 +135,17 @@ class Meeting(VersionedModel):
     organisations_attended = models.PositiveIntegerField(
         _("organisations taking part"), default=0, editable=False
     )
+    # Their types (meetings?type), kept right by meetings.stats.
+    organisation_types = organisation_types_field()
 
     history = HistoricalRecords(
         m2m_fields=[initiators],
-        excluded_fields=["version", "search_key", "organisations_attended"],
+        excluded_fields=[
+            "version",
+            "search_key",
+            "organisations_attended",
+            "organisation_types",
+        ],
     )
     objects = MeetingQuerySet.as_manager()
 

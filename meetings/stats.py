@@ -1,5 +1,7 @@
 """Meetings attended and last met, stored on each organisation and person, and
-the organisations taking part, stored on each meeting.
+the organisations taking part, stored on each meeting; the types of the
+organisations a person worked for or represented, and of those taking part in a
+meeting (``organisation_types``, for the ?type filters).
 
 Computed per row in the lists, these cost a subquery over attendance for every
 row: sorting 100,000 organisations by meetings attended took 3.7 s, and a page
@@ -11,9 +13,9 @@ refresh is correct whatever ran before it; only an import, which changes the
 rows of one meeting, adds that meeting to whoever newly attended it) whenever
 rows change:
 
-- saving or deleting one row, or a meeting's start, through the ORM: the
-  signal receivers below, whatever code did it (admin forms, inlines, delete
-  cascades, services);
+- saving or deleting one row, a position, a meeting's start or an
+  organisation's type, through the ORM: the signal receivers below, whatever
+  code did it (admin forms, inlines, delete cascades, services);
 - bulk writes that send no signals (``bulk_create``, ``bulk_update``,
   ``QuerySet.update``): the service that writes them calls ``changed()``, or
   for the rows of one meeting (an import) ``rows_changed_at()``;
@@ -29,11 +31,22 @@ import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat
 from django.db.models.signals import post_delete, post_init, post_save
 
-from stakeholders.models import Organisation, Person
+from stakeholders.models import Organisation, Person, Position
 
 from .models import Attendance, Meeting
 
@@ -67,18 +80,74 @@ def participant_stats(via):
     }
 
 
+class TypeIds(Aggregate):
+    """The distinct organisation type ids of a group, comma-separated, in no
+    particular order."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(DISTINCT %(expressions)s)"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(DISTINCT (%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
+def _type_ids(rows, via):
+    """The type ids of the organisations of ``rows`` (grouped by ``via``), or
+    "" for none."""
+    return Coalesce(
+        Subquery(
+            rows.order_by()
+            .values(via)
+            .annotate(types=TypeIds("organisation__type"))
+            .values("types")
+        ),
+        Value(""),
+        output_field=TextField(),
+    )
+
+
+def types_key(*parts):
+    """ ",3,7," from comma-separated parts (an id may appear in two parts)."""
+    pieces = [Value(",")]
+    for part in parts:
+        pieces += [part, Value(",")]
+    return Concat(*pieces, output_field=TextField())
+
+
+def person_stats():
+    """The person's figures of ``participant_stats``, and ``organisation_types``:
+    of the organisations they held a position at or attended on behalf of."""
+    positions = Position.objects.filter(person=OuterRef("pk"))
+    return {
+        **participant_stats("person"),
+        "organisation_types": types_key(
+            _type_ids(positions, "person"), _type_ids(_attended("person"), "person")
+        ),
+    }
+
+
 def meeting_stats():
     """``organisations_attended``: distinct organisations taking part (invited,
-    confirmed or attended; not declined or absent) in the outer meeting."""
-    taking_part = (
-        Attendance.objects.taking_part()
-        .filter(meeting=OuterRef("pk"))
-        .order_by()
+    confirmed or attended; not declined or absent) in the outer meeting, and
+    their ``organisation_types``."""
+    taking_part = Attendance.objects.taking_part().filter(meeting=OuterRef("pk"))
+    count = (
+        taking_part.order_by()
         .values("meeting")
         .annotate(n=Count("organisation", distinct=True))
         .values("n")
     )
-    return {"organisations_attended": Coalesce(Subquery(taking_part), 0)}
+    return {
+        "organisations_attended": Coalesce(Subquery(count), 0),
+        "organisation_types": types_key(_type_ids(taking_part, "meeting")),
+    }
 
 
 def _in_batches(model, ids):
@@ -93,11 +162,18 @@ def refresh(organisations=(), people=(), meetings=()):
     meetings (ids) from their attendance rows."""
     for model, ids, values in (
         (Organisation, organisations, participant_stats("organisation")),
-        (Person, people, participant_stats("person")),
+        (Person, people, person_stats()),
         (Meeting, meetings, meeting_stats()),
     ):
         for rows in _in_batches(model, ids):
             rows.update(**values)
+
+
+def refresh_types(people):
+    """Recompute only the ``organisation_types`` of these people (ids)."""
+    value = person_stats()["organisation_types"]
+    for rows in _in_batches(Person, people):
+        rows.update(organisation_types=value)
 
 
 def attended_at(meeting):
@@ -118,7 +194,9 @@ def rows_changed_at(meeting, before):
     Recomputing every organisation at a 10,000-row import (the national core
     among them, 60,000 rows each) would take seconds. Who attended ``meeting``
     now and did not before has exactly one meeting more, and met no later
-    than this one; only those who no longer attended it are recomputed."""
+    than this one; only those who no longer attended it are recomputed. The
+    types of everyone who attended it now are (a row may have moved to
+    another organisation): a person's few rows, not an organisation's many."""
     after = attended_at(meeting)
     start = meeting.starts_at
     later = Case(
@@ -131,6 +209,7 @@ def rows_changed_at(meeting, before):
     ):
         for rows in _in_batches(model, now - was):
             rows.update(meetings_attended=F("meetings_attended") + 1, last_met=later)
+    refresh_types(after[1])
     changed(
         organisations=before[0] - after[0],
         people=before[1] - after[1],
@@ -141,7 +220,7 @@ def rows_changed_at(meeting, before):
 def refresh_all():
     """Recompute every stored figure (after a bulk load or raw SQL)."""
     Organisation._base_manager.update(**participant_stats("organisation"))
-    Person._base_manager.update(**participant_stats("person"))
+    Person._base_manager.update(**person_stats())
     Meeting._base_manager.update(**meeting_stats())
 
 
@@ -235,9 +314,52 @@ def _meeting_saved(sender, instance, created, raw=False, **kwargs):
     instance._stats_start = instance.starts_at
 
 
+def _remember_position(sender, instance, **kwargs):
+    instance._stats_person = instance.__dict__.get("person_id")
+
+
+def _position_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # Its organisation may have changed too: the person's types are
+    # recomputed either way.
+    changed(people={instance.person_id, instance._stats_person})
+    instance._stats_person = instance.person_id
+
+
+def _remember_type(sender, instance, **kwargs):
+    instance._stats_type = instance.__dict__.get("type_id")
+
+
+def _organisation_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or created or instance._stats_type == instance.type_id:
+        instance._stats_type = instance.type_id
+        return
+    # A new type changes the types of everyone who worked for or represented
+    # it, and of the meetings it took part in.
+    positions = Position.objects.filter(organisation=instance)
+    attended = Attendance.objects.filter(
+        organisation=instance, status=Attendance.Status.ATTENDED
+    ).exclude(person=None)
+    taking_part = Attendance.objects.taking_part().filter(organisation=instance)
+    changed(
+        people={
+            *positions.values_list("person_id", flat=True),
+            *attended.values_list("person_id", flat=True),
+        },
+        meetings=taking_part.values_list("meeting_id", flat=True).distinct(),
+    )
+    instance._stats_type = instance.type_id
+
+
 def connect():
     post_init.connect(_remember_row, sender=Attendance)
     post_save.connect(_row_changed, sender=Attendance)
     post_delete.connect(_row_changed, sender=Attendance)
     post_init.connect(_remember_start, sender=Meeting)
     post_save.connect(_meeting_saved, sender=Meeting)
+    post_init.connect(_remember_position, sender=Position)
+    post_save.connect(_position_changed, sender=Position)
+    post_delete.connect(_position_changed, sender=Position)
+    post_init.connect(_remember_type, sender=Organisation)
+    post_save.connect(_organisation_saved, sender=Organisation)

@@ -13,7 +13,13 @@ from django_countries import countries
 from meetings.models import Attendance, Meeting
 
 from .forms import DateRangeForm, FilterForm, LongSelect, PickerInput
-from .models import Organisation, OrganisationType, Person, Position
+from .models import (
+    Organisation,
+    OrganisationType,
+    Person,
+    Position,
+    of_organisation_types,
+)
 
 
 def day_start(day):
@@ -233,16 +239,8 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(Q(pk__in=positions) | Q(pk__in=attended))
 
     def filter_type(self, queryset, name, value):
-        if not value:
-            return queryset
-        # The organisations of a type are few: their people are read once
-        # (IN) instead of probing each person's positions and attendance.
-        organisations = Organisation.objects.filter(type__in=value).values("pk")
-        positions = Position.objects.filter(organisation__in=organisations)
-        attended = attendance_rows().filter(organisation__in=organisations)
-        return queryset.filter(
-            Q(pk__in=positions.values("person")) | Q(pk__in=attended.values("person"))
-        )
+        # Their types are stored on each person (meetings.stats).
+        return queryset.filter(of_organisation_types(value)) if value else queryset
 
     def filter_attended(self, queryset, name, value):
         # One meeting's attendance is a short list: read it once (IN) rather

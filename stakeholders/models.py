@@ -1,7 +1,11 @@
+import functools
+import operator
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import F, Prefetch, Q
-from django.db.models.functions import Lower
+from django.db.models import F, Prefetch, Q, Value
+from django.db.models.functions import Lower, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +50,33 @@ class ConstraintFieldErrorsMixin:
             if not errors.get(NON_FIELD_ERRORS):
                 errors.pop(NON_FIELD_ERRORS, None)
             raise ValidationError(errors) from None
+
+
+def organisation_types_field():
+    """The ids of organisation types a row is linked to, stored as ",3,7," (an
+    id may appear twice) and kept right by meetings.stats, so that a type
+    filter is a test on the row itself rather than a search of the linked rows
+    (see ``of_organisation_types``)."""
+    return models.TextField(_("organisation types"), default=",", editable=False)
+
+
+def of_organisation_types(types):
+    """A condition: the row's stored ``organisation_types`` holds any of
+    ``types`` (OrganisationType objects or ids; at least one).
+
+    A plain substring test on the row, so a list in its own order (an index
+    holding the key, for the people) stops at its first 50 matches instead of
+    collecting every person of the type first: /people/?type=donor at 500,000
+    people read 60,000 of them and sorted them (200 ms) to show 50 (1 ms).
+    """
+    ids = sorted({getattr(t, "pk", t) for t in types})
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(GreaterThan(StrIndex("organisation_types", Value(f",{pk},")), 0))
+            for pk in ids
+        ),
+    )
 
 
 # Columns that history leaves out: the edit counter, and values derived from
@@ -212,6 +243,9 @@ class Organisation(VersionedModel):
             # The home page's active organisations per type, counted from this
             # index rather than from every organisation's row.
             models.Index(fields=["type", "is_active"], name="organisation_type_idx"),
+            # The admin's country filter: SELECT DISTINCT country, read from
+            # this index instead of sorting every organisation's country.
+            models.Index(fields=["country"], name="organisation_country_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -407,18 +441,27 @@ class Person(VersionedModel):
     last_met = models.DateTimeField(
         _("last met"), null=True, blank=True, editable=False
     )
+    # The types of the organisations they held a position at or attended on
+    # behalf of (people?type), kept right by meetings.stats.
+    organisation_types = organisation_types_field()
 
-    history = HistoricalRecords(excluded_fields=DERIVED_FIELDS)
+    history = HistoricalRecords(excluded_fields=[*DERIVED_FIELDS, "organisation_types"])
     objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["full_name"]
-        # The people lists, page N: ORDER BY full_name, id LIMIT 50 OFFSET k.
+        # The people lists, page N: ORDER BY full_name, id LIMIT 50 OFFSET k;
+        # with ?type=, the same walk tests organisation_types in the index.
         indexes = [
-            models.Index(fields=["full_name", "id"], name="person_name_idx"),
+            models.Index(
+                fields=["full_name", "id", "organisation_types"],
+                name="person_name_types_idx",
+            ),
             *meeting_stats_indexes("person"),
+            # The admin's people sorted by email: ORDER BY email, id.
+            models.Index(fields=["email", "id"], name="person_email_idx"),
         ]
         permissions = [
             ("export_personal_data", _("Can export everything held about a person")),
