@@ -12,6 +12,7 @@ from stakeholders.models import (
     Organisation,
     Person,
     VersionedModel,
+    in_list_order,
     organisation_types_field,
 )
 from stakeholders.search import generated_search_key
@@ -47,6 +48,13 @@ class Topic(VersionedModel):
         return f"{reverse('meetings:list')}?topic={self.pk}"
 
 
+# An organisation that attended this many meetings has its meetings read in
+# the list's order (``in_list_order``) rather than collected and sorted: the
+# collecting costs about 3 µs a row (3 ms here), the ordered walk up to the
+# whole meetings index (30 ms at 50,000 meetings).
+BUSY_ORGANISATION = 1000
+
+
 class MeetingQuerySet(models.QuerySet):
     def search(self, term):
         """Meetings whose title or venue contains ``term``, ignoring case."""
@@ -72,6 +80,13 @@ class MeetingQuerySet(models.QuerySet):
         initiated = Meeting.initiators.through.objects.filter(
             organisation=organisation
         ).values("meeting")
+        if getattr(organisation, "meetings_attended", 0) >= BUSY_ORGANISATION:
+            # Most meetings are its own: read them in the list's order.
+            return self.filter(
+                in_list_order(attended)
+                | Q(host=organisation)
+                | in_list_order(initiated)
+            )
         return self.filter(
             Q(pk__in=attended) | Q(host=organisation) | Q(pk__in=initiated)
         )

@@ -3,9 +3,9 @@ import operator
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import F, Prefetch, Q, Value
+from django.db.models import F, Func, IntegerField, Prefetch, Q, Value
 from django.db.models.functions import Lower, StrIndex
-from django.db.models.lookups import GreaterThan
+from django.db.models.lookups import GreaterThan, In
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +77,30 @@ def of_organisation_types(types):
             for pk in ids
         ),
     )
+
+
+class Unindexed(Func):
+    """An integer column that SQLite must not look rows up by (``+col``)."""
+
+    template = "+%(expressions)s"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+def in_list_order(values):
+    """A condition: the row's key is among ``values`` (a subquery), tested
+    row by row as SQLite reads the list in the order of its index.
+
+    ``pk IN (...)`` makes SQLite look each match up by key and sort them all
+    before the first row: for the busiest organisation's 33,000 meetings,
+    100 ms to show 50. Tested row by row, the set is built once and the
+    index walk stops at the page: 30 ms, whatever the number of matches,
+    but a walk of the whole index when there are few (then prefer ``pk__in``).
+    PostgreSQL plans both the same way.
+    """
+    return Q(In(Unindexed(F("pk")), values.order_by()))
 
 
 # Columns that history leaves out: the edit counter, and values derived from

@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 import factory
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from meetings import models as meetings_models
 from meetings.models import Attendance, Meeting
 from stakeholders.models import OrganisationType
 from tests.factories import (
@@ -217,6 +220,41 @@ def test_an_organisation_that_sent_two_people_lists_the_meeting_once(admin_clien
     response = admin_client.get(LIST, {"organisation": kfw.pk})
 
     assert listed(response) == ["With KfW"]
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_a_busy_organisation_lists_the_same_meetings(admin_client, monkeypatch, busy):
+    # A busy organisation's meetings are read in the list's order instead of
+    # collected first; the list must not change.
+    if busy:
+        monkeypatch.setattr(meetings_models, "BUSY_ORGANISATION", 0)
+    kfw = OrganisationFactory(name="KfW Bank")
+    for day, status in enumerate(Attendance.Status.values, start=1):
+        AttendanceFactory(
+            meeting=MeetingFactory(
+                title=f"{status}", starts_at=local(2025, 3, day, 10)
+            ),
+            organisation=kfw,
+            status=status,
+        )
+    MeetingFactory(title="hosted", host=kfw, starts_at=local(2025, 4, 1, 10))
+    MeetingFactory(title="initiated", starts_at=local(2025, 4, 2, 10)).initiators.add(
+        kfw
+    )
+    MeetingFactory(title="elsewhere", starts_at=local(2025, 4, 3, 10))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(LIST, {"organisation": kfw.pk})
+
+    taking_part = [
+        status
+        for status in reversed(Attendance.Status.values)
+        if status not in ("declined", "absent")
+    ]
+    assert listed(response) == ["initiated", "hosted", *taking_part]
+    sql = [q["sql"] for q in queries.captured_queries]
+    walked = any('+"meetings_meeting"."id" IN' in statement for statement in sql)
+    assert walked == (busy and connection.vendor == "sqlite")
 
 
 def test_it_filters_by_the_type_of_a_participating_organisation(admin_client):
