@@ -1,3 +1,5 @@
+import functools
+import operator
 import secrets
 
 from django.contrib import admin, messages
@@ -24,7 +26,13 @@ from stakeholders.admin import (
     HamkorInline,
     count_of,
 )
-from stakeholders.models import Organisation, OrganisationType, Person
+from stakeholders.models import (
+    Organisation,
+    OrganisationType,
+    Person,
+    at_least,
+    in_list_order,
+)
 
 from .forms import ImportChoicesForm, SheetUploadForm
 from .imports import (
@@ -605,6 +613,11 @@ class AgendaItemAdmin(HamkorAdmin):
     fields = ["meeting", "topic", "order", "notes", "outcome"]
 
 
+# A search whose organisations, people and meetings number this many or more
+# has the attendance rows tested as the list is read (see get_search_results).
+BROAD_SEARCH = 1000
+
+
 @admin.register(Attendance)
 class AttendanceAdmin(HamkorAdmin):
     list_display = ["meeting", "organisation", "person", "role", "status"]
@@ -634,16 +647,27 @@ class AttendanceAdmin(HamkorAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Rows of the organisations, people and meetings whose search finds
-        the term: those short lists are searched first, and the rows read by
-        their indexes, instead of testing the joined names of every row."""
+        the term: those lists are searched first, and the rows read by them.
+
+        A term they find few of (a name): their rows are read by their
+        indexes (IN). A term they find many of ("health": 10,800
+        organisations and 12,400 meetings at national scale, 880,000 rows)
+        would have every row collected and sorted for one page (360 ms; 5 s
+        for a term in every name): the rows are then tested one by one as the
+        list is read in its order, which stops at the page."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(
-            Q(organisation__in=Organisation.objects.search(term).values("pk"))
-            | Q(person__in=Person.objects.search(term).values("pk"))
-            | Q(meeting__in=Meeting.objects.search(term).values("pk"))
-        ), False
+        found = {
+            "organisation_id": Organisation.objects.search(term).values("pk"),
+            "person_id": Person.objects.search(term).values("pk"),
+            "meeting_id": Meeting.objects.search(term).values("pk"),
+        }
+        if at_least(BROAD_SEARCH, *found.values()):
+            conditions = [in_list_order(ids, field) for field, ids in found.items()]
+        else:
+            conditions = [Q(**{f"{field}__in": ids}) for field, ids in found.items()]
+        return queryset.filter(functools.reduce(operator.or_, conditions)), False
 
 
 @admin.register(FollowUp)

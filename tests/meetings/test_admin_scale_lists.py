@@ -7,9 +7,13 @@ import datetime
 
 import pytest
 from django.contrib import admin
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from meetings import admin as meetings_admin
 from meetings.models import Attendance, Meeting
 from stakeholders.models import OrganisationType
 from tests.factories import (
@@ -187,11 +191,45 @@ def test_an_attendance_search_costs_the_same_queries_whatever_it_finds(
     AttendanceFactory.create_batch(n, organisation=organisation)
     AttendanceFactory.create_batch(3)
 
-    # session, user, organisation type choices, count, page
-    with django_assert_num_queries(5):
+    # session, user, organisation type choices, how much the search finds,
+    # count, page
+    with django_assert_num_queries(6):
         response = admin_client.get(changelist("attendance"), {"q": "health"})
 
     assert len(listed(response)) == n
+
+
+@pytest.mark.parametrize("broad", [False, True])
+def test_a_broad_attendance_search_lists_the_same_rows(
+    admin_client, monkeypatch, broad
+):
+    # A term that finds many organisations, people or meetings has the rows
+    # tested as the list is read in its order; the list must not change.
+    if broad:
+        monkeypatch.setattr(meetings_admin, "BROAD_SEARCH", 2)
+    health = OrganisationFactory(name="Ministry of Health")
+    AttendanceFactory.create_batch(2, organisation=health)
+    AttendanceFactory(person=PersonFactory(full_name="Health Adviser"))
+    AttendanceFactory(meeting=MeetingFactory(title="Health financing"))
+    AttendanceFactory.create_batch(3)
+    expected = [
+        str(row)
+        for row in Attendance.objects.filter(
+            Q(organisation=health)
+            | Q(person__full_name="Health Adviser")
+            | Q(meeting__title="Health financing")
+        ).order_by("meeting_id", "pk")
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(changelist("attendance"), {"q": "health"})
+
+    assert [str(row) for row in response.context["cl"].result_list] == expected
+    walked = any(
+        '+"meetings_attendance"."organisation_id" IN' in query["sql"]
+        for query in queries.captured_queries
+    )
+    assert walked == (broad and connection.vendor == "sqlite")
 
 
 # Lists counted up to a limit.
