@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.forms.renderers import DjangoTemplates
 from django.urls import reverse
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
@@ -26,7 +27,9 @@ from tests.stakeholders.test_admin import (
     listed,
     post_change,
     registered_model_names,
+    without_csrf_tokens,
 )
+from tests.stakeholders.test_concurrency import changelist_data
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +237,37 @@ def test_follow_up_changelist_queries_do_not_grow_with_rows(
         response = admin_client.get(changelist("followup"))
     assert len(listed(response)) == 20
     assert more[-1].action in response.content.decode()
+
+
+def test_the_follow_up_changelist_is_the_page_djangos_widget_templates_write(
+    admin_client, monkeypatch
+):
+    make_follow_ups(4)
+    ours = admin_client.get(changelist("followup"))
+    monkeypatch.setattr("stakeholders.admin.WIDGET_RENDERER", DjangoTemplates())
+    django = admin_client.get(changelist("followup"))
+
+    assert without_csrf_tokens(ours) == without_csrf_tokens(django)
+    assert ours.content.count(b'class="action-select"') == 4
+    assert ours.content.count(b'class="vDateField"') == 4
+
+
+def test_a_refused_follow_up_list_shows_its_errors_as_djangos_templates_would(
+    admin_client, monkeypatch
+):
+    make_follow_ups(2)
+    data = changelist_data(admin_client.get(changelist("followup")))
+    data["form-0-due_on"] = "<soon>"
+    data["form-1-status"] = "finished"
+    ours = admin_client.post(changelist("followup"), data)
+    monkeypatch.setattr("stakeholders.admin.WIDGET_RENDERER", DjangoTemplates())
+    django = admin_client.post(changelist("followup"), data)
+
+    assert ours.status_code == 200
+    assert without_csrf_tokens(ours) == without_csrf_tokens(django)
+    page = ours.content.decode()
+    assert page.count('<ul class="errorlist"') == 2  # one for each refused field
+    assert 'value="&lt;soon&gt;"' in page
 
 
 def test_the_meeting_changelist_counts_attendance_rows(admin_client):

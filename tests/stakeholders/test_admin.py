@@ -3,6 +3,7 @@ costs a fixed number of queries, and search, filters, actions, history, access
 control and form errors behave as a coordinator expects."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib import admin
@@ -142,6 +143,13 @@ def post_change(client, url, **changes):
 
 def listed(response):
     return [obj.pk for obj in response.context["cl"].result_list]
+
+
+def without_csrf_tokens(response):
+    """The page's HTML, its per-response CSRF tokens blanked."""
+    return re.sub(
+        r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode()
+    )
 
 
 def changelist(model_name):
@@ -285,6 +293,18 @@ def test_organisation_type_changelist_queries_do_not_grow_with_rows(
         response = admin_client.get(changelist("organisationtype"))
     assert len(listed(response)) == 32
     assert more[-1].name in response.content.decode()
+
+
+def test_each_row_has_djangos_action_checkbox():
+    organisation = OrganisationFactory(name='<Acme> & "Sons"')
+    model_admin = admin.site._registry[Organisation]
+
+    ours = model_admin.action_checkbox(organisation)
+
+    assert ours == admin.ModelAdmin.action_checkbox(model_admin, organisation)
+    assert f'value="{organisation.pk}"' in ours
+    assert "&lt;Acme&gt; &amp;amp; &quot;Sons&quot;" not in ours
+    assert "&lt;Acme&gt; &amp; &quot;Sons&quot;" in ours
 
 
 def test_organisation_changelist_queries_do_not_grow_with_rows(
