@@ -14,6 +14,7 @@ import factory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from meetings import models as meetings_models
 from meetings.models import Attendance, Meeting
@@ -117,8 +118,16 @@ def test_it_shows_date_host_organisations_and_agenda(admin_client):
     response = admin_client.get(LIST)
 
     content = response.content.decode()
-    assert "29 Jan 2025, 10:30" in content
-    assert "WHO Representative Office in Uzbekistan" in content
+    assert (
+        '<time datetime="2025-01-29T10:30:00+05:00">29 Jan 2025, 10:30</time>'
+        in content
+    )
+    meeting_url = reverse("meetings:detail", args=[meeting.pk])
+    host_url = reverse("organisations:detail", args=[meeting.host_id])
+    assert f'<a href="{meeting_url}">Digital health partners</a>' in content
+    assert f'<a href="{host_url}">WHO Representative Office in Uzbekistan</a>' in (
+        content
+    )
     assert "Data exchange" in content
     assert response.context["object_list"][0].organisations_attended == 1
 

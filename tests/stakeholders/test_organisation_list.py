@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 import factory
 import pytest
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders import paginators, views
+from stakeholders.forms import WIDGET_RENDERER, FilterForm
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -25,6 +28,7 @@ from tests.factories import (
     OrganisationFactory,
     OrganisationNameFactory,
 )
+from tests.stakeholders.test_admin import without_csrf_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -404,6 +408,35 @@ def test_a_bad_filter_value_is_a_400_naming_the_field(
     assert "Nothing matches this filter." not in content
     # No export links for a filter that does not stand.
     assert "export.csv" not in content
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"type": ["donor", "ministry"], "country": "UZ", "active": "false"},
+        {"country": "XX", "attended": "x", "attended_after": "<soon>", "q": '"><b>'},
+    ],
+)
+def test_the_filter_form_is_the_one_djangos_widget_templates_write(
+    admin_client, monkeypatch, query
+):
+    ours = admin_client.get(LIST, query)
+    monkeypatch.setattr(FilterForm, "default_renderer", DjangoTemplates())
+    django = admin_client.get(LIST, query)
+
+    assert without_csrf_tokens(ours) == without_csrf_tokens(django)
+    assert ours.context["filter"].form.renderer is WIDGET_RENDERER
+
+
+def test_each_row_links_to_its_organisation(admin_client):
+    organisations = OrganisationFactory.create_batch(3)
+
+    content = admin_client.get(LIST).content.decode()
+
+    for organisation in organisations:
+        url = reverse("organisations:detail", args=[organisation.pk])
+        assert f'<a href="{url}">{organisation.name}</a>' in content
 
 
 def test_the_date_range_error_names_the_start_field(admin_client):

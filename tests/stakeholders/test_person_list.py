@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import factory
 import pytest
+from django.urls import reverse
 
 from meetings.models import Attendance
 from stakeholders.models import OrganisationType
@@ -84,11 +85,8 @@ def test_a_logged_in_user_without_staff_status_may_use_it(user_client, url):
 
 def test_it_shows_current_positions_only(admin_client):
     person = PersonFactory(full_name="Aziza Karimova")
-    PositionFactory(
-        person=person,
-        title="Health adviser",
-        organisation=OrganisationFactory(name="KfW Bank", acronym=""),
-    )
+    kfw = OrganisationFactory(name="KfW Bank", acronym="")
+    PositionFactory(person=person, title="Health adviser", organisation=kfw)
     PositionFactory(
         person=person,
         title="Analyst",
@@ -103,6 +101,10 @@ def test_it_shows_current_positions_only(admin_client):
     assert "Health adviser" in content
     assert "KfW Bank" in content
     assert "Analyst" not in content
+    person_url = reverse("people:detail", args=[person.pk])
+    kfw_url = reverse("organisations:detail", args=[kfw.pk])
+    assert f'<a href="{person_url}">Aziza Karimova</a>' in content
+    assert f'<a href="{kfw_url}">KfW Bank</a>' in content
 
 
 # Filters
