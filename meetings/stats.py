@@ -161,12 +161,14 @@ def refresh(organisations=(), people=(), meetings=()):
     """Recompute the stored figures of these organisations, people and
     meetings (ids) from their attendance rows."""
     for model, ids, values in (
-        (Organisation, organisations, participant_stats("organisation")),
-        (Person, people, person_stats()),
-        (Meeting, meetings, meeting_stats()),
+        (Organisation, organisations, lambda: participant_stats("organisation")),
+        (Person, people, person_stats),
+        (Meeting, meetings, meeting_stats),
     ):
+        # The expressions are built only when there is something to refresh:
+        # every request ends with a refresh, nearly always of nothing.
         for rows in _in_batches(model, ids):
-            rows.update(**values)
+            rows.update(**values())
 
 
 def refresh_types(people):
