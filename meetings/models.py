@@ -12,6 +12,7 @@ from stakeholders.models import (
     Organisation,
     Person,
     VersionedModel,
+    choice_label,
     in_list_order,
     organisation_types_field,
 )
@@ -189,6 +190,12 @@ class Meeting(VersionedModel):
 
     constraint_error_fields = {"meeting_ends_after_it_starts": "ends_at"}
 
+    def get_status_display(self):
+        return choice_label(self.Status, self.status)
+
+    def get_format_display(self):
+        return choice_label(self.Format, self.format)
+
     def __str__(self):
         return f"{date_format(self.local_start.date())} — {self.title}"
 
@@ -354,6 +361,12 @@ class Attendance(VersionedModel):
         "attendance_organisation_once_without_person": "organisation",
     }
 
+    def get_role_display(self):
+        return choice_label(self.Role, self.role)
+
+    def get_status_display(self):
+        return choice_label(self.Status, self.status)
+
     def __str__(self):
         who = (
             f"{self.person}, {self.organisation}"
@@ -410,6 +423,9 @@ class FollowUp(VersionedModel):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = [F("due_on").asc(nulls_last=True), "pk"]
+
+    def get_status_display(self):
+        return choice_label(self.Status, self.status)
 
     def __str__(self):
         return Truncator(self.action).chars(80)

@@ -1,5 +1,6 @@
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import icalendar
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -126,23 +127,23 @@ class AttendingOrganisation:
     organisation: Organisation
     rows: list = field(default_factory=list)
 
-    @property
+    @cached_property
     def roles(self):
         return distinct_choices(self.rows, "role", Attendance.Role)
 
-    @property
+    @cached_property
     def statuses(self):
         return distinct_choices(self.rows, "status", Attendance.Status)
 
-    @property
+    @cached_property
     def people(self):
         return [row for row in self.rows if row.person_id is not None]
 
-    @property
+    @cached_property
     def notes(self):
         return [row.notes for row in self.rows if row.notes]
 
-    @property
+    @cached_property
     def rank(self):
         order = {role: index for index, role in enumerate(Attendance.Role)}
         return min(order.get(row.role, len(order)) for row in self.rows)

@@ -119,6 +119,19 @@ def at_least(limit, *querysets):
     return found >= limit
 
 
+def choice_label(choices, value):
+    """``get_FOO_display()`` for a field of ``choices`` (a TextChoices): the
+    label of ``value``, or ``value`` itself when it is not one of them.
+
+    Django's own builds a dictionary of every choice on each call, hashing
+    each (lazy, translated) label: about 125 µs a call, which made up a third
+    of a 750-row meeting's page."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 # Columns that history leaves out: the edit counter, and values derived from
 # other columns or tables.
 DERIVED_FIELDS = ["version", "search_key", "meetings_attended", "last_met"]

@@ -1,11 +1,11 @@
 import datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import AgendaItem, Attendance, Meeting, Topic
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from tests.factories import (
     AgendaItemFactory,
     AttendanceFactory,
@@ -499,3 +499,25 @@ def test_topics_agenda_items_and_follow_ups_read_plainly():
     assert str(topic) == "National healthcare information system"
     assert str(item) == "3. National healthcare information system"
     assert str(follow_up) == action[:79] + "…"
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Attendance, "role"),
+        (Attendance, "status"),
+        (Meeting, "status"),
+        (Meeting, "format"),
+        (FollowUp, "status"),
+    ],
+)
+def test_the_display_of_a_choice_is_djangos(model, field):
+    # get_FOO_display is overridden for speed; it must say what Django's does,
+    # for every choice and for a value that is not one.
+    django_display = models.Model._get_FIELD_display
+    choices = model._meta.get_field(field).choices
+    for value in [*(value for value, _label in choices), "not-a-choice", ""]:
+        row = model(**{field: value})
+        assert getattr(row, f"get_{field}_display")() == django_display(
+            row, model._meta.get_field(field)
+        )
