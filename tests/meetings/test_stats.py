@@ -278,7 +278,8 @@ def test_the_command_repairs_figures_written_around_hamkor():
     row = AttendanceFactory()
     Organisation.objects.filter(pk=row.organisation_id).update(meetings_attended=7)
     Meeting.objects.filter(pk=row.meeting_id).update(organisations_attended=0)
-    assert len(mismatches()) == 2
+    Person.objects.filter(pk=row.person_id).update(organisation_types=",")
+    assert len(mismatches()) == 3
 
     call_command("refresh_meeting_stats", stdout=io.StringIO())
 

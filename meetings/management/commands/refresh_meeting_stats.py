@@ -6,8 +6,9 @@ from meetings.stats import refresh_all
 class Command(BaseCommand):
     help = (
         "Recompute the stored meetings attended and last met of every "
-        "organisation and person, and the organisations taking part in every "
-        "meeting, from the attendance rows. Needed only after rows were "
+        "organisation and person, the organisations taking part in every "
+        "meeting, and the organisation types of every person and meeting, from "
+        "the attendance rows and positions. Needed only after rows were "
         "written outside Hamkor (raw SQL); Hamkor keeps them right itself."
     )
 
