@@ -299,21 +299,13 @@ def _row_changed(sender, instance, raw=False, **kwargs):
     instance._stats_origin = now
 
 
-def _remember_start(sender, instance, **kwargs):
-    instance._stats_start = instance.__dict__.get("starts_at")
-
-
-def _meeting_saved(sender, instance, created, raw=False, **kwargs):
-    if raw or created or instance._stats_start == instance.starts_at:
-        instance._stats_start = instance.starts_at
-        return
+def _start_changed(meeting):
     # A new start can change the last met of everyone who attended.
-    rows = Attendance.objects.filter(meeting=instance)
+    rows = Attendance.objects.filter(meeting=meeting)
     changed(
         organisations=rows.values_list("organisation_id", flat=True).distinct(),
         people=rows.exclude(person=None).values_list("person_id", flat=True).distinct(),
     )
-    instance._stats_start = instance.starts_at
 
 
 def _remember_position(sender, instance, **kwargs):
@@ -329,21 +321,14 @@ def _position_changed(sender, instance, raw=False, **kwargs):
     instance._stats_person = instance.person_id
 
 
-def _remember_type(sender, instance, **kwargs):
-    instance._stats_type = instance.__dict__.get("type_id")
-
-
-def _organisation_saved(sender, instance, created, raw=False, **kwargs):
-    if raw or created or instance._stats_type == instance.type_id:
-        instance._stats_type = instance.type_id
-        return
+def _type_changed(organisation):
     # A new type changes the types of everyone who worked for or represented
     # it, and of the meetings it took part in.
-    positions = Position.objects.filter(organisation=instance)
+    positions = Position.objects.filter(organisation=organisation)
     attended = Attendance.objects.filter(
-        organisation=instance, status=Attendance.Status.ATTENDED
+        organisation=organisation, status=Attendance.Status.ATTENDED
     ).exclude(person=None)
-    taking_part = Attendance.objects.taking_part().filter(organisation=instance)
+    taking_part = Attendance.objects.taking_part().filter(organisation=organisation)
     changed(
         people={
             *positions.values_list("person_id", flat=True),
@@ -351,17 +336,33 @@ def _organisation_saved(sender, instance, created, raw=False, **kwargs):
         },
         meetings=taking_part.values_list("meeting_id", flat=True).distinct(),
     )
-    instance._stats_type = instance.type_id
+
+
+def _watch(model, attname, react):
+    """Call ``react(instance)`` after a save of an existing ``model`` row that
+    changed its ``attname`` (fixtures aside)."""
+    key = f"_stats_{attname}"
+
+    def remember(sender, instance, **kwargs):
+        setattr(instance, key, instance.__dict__.get(attname))
+
+    def saved(sender, instance, created, raw=False, **kwargs):
+        now = getattr(instance, attname)
+        if not (raw or created or getattr(instance, key) == now):
+            react(instance)
+        setattr(instance, key, now)
+
+    uid = f"hamkor_stats_{model._meta.label_lower}_{attname}"
+    post_init.connect(remember, sender=model, weak=False, dispatch_uid=uid)
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=uid)
 
 
 def connect():
     post_init.connect(_remember_row, sender=Attendance)
     post_save.connect(_row_changed, sender=Attendance)
     post_delete.connect(_row_changed, sender=Attendance)
-    post_init.connect(_remember_start, sender=Meeting)
-    post_save.connect(_meeting_saved, sender=Meeting)
     post_init.connect(_remember_position, sender=Position)
     post_save.connect(_position_changed, sender=Position)
     post_delete.connect(_position_changed, sender=Position)
-    post_init.connect(_remember_type, sender=Organisation)
-    post_save.connect(_organisation_saved, sender=Organisation)
+    _watch(Meeting, "starts_at", _start_changed)
+    _watch(Organisation, "type_id", _type_changed)
