@@ -31,6 +31,7 @@ import django_filters
 from django.contrib import admin
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import View
@@ -40,7 +41,13 @@ from config import urls as app_urls
 from meetings import views as meeting_views
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders import views as stakeholder_views
-from stakeholders.exports import Column, choice_labels, csv_response
+from stakeholders.exports import (
+    Column,
+    JoinedColumn,
+    choice_labels,
+    csv_response,
+    field_at,
+)
 from stakeholders.models import (
     Organisation,
     OrganisationIdentifier,
@@ -440,9 +447,55 @@ class ListCsv(LoginRequiredMixin, View):
         return response
 
 
+def resolve(obj, path):
+    """The value at ``path`` (``type__name``) from a model instance, None past
+    an empty relation. A field's own value, not its descriptor's (a country's
+    code, not its ``Country``)."""
+    *relations, name = path.split(LOOKUP_SEP)
+    for relation in relations:
+        obj = getattr(obj, relation)
+        if obj is None:
+            return None
+    return vars(obj)[name] if name in vars(obj) else getattr(obj, name)
+
+
+def naive_columns(columns):
+    """The app's export ``columns`` as ``(header, accessor)`` pairs that read
+    the same values from model instances, one row at a time, as a default
+    build's CSV view does. A joined column reads the related rows from
+    ``getattr(obj, alias)`` (a prefetch ``to_attr`` or a manager)."""
+
+    def plain(column):
+        def value(obj):
+            found = resolve(obj, column.path)
+            if column.display is not None:
+                found = column.display(field_at(type(obj), column.path))(found)
+            return found
+
+        return value
+
+    def joined(column):
+        def value(obj):
+            related = getattr(obj, column.alias)
+            if hasattr(related, "all"):
+                related = related.all()
+            render = column.renderer()
+            return column.sep.join(
+                render(*(resolve(item, path) for path in column.fields))
+                for item in related
+            )
+
+        return value
+
+    return [
+        (c.header, joined(c) if isinstance(c, JoinedColumn) else plain(c))
+        for c in columns
+    ]
+
+
 class OrganisationCsv(ListCsv):
     filterset_class = OrganisationFilter
-    columns = stakeholder_views.OrganisationListView.export_columns
+    columns = naive_columns(stakeholder_views.OrganisationListView.export_columns)
 
     def get_queryset(self):
         return organisations().select_related("type", "parent")
@@ -450,7 +503,7 @@ class OrganisationCsv(ListCsv):
 
 class PersonCsv(ListCsv):
     filterset_class = PersonFilter
-    columns = stakeholder_views.PersonListView.export_columns
+    columns = naive_columns(stakeholder_views.PersonListView.export_columns)
 
     def get_queryset(self):
         return people().prefetch_related(
@@ -464,7 +517,7 @@ class PersonCsv(ListCsv):
 
 class MeetingCsv(ListCsv):
     filterset_class = MeetingFilter
-    columns = meeting_views.MeetingListView.export_columns
+    columns = naive_columns(meeting_views.MeetingListView.export_columns)
 
     def get_queryset(self):
         return meetings().select_related("host").prefetch_related("agenda_items__topic")

@@ -772,6 +772,13 @@ def merge_naive(path, report):
 
 def main():
     args = parse_args()
+    if (
+        args.merge
+        and args.output
+        and Path(args.output).resolve() == Path(args.merge).resolve()
+    ):
+        # The naive run's own results would overwrite the file to merge into.
+        sys.exit("--output must not be the --merge file: the naive results go there.")
     setup_django(args.scale)
     import django
     from django.contrib.auth import get_user_model

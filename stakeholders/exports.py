@@ -127,18 +127,6 @@ class Memo(dict):
         return list(map(self.__getitem__, values))
 
 
-def resolve(obj, path):
-    """The value at ``path`` (``type__name``) from a model instance, None past
-    an empty relation. A field's own value, not its descriptor's (a country's
-    code, not its ``Country``)."""
-    *relations, name = path.split(LOOKUP_SEP)
-    for relation in relations:
-        obj = getattr(obj, relation)
-        if obj is None:
-            return None
-    return vars(obj)[name] if name in vars(obj) else getattr(obj, name)
-
-
 class Column:
     """One column of an export: its header, the ``values_list()`` path of its
     value (a field, a joined field, an annotation) and, optionally, a function
@@ -147,24 +135,12 @@ class Column:
 
     Numbers, booleans ("yes"/"no"), dates and times (local) are written as
     ``cell()`` writes them, text neutralised.
-
-    A column also unpacks to ``(header, accessor)``, the accessor reading the
-    same value from a model instance (as the benchmark's naive build does).
     """
 
     def __init__(self, header, path, display=None):
         self.header = header
         self.path = path
         self.display = display
-
-    def __iter__(self):
-        return iter((self.header, self.value_of))
-
-    def value_of(self, obj):
-        value = resolve(obj, self.path)
-        if self.display is not None:
-            value = self.display(field_at(type(obj), self.path))(value)
-        return value
 
 
 class JoinedColumn:
@@ -180,9 +156,6 @@ class JoinedColumn:
     (a LEFT JOIN) and the rows of one object are joined back into one, so an
     export has at most one ``JoinedColumn`` (two would multiply each other's
     rows).
-
-    On a model instance, the accessor reads the related rows from
-    ``getattr(obj, alias)`` (a prefetch ``to_attr`` or a manager).
     """
 
     def __init__(
@@ -204,20 +177,8 @@ class JoinedColumn:
         self.order_by = order_by
         self.sep = sep
 
-    def __iter__(self):
-        return iter((self.header, self.value_of))
-
     def renderer(self):
         return self.render() if self.render else lambda value: value
-
-    def value_of(self, obj):
-        related = getattr(obj, self.alias)
-        if hasattr(related, "all"):
-            related = related.all()
-        render = self.renderer()
-        return self.sep.join(
-            render(*(resolve(item, path) for path in self.fields)) for item in related
-        )
 
     def path(self, path):
         return f"{self.alias}{LOOKUP_SEP}{path}"
