@@ -87,6 +87,10 @@ TEMPLATES = [
     },
 ]
 
+# Forms write their common widgets in Python and anything else through Django's
+# templates, with the same output (stakeholders.forms.WidgetRenderer).
+FORM_RENDERER = "stakeholders.forms.WidgetRenderer"
+
 WSGI_APPLICATION = "config.wsgi.application"
 
 # Database: SQLite by default (embedded, `make run`), PostgreSQL through DATABASE_URL.

@@ -1,6 +1,4 @@
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -14,13 +12,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import WIDGET_RENDERER, VersionedModelForm
+from .forms import VersionedModelForm
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -205,26 +202,6 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         # carry the version check too.
         kwargs.setdefault("form", self.form)
         return super().get_changelist_form(request, **kwargs)
-
-    def get_changelist_formset(self, request, **kwargs):
-        # Fifty editable rows are some 250 widgets: rendered by Django's
-        # templates they took most of the page's time (see WidgetRenderer).
-        kwargs.setdefault("renderer", WIDGET_RENDERER)
-        return super().get_changelist_formset(request, **kwargs)
-
-    def action_checkbox(self, obj):
-        """Django's checkbox of each row, rendered by ``WIDGET_RENDERER``
-        rather than by template (70 µs a row)."""
-        attrs = {
-            "class": "action-select",
-            "aria-label": format_html(
-                gettext("Select this object for an action - {}"), str(obj)
-            ),
-        }
-        checkbox = forms.CheckboxInput(attrs, lambda value: False)
-        return checkbox.render(
-            helpers.ACTION_CHECKBOX_NAME, str(obj.pk), renderer=WIDGET_RENDERER
-        )
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """A past version, read-only. simple-history would save a POST here

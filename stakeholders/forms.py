@@ -127,8 +127,8 @@ class WidgetRenderer(DjangoTemplates):
     template, a select whose options have a template of their own, and an
     error list with errors are rendered by Django's templates as usual.
 
-    Use the one instance, ``WIDGET_RENDERER``: each renderer builds its own
-    template engine.
+    It is the project's ``FORM_RENDERER``: every form uses it, and Django
+    keeps one instance (each renderer builds its own template engine).
     """
 
     templates_in_python = {
@@ -164,9 +164,6 @@ class WidgetRenderer(DjangoTemplates):
             for _group, options, _index in widget["optgroups"]
             for option in options
         )
-
-
-WIDGET_RENDERER = WidgetRenderer()
 
 
 class PickerInput(forms.TextInput):
@@ -222,8 +219,6 @@ class LongSelect(forms.Select):
 class FilterForm(forms.Form):
     """The form of every list's filter: Bootstrap classes on the widgets and
     native date pickers (which send ISO dates, the format parsed first)."""
-
-    default_renderer = WIDGET_RENDERER
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,6 @@ import datetime
 import re
 
 import pytest
-from django.forms.renderers import DjangoTemplates
 from django.urls import reverse
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
@@ -32,6 +31,9 @@ from tests.stakeholders.test_admin import (
 from tests.stakeholders.test_concurrency import changelist_data
 
 pytestmark = pytest.mark.django_db
+
+# What the pages would be with Django's widget templates.
+DJANGO_RENDERER = "django.forms.renderers.DjangoTemplates"
 
 
 def changelist(model_name):
@@ -240,11 +242,11 @@ def test_follow_up_changelist_queries_do_not_grow_with_rows(
 
 
 def test_the_follow_up_changelist_is_the_page_djangos_widget_templates_write(
-    admin_client, monkeypatch
+    admin_client, settings
 ):
     make_follow_ups(4)
     ours = admin_client.get(changelist("followup"))
-    monkeypatch.setattr("stakeholders.admin.WIDGET_RENDERER", DjangoTemplates())
+    settings.FORM_RENDERER = DJANGO_RENDERER
     django = admin_client.get(changelist("followup"))
 
     assert without_csrf_tokens(ours) == without_csrf_tokens(django)
@@ -253,14 +255,14 @@ def test_the_follow_up_changelist_is_the_page_djangos_widget_templates_write(
 
 
 def test_a_refused_follow_up_list_shows_its_errors_as_djangos_templates_would(
-    admin_client, monkeypatch
+    admin_client, settings
 ):
     make_follow_ups(2)
     data = changelist_data(admin_client.get(changelist("followup")))
     data["form-0-due_on"] = "<soon>"
     data["form-1-status"] = "finished"
     ours = admin_client.post(changelist("followup"), data)
-    monkeypatch.setattr("stakeholders.admin.WIDGET_RENDERER", DjangoTemplates())
+    settings.FORM_RENDERER = DJANGO_RENDERER
     django = admin_client.post(changelist("followup"), data)
 
     assert ours.status_code == 200

@@ -13,14 +13,13 @@ from zoneinfo import ZoneInfo
 import factory
 import pytest
 from django.db import connection
-from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders import paginators, views
-from stakeholders.forms import WIDGET_RENDERER, FilterForm
+from stakeholders.forms import WidgetRenderer
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -419,14 +418,14 @@ def test_a_bad_filter_value_is_a_400_naming_the_field(
     ],
 )
 def test_the_filter_form_is_the_one_djangos_widget_templates_write(
-    admin_client, monkeypatch, query
+    admin_client, settings, query
 ):
     ours = admin_client.get(LIST, query)
-    monkeypatch.setattr(FilterForm, "default_renderer", DjangoTemplates())
+    settings.FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
     django = admin_client.get(LIST, query)
 
     assert without_csrf_tokens(ours) == without_csrf_tokens(django)
-    assert ours.context["filter"].form.renderer is WIDGET_RENDERER
+    assert isinstance(ours.context["filter"].form.renderer, WidgetRenderer)
 
 
 def test_each_row_links_to_its_organisation(admin_client):
