@@ -32,6 +32,7 @@ from stakeholders.models import (
     Person,
     at_least,
     in_list_order,
+    of_organisation_types,
 )
 
 from .forms import ImportChoicesForm, SheetUploadForm
@@ -122,32 +123,26 @@ class FollowUpInline(HamkorInline, admin.StackedInline):
 
 
 class ParticipantTypeFilter(admin.SimpleListFilter):
-    """Meetings at which an organisation of the chosen type took part.
-
-    Filters with ``Exists`` so a meeting with several such organisations is
-    listed once. A probe per meeting, in the list's order: the page stops at
-    its fiftieth meeting and the count at the paginator's limit, where
-    ``pk IN`` the meetings of the type's attendance rows would first read all
-    of them (hundreds of thousands for the national core's types). Organisation
-    types are a short list, so listing them is cheap.
-    """
+    """Meetings at which an organisation of the chosen type took part (invited,
+    confirmed or attended), as the meetings list's ``type`` filter: a test of
+    the types each meeting stores (``meetings.stats``), in the list's order,
+    so the page stops at its fiftieth meeting. Organisation types are a short
+    list, so listing them is cheap."""
 
     title = _("participant type")
     parameter_name = "participant_type"
 
     def lookups(self, request, model_admin):
-        return OrganisationType.objects.values_list("slug", "name")
+        types = OrganisationType.objects.values_list("slug", "pk", "name")
+        self.type_ids = {slug: pk for slug, pk, _name in types}
+        return [(slug, name) for slug, _pk, name in types]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        return queryset.filter(
-            Exists(
-                Attendance.objects.filter(
-                    meeting=OuterRef("pk"), organisation__type__slug=self.value()
-                )
-            )
-        )
+        if self.value() not in self.type_ids:
+            return queryset.none()
+        return queryset.filter(of_organisation_types([self.type_ids[self.value()]]))
 
 
 class YearFilter(admin.SimpleListFilter):

@@ -426,6 +426,30 @@ def test_meeting_changelist_filters_by_participant_type_listing_each_meeting_onc
     assert response.context["cl"].result_list[0].attendance_count == 3
 
 
+def test_a_donor_that_declined_did_not_take_part_as_in_the_meetings_list(
+    admin_client,
+):
+    donor = OrganisationType.objects.get(slug="donor")
+    declined = MeetingFactory()
+    AttendanceFactory(
+        meeting=declined,
+        organisation=OrganisationFactory(type=donor),
+        status=Attendance.Status.DECLINED,
+    )
+    invited = MeetingFactory()
+    AttendanceFactory(
+        meeting=invited,
+        organisation=OrganisationFactory(type=donor),
+        status=Attendance.Status.INVITED,
+    )
+
+    response = admin_client.get(changelist("meeting"), {"participant_type": "donor"})
+    public = admin_client.get("/meetings/", {"type": "donor"})
+
+    assert listed(response) == [invited.pk]
+    assert [m.pk for m in public.context["object_list"]] == [invited.pk]
+
+
 def test_attendance_changelist_filters_by_role(admin_client):
     presenter = AttendanceFactory(role=Attendance.Role.PRESENTER)
     AttendanceFactory(role=Attendance.Role.PARTICIPANT)
