@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.urls import reverse
 
 from accounts.roles import VIEWER, roles_sync
 
@@ -44,6 +45,23 @@ def viewer(django_user_model, role):
     )
     user.groups.add(role(VIEWER))
     return user
+
+
+@pytest.fixture
+def assert_admin_only(client, viewer):
+    """Checks that a page sends anonymous visitors and viewers (no staff
+    status) to the admin's login page."""
+
+    def check(url):
+        login = reverse("admin:login")
+        anonymous = client.get(url)
+        client.force_login(viewer)
+        as_viewer = client.get(url)
+        for response in (anonymous, as_viewer):
+            assert response.status_code == 302
+            assert response.url.startswith(f"{login}?next=")
+
+    return check
 
 
 @pytest.fixture

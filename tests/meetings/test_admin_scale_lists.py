@@ -23,13 +23,10 @@ from tests.factories import (
     OrganisationNameFactory,
     PersonFactory,
 )
+from tests.meetings.test_admin import changelist
 from tests.stakeholders.test_admin import listed
 
 pytestmark = pytest.mark.django_db
-
-
-def changelist(model_name):
-    return reverse(f"admin:meetings_{model_name}_changelist")
 
 
 def at(*args):
@@ -369,17 +366,8 @@ def test_a_missing_attendance_row_is_reported(admin_client):
     ],
     ids=["meetings of a year", "attendance search", "attendance row"],
 )
-def test_the_pages_are_closed_to_anonymous_visitors_and_viewers(client, viewer, url):
-    target = url()
-    login = reverse("admin:login")
-
-    anonymous = client.get(target)
-    client.force_login(viewer)
-    as_viewer = client.get(target)
-
-    for response in (anonymous, as_viewer):
-        assert response.status_code == 302
-        assert response.url.startswith(f"{login}?next=")
+def test_the_pages_are_closed_to_anonymous_visitors_and_viewers(assert_admin_only, url):
+    assert_admin_only(url())
 
 
 def test_meetings_are_still_listed_newest_first(admin_client):

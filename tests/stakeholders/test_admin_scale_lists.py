@@ -243,14 +243,5 @@ def test_a_big_organisation_page_costs_the_same_queries_whatever_its_positions(
     ],
     ids=["organisation search", "positions of an organisation", "organisation"],
 )
-def test_the_pages_are_closed_to_anonymous_visitors_and_viewers(client, viewer, url):
-    target = url(OrganisationFactory())
-    login = reverse("admin:login")
-
-    anonymous = client.get(target)
-    client.force_login(viewer)
-    as_viewer = client.get(target)
-
-    for response in (anonymous, as_viewer):
-        assert response.status_code == 302
-        assert response.url.startswith(f"{login}?next=")
+def test_the_pages_are_closed_to_anonymous_visitors_and_viewers(assert_admin_only, url):
+    assert_admin_only(url(OrganisationFactory()))
