@@ -286,6 +286,26 @@ def test_the_command_repairs_figures_written_around_hamkor():
     assert mismatches() == []
 
 
+def test_the_command_repairs_every_row_in_short_batches(monkeypatch):
+    rows = [AttendanceFactory() for _ in range(5)]
+    ids = [row.organisation_id for row in rows]
+    Organisation.objects.filter(pk__in=ids).update(meetings_attended=7)
+    # Every range takes "too long": the batches shrink to one id each.
+    monkeypatch.setattr(stats, "FIRST_BATCH", 2)
+    monkeypatch.setattr(stats, "BATCH_SECONDS", 0)
+    batches = []
+
+    stats.refresh_all_in_batches(on_progress=lambda *progress: batches.append(progress))
+
+    assert mismatches() == []
+    organisation_batches = [
+        (done, span) for model, done, span in batches if model is Organisation
+    ]
+    assert len(organisation_batches) >= len(ids) - 1
+    done, span = organisation_batches[-1]
+    assert done == span
+
+
 def test_generated_sample_data_has_its_figures():
     sample_data_generate(plan=Plan.for_scale("S"))
 

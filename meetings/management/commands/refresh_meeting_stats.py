@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
+from tqdm import tqdm
 
-from meetings.stats import refresh_all
+from meetings.stats import refresh_all_in_batches
 
 
 class Command(BaseCommand):
@@ -9,9 +10,36 @@ class Command(BaseCommand):
         "organisation and person, the organisations taking part in every "
         "meeting, and the organisation types of every person and meeting, from "
         "the attendance rows and positions. Needed only after rows were "
-        "written outside Hamkor (raw SQL); Hamkor keeps them right itself."
+        "written outside Hamkor (raw SQL); Hamkor keeps them right itself. "
+        "Safe while the application runs: it commits a short batch at a time."
     )
 
-    def handle(self, *args, **options):
-        refresh_all()
-        self.stdout.write("Meeting figures recomputed.")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-progress", action="store_true", help="Do not show progress bars."
+        )
+
+    def handle(self, *args, no_progress, verbosity, **options):
+        bars = {}
+
+        def on_progress(model, done, total):
+            if no_progress or verbosity == 0:
+                return
+            if model not in bars:
+                bars[model] = tqdm(
+                    total=total,
+                    desc=str(model._meta.verbose_name_plural),
+                    unit=" ids",
+                    file=self.stderr,
+                )
+            bars[model].update(done - bars[model].n)
+
+        try:
+            longest = refresh_all_in_batches(on_progress=on_progress)
+        finally:
+            for bar in bars.values():
+                bar.close()
+        self.stdout.write(
+            f"Meeting figures recomputed (the longest batch held the database "
+            f"for {longest:.2f} s)."
+        )
