@@ -1,0 +1,100 @@
+"""The streamed workbook: Excel's format (read back with openpyxl), its first
+bytes before its last row is read, and an ending that says it is incomplete."""
+
+import datetime
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from core import xlsx
+
+
+def workbook(chunks, name="people", **kwargs):
+    data = b"".join(xlsx.stream(name, chunks, **kwargs))
+    return load_workbook(io.BytesIO(data), read_only=True)
+
+
+def values(book):
+    return [list(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def test_it_writes_text_numbers_and_dates_that_a_spreadsheet_reads():
+    rows = [
+        ["Name", "Meetings", "Share", "Last met", "Since"],
+        [
+            "Oʻzbekiston & <Узинфоком>",
+            12,
+            0.25,
+            datetime.datetime(2025, 1, 29, 10, 30),
+            datetime.date(2020, 3, 1),
+        ],
+        ["  spaced  ", 0, -1.5, "", None],
+    ]
+
+    book = workbook([rows[:1], rows[1:]])
+
+    assert book.active.title == "people"
+    # A spreadsheet's date is a day at midnight; an empty text and a None
+    # are both an empty cell.
+    assert values(book) == [
+        rows[0],
+        [*rows[1][:4], datetime.datetime(2020, 3, 1)],
+        ["  spaced  ", 0, -1.5, None, None],
+    ]
+    cells = next(book.active.iter_rows(min_row=2, max_row=2))
+    assert cells[3].number_format == "yyyy-mm-dd h:mm:ss"
+    assert cells[4].number_format == "yyyy-mm-dd"
+
+
+def test_it_gives_its_first_bytes_before_the_rows_are_read():
+    read = []
+
+    def chunks():
+        for n in range(3):
+            read.append(n)
+            yield [[f"row {n}"]]
+
+    stream = xlsx.stream("people", chunks())
+    first = next(stream)
+
+    assert first.startswith(b"PK")
+    assert read == []
+    rest = b"".join(stream)
+    assert read == [0, 1, 2]
+    book = load_workbook(io.BytesIO(first + rest), read_only=True)
+    assert values(book) == [["row 0"], ["row 1"], ["row 2"]]
+
+
+def test_an_error_ends_a_valid_workbook_with_the_rows_on_error():
+    def chunks():
+        yield [["row 0"]]
+        raise RuntimeError("the database went away")
+
+    seen = []
+
+    def on_error(error):
+        seen.append(error)
+        return [["Export incomplete"]]
+
+    book = workbook(chunks(), on_error=on_error)
+
+    assert values(book) == [["row 0"], ["Export incomplete"]]
+    assert isinstance(seen[0], RuntimeError)
+
+
+def test_without_on_error_the_error_breaks_off_the_download():
+    def chunks():
+        yield [["row 0"]]
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        b"".join(xlsx.stream("people", chunks()))
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("people", "people"), ("a/b:c*d?[e]", "a b c d  e"), ("x" * 40, "x" * 31)],
+)
+def test_the_sheet_name_is_one_excel_accepts(name, title):
+    assert workbook([[["a"]]], name=name).active.title == title
