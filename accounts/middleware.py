@@ -1,3 +1,4 @@
+import ipaddress
 import time
 
 from django.conf import settings
@@ -35,14 +36,24 @@ class IdleTimeoutMiddleware:
 def client_ip(request):
     """The client's address for login throttling.
 
-    Behind the TLS proxy (BEHIND_TLS_PROXY) every request comes from the proxy,
-    so the address is the last one the proxy appended to X-Forwarded-For;
-    addresses before it are the client's own claims and are not trusted.
+    Each proxy in front of Hamkor appends the address it received the request
+    from to X-Forwarded-For. With ``TRUSTED_PROXY_COUNT`` proxies (nginx alone:
+    one), the entry that many places from the right was written by the
+    outermost of them: the client's address. Entries further left are the
+    client's own claims, and are never read. A header with fewer entries, or
+    an entry that is not an address, means the request did not come through
+    every proxy (someone reached the application's port directly): then the
+    address of the connection is the client's.
     """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        entries = [entry.strip() for entry in forwarded if entry.strip()]
+        if len(entries) >= count:
+            try:
+                return str(ipaddress.ip_address(entries[-count]))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR")
 
 

@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 import config.urls
 from accounts.access import ANONYMOUS, allows, required_role
-from accounts.middleware import LAST_SEEN
+from accounts.middleware import LAST_SEEN, client_ip
 from accounts.roles import ADMINISTRATOR, EDITOR, VIEWER
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.exports import neutralise
@@ -760,10 +760,16 @@ def test_a_forged_forwarded_for_header_does_not_escape_a_lockout(
     assert is_locked_out(response), describe(response)
 
 
+def behind_proxies(settings, count=1):
+    """Settings as BEHIND_TLS_PROXY=true makes them, with ``count`` proxies."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = count
+
+
 def test_behind_the_proxy_the_address_it_appended_is_the_one_locked_out(
     client, user_with_role, settings
 ):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    behind_proxies(settings)
     viewer = user_with_role(VIEWER)
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         # The client's own claim varies; the proxy's addition does not.
@@ -786,6 +792,82 @@ def test_behind_the_proxy_the_address_it_appended_is_the_one_locked_out(
 
     assert is_locked_out(same_client), describe(same_client)
     assert other_client.status_code == 302, describe(other_client)
+
+
+def test_guesses_from_forged_rotating_addresses_lock_the_username(
+    client, user_with_role, settings
+):
+    """The application's port reached directly, past the proxy: every guess
+    claims another address, and the username is locked all the same."""
+    behind_proxies(settings)
+    viewer = user_with_role(VIEWER)
+    answers = [
+        log_in(
+            client,
+            viewer.username,
+            "wrong password",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}",
+        )
+        for attempt in range(20)
+    ]
+
+    right_password = log_in(
+        Client(), viewer.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.50"
+    )
+
+    locked = [is_locked_out(answer) for answer in answers]
+    limit = settings.AXES_USERNAME_FAILURE_LIMIT
+    assert limit == 10
+    assert locked == [False] * (limit - 1) + [True] * (20 - limit + 1)
+    assert is_locked_out(right_password), describe(right_password)
+
+
+def test_fewer_wrong_passwords_from_many_addresses_lock_nobody_out(
+    client, user_with_role, settings
+):
+    behind_proxies(settings)
+    viewer = user_with_role(VIEWER)
+    for attempt in range(settings.AXES_USERNAME_FAILURE_LIMIT - 1):
+        log_in(
+            client,
+            viewer.username,
+            "wrong password",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}",
+        )
+
+    response = log_in(
+        Client(), viewer.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.50"
+    )
+
+    assert response.status_code == 302, describe(response)
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "client_address"),
+    [
+        # No proxy: the header is the client's own claim.
+        (0, "198.51.100.7", "192.0.2.1"),
+        # nginx alone appends what it saw; the entry before it is a claim.
+        (1, "10.9.9.9, 198.51.100.7", "198.51.100.7"),
+        # A CDN, then nginx: the CDN's entry is the client's address.
+        (2, "10.9.9.9, 198.51.100.7, 203.0.113.80", "198.51.100.7"),
+        # Fewer entries than proxies: it did not come through them all.
+        (2, "198.51.100.7", "192.0.2.1"),
+        (1, "", "192.0.2.1"),
+        # Not an address at all.
+        (1, "198.51.100.7, not-an-address", "192.0.2.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_the_client_address_is_read_through_the_trusted_proxies_only(
+    count, forwarded, client_address, rf, settings
+):
+    settings.TRUSTED_PROXY_COUNT = count
+    request = rf.post(
+        "/accounts/login/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert client_ip(request) == client_address
 
 
 def test_a_locked_out_user_logs_in_again_after_the_cool_off(client, user_with_role):
