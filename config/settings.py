@@ -1,7 +1,8 @@
 """Hamkor settings: one module, read from the environment.
 
 Every variable is listed in `.env.example`. Development defaults are safe: DEBUG is
-off unless asked for, and outside DEBUG a missing SECRET_KEY stops the start.
+off unless asked for, and outside DEBUG a missing SECRET_KEY or ALLOWED_HOSTS
+stops the start.
 """
 
 import datetime
@@ -31,6 +32,13 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start, and answer every request with 400 Bad Request.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is not set. Set it to the host names the site is served "
+        "under, comma-separated (e.g. ALLOWED_HOSTS=hamkor.example.org), or "
+        "DEBUG=true for development."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -113,11 +113,18 @@ def test_it_serves_hashed_static_files_with_a_long_cache(production):
     assert "immutable" in headers["Cache-Control"]
 
 
-def test_it_refuses_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
-    env.pop("SECRET_KEY", None)
-
-    result = subprocess.run(
+def check_without(variable):
+    """``manage.py check`` with DEBUG off and everything else production
+    needs, but ``variable``."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "hamkor.example.org",
+    }
+    env.pop(variable)
+    return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), "check"],
         env=env,
         cwd=BASE_DIR,
@@ -125,5 +132,16 @@ def test_it_refuses_to_start_without_a_secret_key():
         text=True,
     )
 
+
+def test_it_refuses_to_start_without_a_secret_key():
+    result = check_without("SECRET_KEY")
+
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_refuses_to_start_without_allowed_hosts():
+    result = check_without("ALLOWED_HOSTS")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: ALLOWED_HOSTS is not set" in result.stderr
