@@ -205,7 +205,12 @@ TRUSTED_PROXY_COUNT = env.int(
 # Sessions end after SESSION_IDLE_MINUTES without a request (see
 # accounts/middleware.py), and when the browser closes.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
-SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# A request writes the session, moving its expiry, when its last write is this
+# old: a minute, or a quarter of a shorter idle limit. The session lives that
+# much longer than the idle limit, so that a request that did not write it
+# still extends it.
+SESSION_REFRESH_SECONDS = min(60, SESSION_IDLE_MINUTES * 60 // 4)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_REFRESH_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
