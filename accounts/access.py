@@ -17,7 +17,7 @@ from .roles import ADMINISTRATOR, EDITOR, VIEWER
 
 ANONYMOUS = "anonymous"
 # Above every role: what the application refuses to everyone (superusers, who
-# hold every permission, excepted).
+# hold every permission, excepted, except where the rule says so).
 NOBODY = "nobody"
 ORDER = [ANONYMOUS, VIEWER, EDITOR, ADMINISTRATOR, NOBODY]
 READ = frozenset({"GET"})
@@ -109,7 +109,15 @@ RULES = [
         "erase a person and their history",
     ),
     # Users, groups and the login-throttling records.
-    Rule("admin:auth_*", BOTH, ADMINISTRATOR, "users and groups"),
+    Rule(
+        "admin:auth_*",
+        BOTH,
+        ADMINISTRATOR,
+        "users and groups (accounts/admin.py): only a superuser sets superuser "
+        "or staff status or a user's own permissions; nobody else gives a "
+        "group or permission they do not hold, or changes an account or group "
+        "holding one",
+    ),
     Rule("admin/auth/*", READ, ADMINISTRATOR, "redirects to users and groups"),
     Rule("admin:axes_*_add", BOTH, NOBODY, "login attempts are only recorded"),
     Rule("admin:axes_*_change", WRITE, NOBODY, "login attempts are only recorded"),
@@ -119,7 +127,12 @@ RULES = [
         ADMINISTRATOR,
         "lifting a lockout",
     ),
-    Rule("admin:axes_*_delete", BOTH, NOBODY, "the access logs are kept"),
+    Rule(
+        "admin:axes_*_delete",
+        BOTH,
+        NOBODY,
+        "the access logs are kept (refused to superusers too)",
+    ),
     Rule("admin:axes_*", BOTH, ADMINISTRATOR, "login attempts and lockouts"),
     Rule("admin/axes/*", READ, ADMINISTRATOR, "redirects to login attempts"),
     # Everything else in the admin is the CRM, for editors.
@@ -159,8 +172,8 @@ def render_markdown():
         "",
         "Roles, lowest first: anonymous, viewer, editor, administrator; each role may "
         'do everything a lower one may. "nobody" marks what is refused to every '
-        "role. The first matching rule decides; a method no rule lists is refused "
-        "to everyone.",
+        "role (superusers pass every rule but where it says otherwise). The first "
+        "matching rule decides; a method no rule lists is refused to everyone.",
         "",
         "| URL pattern | methods | lowest role | what |",
         "| --- | --- | --- | --- |",

@@ -1,21 +1,25 @@
-import time
+import ipaddress
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.utils import timezone
 
 LAST_SEEN = "hamkor_last_seen"
-# Refresh the session's expiry at most once a minute, not with a database
-# write on every request.
-REFRESH_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
     """Log out a user who made no request for ``SESSION_IDLE_MINUTES``.
 
-    The session's expiry (SESSION_COOKIE_AGE, the same length) moves forward
-    when the session is saved; this saves it at most once a minute, and logs
-    out a session whose last request is older than the idle limit even if the
-    cookie survived (a browser left open on a shared computer).
+    Saving the session moves its expiry (SESSION_COOKIE_AGE) forward. So as
+    not to write the session on every request, a request saves it only when
+    the last save is ``SESSION_REFRESH_SECONDS`` old (a minute, or a quarter
+    of the idle limit if that is shorter). The last save can therefore lag the
+    last request by up to that interval, and the session lives the idle limit
+    plus that interval from its last save: a user is never logged out less
+    than the idle limit after their last request, and always by the limit
+    plus at most a minute (a quarter of a short limit). This logs out a session
+    that outlived that even if the cookie survived (a browser left open on a
+    shared computer).
     """
 
     def __init__(self, get_response):
@@ -23,11 +27,14 @@ class IdleTimeoutMiddleware:
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            now = time.time()
+            # Django's clock, the one the session's expiry is kept by.
+            now = timezone.now().timestamp()
+            refresh = settings.SESSION_REFRESH_SECONDS
+            limit = settings.SESSION_IDLE_MINUTES * 60 + refresh
             last_seen = request.session.get(LAST_SEEN)
-            if last_seen and now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+            if last_seen and now - last_seen > limit:
                 logout(request)
-            elif not last_seen or now - last_seen > REFRESH_SECONDS:
+            elif not last_seen or now - last_seen >= refresh:
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
 
@@ -35,18 +42,28 @@ class IdleTimeoutMiddleware:
 def client_ip(request):
     """The client's address for login throttling.
 
-    Behind the TLS proxy (BEHIND_TLS_PROXY) every request comes from the proxy,
-    so the address is the last one the proxy appended to X-Forwarded-For;
-    addresses before it are the client's own claims and are not trusted.
+    Each proxy in front of Hamkor appends the address it received the request
+    from to X-Forwarded-For. With ``TRUSTED_PROXY_COUNT`` proxies (nginx alone:
+    one), the entry that many places from the right was written by the
+    outermost of them: the client's address. Entries further left are the
+    client's own claims, and are never read. A header with fewer entries, or
+    an entry that is not an address, means the request did not come through
+    every proxy (someone reached the application's port directly): then the
+    address of the connection is the client's.
     """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        entries = [entry.strip() for entry in forwarded if entry.strip()]
+        if len(entries) >= count:
+            try:
+                return str(ipaddress.ip_address(entries[-count]))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR")
 
 
 def start_idle_clock(sender, request, user, **kwargs):
     """``user_logged_in`` receiver: a new session starts its idle clock now, so
     that its first request does not have to write the session again."""
-    request.session[LAST_SEEN] = time.time()
+    request.session[LAST_SEEN] = timezone.now().timestamp()

@@ -14,6 +14,7 @@ SCALE = os.environ.get("BENCH_SCALE", "M")
 
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = (
         f"sqlite:///{BENCH_DIR / 'data' / f'bench-{SCALE}.sqlite3'}"

@@ -1,7 +1,8 @@
 """Hamkor settings: one module, read from the environment.
 
 Every variable is listed in `.env.example`. Development defaults are safe: DEBUG is
-off unless asked for, and outside DEBUG a missing SECRET_KEY stops the start.
+off unless asked for, and outside DEBUG a missing SECRET_KEY or ALLOWED_HOSTS
+stops the start.
 """
 
 import datetime
@@ -31,6 +32,13 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start, and answer every request with 400 Bad Request.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is not set. Set it to the host names the site is served "
+        "under, comma-separated (e.g. ALLOWED_HOSTS=hamkor.example.org), or "
+        "DEBUG=true for development."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -184,25 +192,40 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of Hamkor append to X-Forwarded-For: the client's
+# address is the entry that many places from the right (accounts/middleware.py
+# client_ip); 0 reads the connection's address only.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT", default=1 if BEHIND_TLS_PROXY else 0
+)
 
 # Sessions end after SESSION_IDLE_MINUTES without a request (see
 # accounts/middleware.py), and when the browser closes.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
-SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# A request writes the session, moving its expiry, when its last write is this
+# old: a minute, or a quarter of a shorter idle limit. The session lives that
+# much longer than the idle limit, so that a request that did not write it
+# still extends it.
+SESSION_REFRESH_SECONDS = min(60, SESSION_IDLE_MINUTES * 60 // 4)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_REFRESH_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Login throttling (django-axes): five wrong passwords for one username from
-# one address lock that pair out; the lock lasts fifteen minutes from the last
-# attempt (an attempt during the lock starts it again), and a success resets
-# the count.
+# one address lock that pair out, and ten for one username from any number of
+# addresses lock the username (accounts/lockouts.py); the lock lasts fifteen
+# minutes from the last attempt (an attempt during the lock starts it again),
+# and a success resets the count.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=env.int("AXES_COOLOFF_MINUTES", default=15)
 )
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "accounts.lockouts.HamkorLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -278,6 +278,9 @@ class VersionedModelForm(forms.ModelForm):
     """
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    stale_message = _(
+        "This form is out of date; reload the page and make your change again."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -288,6 +291,12 @@ class VersionedModelForm(forms.ModelForm):
         cleaned_data = super().clean()
         if self.instance.pk is None:
             return cleaned_data
+        if cleaned_data.get("seen_version") is None:
+            # Posted without the version it was opened at (or a mangled one):
+            # a page from before versions, or not from this form at all.
+            # Nothing says who changed what, so the message names nobody.
+            self._errors.pop("seen_version", None)
+            raise ValidationError(self.stale_message, code="stale_form")
         model = type(self.instance)
         rows = model._base_manager.filter(pk=self.instance.pk)
         if connection.in_atomic_block:

@@ -48,7 +48,13 @@ def install(sender, connection, **kwargs):
     """``connection_created`` receiver: register the functions above."""
     if connection.vendor != "sqlite":
         return
-    raw = connection.connection
+    register(connection.connection)
+
+
+def register(raw):
+    """Register the functions above on a ``sqlite3`` connection that Django did
+    not open (backup_db and restore_db check backups through one): without
+    them the indexes built with them look damaged."""
     raw.create_function("lower", 1, lower, deterministic=True)
     raw.create_function("like", 2, like, deterministic=True)
     raw.create_function("like", 3, like, deterministic=True)

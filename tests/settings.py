@@ -1,9 +1,12 @@
 """Settings for the test suite: config.settings as production reads it, with the
-two things a test run cannot have: a real secret and collected static files."""
+things a test run cannot have: a real secret, a host name and collected static
+files."""
 
 import os
 
 os.environ.setdefault("SECRET_KEY", "insecure-key-for-the-test-suite-only")
+# The test client's host (Django adds it too, once the settings have loaded).
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 from config.settings import *  # noqa: F403
 from config.settings import STORAGES

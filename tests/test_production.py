@@ -1,5 +1,6 @@
 """Hamkor starts the way the README says production runs it: gunicorn serving
-config.wsgi with DEBUG off, static files collected and served by WhiteNoise."""
+config.wsgi with config/gunicorn.conf.py and DEBUG off, static files collected
+and served by WhiteNoise."""
 
 import os
 import secrets
@@ -15,6 +16,8 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# As the README runs it; the test overrides the port and the workers.
+GUNICORN_COMMAND = [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"]
 
 
 def free_port():
@@ -58,7 +61,7 @@ def production(tmp_path_factory):
         )
     port = free_port()
     server = subprocess.Popen(
-        [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [*GUNICORN_COMMAND, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,
         cwd=BASE_DIR,
         stdout=subprocess.DEVNULL,
@@ -113,11 +116,43 @@ def test_it_serves_hashed_static_files_with_a_long_cache(production):
     assert "immutable" in headers["Cache-Control"]
 
 
-def test_it_refuses_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
-    env.pop("SECRET_KEY", None)
-
+def test_gunicorn_gives_imports_and_exports_time():
+    """The configuration as gunicorn resolves it (the server above runs with
+    it): long requests run in threads, and a worker is not killed at
+    gunicorn's default 30 s, shorter than a 10,000-row import committing
+    under load."""
     result = subprocess.run(
+        [*GUNICORN_COMMAND, "--print-config"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    resolved = dict(
+        [part.strip() for part in line.split("=", 1)]
+        for line in result.stdout.splitlines()
+        if "=" in line
+    )
+
+    assert resolved["worker_class"] == "gthread"
+    assert int(resolved["threads"]) > 1
+    assert int(resolved["timeout"]) >= 120
+    assert int(resolved["graceful_timeout"]) >= 120
+    assert resolved["bind"] == "['127.0.0.1:8000']"
+
+
+def check_without(variable):
+    """``manage.py check`` with DEBUG off and everything else production
+    needs, but ``variable``."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "hamkor.example.org",
+    }
+    env.pop(variable)
+    return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), "check"],
         env=env,
         cwd=BASE_DIR,
@@ -125,5 +160,16 @@ def test_it_refuses_to_start_without_a_secret_key():
         text=True,
     )
 
+
+def test_it_refuses_to_start_without_a_secret_key():
+    result = check_without("SECRET_KEY")
+
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_refuses_to_start_without_allowed_hosts():
+    result = check_without("ALLOWED_HOSTS")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: ALLOWED_HOSTS is not set" in result.stderr

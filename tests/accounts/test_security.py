@@ -6,15 +6,17 @@ import csv
 import datetime
 import io
 import re
-import time
+import runpy
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import openpyxl
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import F
@@ -26,7 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 import config.urls
 from accounts.access import ANONYMOUS, allows, required_role
-from accounts.middleware import LAST_SEEN
+from accounts.middleware import LAST_SEEN, client_ip
 from accounts.roles import ADMINISTRATOR, EDITOR, VIEWER
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.exports import neutralise
@@ -760,10 +762,16 @@ def test_a_forged_forwarded_for_header_does_not_escape_a_lockout(
     assert is_locked_out(response), describe(response)
 
 
+def behind_proxies(settings, count=1):
+    """Settings as BEHIND_TLS_PROXY=true makes them, with ``count`` proxies."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = count
+
+
 def test_behind_the_proxy_the_address_it_appended_is_the_one_locked_out(
     client, user_with_role, settings
 ):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    behind_proxies(settings)
     viewer = user_with_role(VIEWER)
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         # The client's own claim varies; the proxy's addition does not.
@@ -786,6 +794,82 @@ def test_behind_the_proxy_the_address_it_appended_is_the_one_locked_out(
 
     assert is_locked_out(same_client), describe(same_client)
     assert other_client.status_code == 302, describe(other_client)
+
+
+def test_guesses_from_forged_rotating_addresses_lock_the_username(
+    client, user_with_role, settings
+):
+    """The application's port reached directly, past the proxy: every guess
+    claims another address, and the username is locked all the same."""
+    behind_proxies(settings)
+    viewer = user_with_role(VIEWER)
+    answers = [
+        log_in(
+            client,
+            viewer.username,
+            "wrong password",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}",
+        )
+        for attempt in range(20)
+    ]
+
+    right_password = log_in(
+        Client(), viewer.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.50"
+    )
+
+    locked = [is_locked_out(answer) for answer in answers]
+    limit = settings.AXES_USERNAME_FAILURE_LIMIT
+    assert limit == 10
+    assert locked == [False] * (limit - 1) + [True] * (20 - limit + 1)
+    assert is_locked_out(right_password), describe(right_password)
+
+
+def test_fewer_wrong_passwords_from_many_addresses_lock_nobody_out(
+    client, user_with_role, settings
+):
+    behind_proxies(settings)
+    viewer = user_with_role(VIEWER)
+    for attempt in range(settings.AXES_USERNAME_FAILURE_LIMIT - 1):
+        log_in(
+            client,
+            viewer.username,
+            "wrong password",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}",
+        )
+
+    response = log_in(
+        Client(), viewer.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.50"
+    )
+
+    assert response.status_code == 302, describe(response)
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "client_address"),
+    [
+        # No proxy: the header is the client's own claim.
+        (0, "198.51.100.7", "192.0.2.1"),
+        # nginx alone appends what it saw; the entry before it is a claim.
+        (1, "10.9.9.9, 198.51.100.7", "198.51.100.7"),
+        # A CDN, then nginx: the CDN's entry is the client's address.
+        (2, "10.9.9.9, 198.51.100.7, 203.0.113.80", "198.51.100.7"),
+        # Fewer entries than proxies: it did not come through them all.
+        (2, "198.51.100.7", "192.0.2.1"),
+        (1, "", "192.0.2.1"),
+        # Not an address at all.
+        (1, "198.51.100.7, not-an-address", "192.0.2.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_the_client_address_is_read_through_the_trusted_proxies_only(
+    count, forwarded, client_address, rf, settings
+):
+    settings.TRUSTED_PROXY_COUNT = count
+    request = rf.post(
+        "/accounts/login/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert client_ip(request) == client_address
 
 
 def test_a_locked_out_user_logs_in_again_after_the_cool_off(client, user_with_role):
@@ -992,13 +1076,17 @@ def test_a_server_error_reveals_nothing(client_as):
 
 def last_seen_ago(client, seconds):
     session = client.session
-    session[LAST_SEEN] = time.time() - seconds
+    session[LAST_SEEN] = timezone.now().timestamp() - seconds
     session.save()
+
+
+def idle_limit_seconds():
+    return settings.SESSION_IDLE_MINUTES * 60 + settings.SESSION_REFRESH_SECONDS
 
 
 def test_a_session_idle_past_the_limit_is_logged_out(client_as):
     client = client_as(VIEWER)
-    last_seen_ago(client, settings.SESSION_IDLE_MINUTES * 60 + 60)
+    last_seen_ago(client, idle_limit_seconds() + 1)
 
     response = client.get("/meetings/")
 
@@ -1010,11 +1098,70 @@ def test_a_session_idle_past_the_limit_is_logged_out(client_as):
 def test_a_session_used_within_the_limit_stays_logged_in(client_as):
     client = client_as(VIEWER)
     last_seen_ago(client, settings.SESSION_IDLE_MINUTES * 60 - 60)
-    before = time.time()
+    before = timezone.now().timestamp()
 
     response = client.get("/meetings/")
 
     assert response.status_code == 200
     assert client.session[LAST_SEEN] >= before  # the idle clock starts again
     assert settings.SESSION_IDLE_MINUTES == 30
-    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60
+
+
+@pytest.mark.parametrize(
+    ("minutes", "refresh", "age"), [(30, 60, 30 * 60 + 60), (1, 15, 75), (2, 30, 150)]
+)
+def test_the_session_is_written_often_enough_for_its_idle_limit(
+    minutes, refresh, age, monkeypatch
+):
+    """What config/settings.py makes of SESSION_IDLE_MINUTES: a write at
+    least four times within the limit, and a session that outlives the limit
+    by one interval between writes."""
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", str(minutes))
+
+    configured = runpy.run_path(str(Path(settings.BASE_DIR) / "config" / "settings.py"))
+
+    assert configured["SESSION_REFRESH_SECONDS"] == refresh
+    assert configured["SESSION_COOKIE_AGE"] == age
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Django's clock, stopped; ``clock.advance(seconds)`` moves it on. The
+    sessions' expiry and the idle clock both read it."""
+
+    class Clock:
+        now = timezone.now()
+
+        def advance(self, seconds):
+            self.now += datetime.timedelta(seconds=seconds)
+
+    stopped = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: stopped.now)
+    return stopped
+
+
+def test_activity_keeps_a_session_with_a_one_minute_limit_alive(
+    client_as, clock, settings
+):
+    # As SESSION_IDLE_MINUTES=1 configures them (see the test above).
+    settings.SESSION_IDLE_MINUTES = 1
+    settings.SESSION_REFRESH_SECONDS = 15
+    settings.SESSION_COOKIE_AGE = 75
+    client = client_as(VIEWER)
+    answers = []
+    for _request in range(10):
+        clock.advance(50)
+        answers.append(client.get("/meetings/").status_code)
+    # Each request moved the session's expiry on.
+    expiry = Session.objects.get().expire_date
+    last_request = clock.now
+
+    clock.advance(59)
+    still_active = client.get("/meetings/")
+    clock.advance(76)
+    idle = client.get("/meetings/")
+
+    assert answers == [200] * 10
+    assert expiry == last_request + datetime.timedelta(seconds=75)
+    assert still_active.status_code == 200
+    assert is_login_redirect(idle), describe(idle)

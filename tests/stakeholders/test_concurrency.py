@@ -198,3 +198,76 @@ def test_a_stale_attendance_row_on_the_meeting_page_is_refused(editors):
     assert response.status_code == 200
     attendance.refresh_from_db()
     assert attendance.status == Attendance.Status.DECLINED
+
+
+OUT_OF_DATE = "This form is out of date; reload the page and make your change again."
+
+
+@pytest.mark.parametrize("version", [None, "", "not-a-number"])
+def test_a_change_form_posted_without_its_version_is_refused_as_out_of_date(
+    version, editors
+):
+    aziza, bobur = editors
+    organisation = OrganisationFactory(name="Ministry of Health")
+    url = change_url(organisation)
+    # Bobur's earlier save is the latest history: the message must not say
+    # he saved after Aziza opened the form, which nobody knows.
+    bobur_form = form_data(bobur.get(url))
+    bobur_form["name"] = "Ministry of Health (Bobur)"
+    bobur.post(url, bobur_form)
+    data = form_data(aziza.get(url))
+    data["name"] = "Ministry of Health (Aziza)"
+    del data["seen_version"]
+    if version is not None:
+        data["seen_version"] = version
+
+    response = aziza.post(url, data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == [OUT_OF_DATE]
+    assert "seen_version" not in form.errors
+    assert OUT_OF_DATE in response.text
+    organisation.refresh_from_db()
+    assert organisation.name == "Ministry of Health (Bobur)"
+
+
+def test_an_inline_row_posted_without_its_version_is_refused_as_out_of_date(
+    editors,
+):
+    aziza, _bobur = editors
+    position = PositionFactory(title="Adviser")
+    url = change_url(position.organisation)
+    data = form_data(aziza.get(url))
+    data["positions-0-title"] = "Chief adviser"
+    del data["positions-0-seen_version"]
+
+    response = aziza.post(url, data)
+
+    assert response.status_code == 200
+    formset = next(
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "positions"
+    )
+    assert formset.forms[0].non_field_errors() == [OUT_OF_DATE]
+    position.refresh_from_db()
+    assert position.title == "Adviser"
+
+
+def test_an_editable_list_row_posted_without_its_version_is_refused_as_out_of_date(
+    editors,
+):
+    aziza, _bobur = editors
+    follow_up = FollowUpFactory(status=FollowUp.Status.OPEN)
+    url = reverse("admin:meetings_followup_changelist")
+    data = changelist_data(aziza.get(url))
+    data["form-0-status"] = FollowUp.Status.DONE
+    del data["form-0-seen_version"]
+
+    response = aziza.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["cl"].formset.forms[0].non_field_errors() == [OUT_OF_DATE]
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.OPEN

@@ -1,15 +1,18 @@
-import sqlite3
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+
+from accounts.backups import BackupError, backup_write
 
 
 class Command(BaseCommand):
     help = (
         "Copy the SQLite database to FILE with SQLite's online backup: safe while "
         "the application is running, unlike copying db.sqlite3 (and its -wal "
-        "file) by hand. For PostgreSQL use pg_dump (see the README)."
+        "file) by hand. The copy carries a check that restore_db verifies, and "
+        "gets its name only once it is complete. For PostgreSQL use pg_dump "
+        "(see docs/operations.md)."
     )
 
     def add_arguments(self, parser):
@@ -21,13 +24,9 @@ class Command(BaseCommand):
                 "backup_db copies SQLite databases; for PostgreSQL run: "
                 "pg_dump --format=custom --file=FILE DATABASE"
             )
-        if file.exists():
-            raise CommandError(f"{file} exists: choose a new file name.")
         connection.ensure_connection()
-        target = sqlite3.connect(file)
         try:
-            # Copies a consistent snapshot page by page; writers may go on.
-            connection.connection.backup(target)
-        finally:
-            target.close()
+            backup_write(connection.connection, file)
+        except BackupError as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(f"Backed up the database to {file}.")

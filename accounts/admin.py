@@ -1,0 +1,122 @@
+"""Users, groups and login records in the admin, without a way up.
+
+Administrators manage users and groups, so Django's own admin would let one
+tick "superuser status" on their own account, or put themself in a group
+holding any permission, and then do what the rules reserve to nobody. Here a
+user who is not a superuser
+
+- cannot set superuser or staff status or a user's own permissions (these
+  fields are read-only to them);
+- can give a user only groups, and a group only permissions, that they hold
+  themself;
+- can change or delete only users who hold nothing they do not (so never a
+  superuser: no resetting a superuser's password to become one), and only
+  groups holding nothing they do not.
+
+The login records of django-axes: lockouts (access attempts) are lifted by
+deleting them; the access logs, successful and failed logins, are kept, and
+nobody deletes them through the application, superusers included.
+"""
+
+from axes.admin import AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission, User
+from django.db.models import Q
+
+# Only a superuser may set these on a user.
+SUPERUSER_FIELDS = ["is_superuser", "is_staff", "user_permissions"]
+
+
+def permissions_held(user):
+    """The permissions ``user`` holds, their own and their groups', whether
+    or not the account is active (an inactive account can be activated)."""
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
+
+
+def may_manage(actor, user):
+    """Whether ``actor`` may change or delete ``user``: a superuser anyone,
+    anyone else only users with no power they lack."""
+    if actor.is_superuser:
+        return True
+    if user.is_superuser:
+        return False
+    held = permissions_held(actor).values("pk")
+    return not permissions_held(user).exclude(pk__in=held).exists()
+
+
+def grantable_groups(actor):
+    """The groups ``actor`` may give: those holding nothing ``actor`` lacks."""
+    if actor.is_superuser:
+        return Group.objects.all()
+    lacking = Permission.objects.exclude(pk__in=permissions_held(actor).values("pk"))
+    return Group.objects.exclude(permissions__in=lacking)
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(User)
+class HamkorUserAdmin(UserAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += SUPERUSER_FIELDS
+        return fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not may_manage(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not may_manage(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Group)
+class HamkorGroupAdmin(GroupAdmin):
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            kwargs["queryset"] = permissions_held(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self.may_manage(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not self.may_manage(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def may_manage(self, request, group):
+        return grantable_groups(request.user).filter(pk=group.pk).exists()
+
+
+class KeptLogMixin:
+    """A log nobody deletes through the application."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessLog)
+class HamkorAccessLogAdmin(KeptLogMixin, AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class HamkorAccessFailureLogAdmin(KeptLogMixin, AccessFailureLogAdmin):
+    pass
