@@ -628,28 +628,106 @@ def _decode(data):
             f"{utf8_error.start + 1} is not valid UTF-8). Save it again as "
             "“CSV UTF-8” and upload that."
         )
-    # Not UTF-8: CSV files saved by Excel in a Russian locale are Windows-1251.
-    # Accept that encoding only when the text reads as Cyrillic, never a guess
-    # between code pages that would fill the records with mojibake.
-    match = from_bytes(data, cp_isolation=["cp1251"], threshold=1.0).best()
-    text = None
-    if match is not None and match.chaos < 0.2:
+    # Not UTF-8: Excel's "CSV (Comma delimited)" writes the computer's Windows
+    # code page, Windows-1251 in a Russian or Uzbek Cyrillic locale and
+    # Windows-1252 (whose letters are Latin-1's) in a Western European one.
+    # Most bytes past ASCII are letters in both, so a file reads either way:
+    # "Société" read as Windows-1251 is "Sociйtй". A reading is taken only
+    # when its words are words (_code_page_words), the other reading's are
+    # not, and charset-normalizer finds it orderly; never a guess that would
+    # fill the records with mojibake.
+    readings = {}
+    for encoding in _CODE_PAGES:
         try:
-            text = data.decode("cp1251")
+            text = data.decode(encoding)
         except UnicodeDecodeError:
-            text = None
-    if text is not None:
-        high = [c for c in text if ord(c) > 127]
-        cyrillic = sum(1 for c in high if _CYRILLIC.match(c))
-        if cyrillic >= 0.8 * len(high):
-            return text, "Read as Windows-1251 (Cyrillic): the file is not UTF-8."
+            continue
+        readings[encoding] = (text, *_code_page_words(text, encoding))
+    if len(readings) == 2 and readings["cp1251"][0] == readings["cp1252"][0]:
+        # Only punctuation, which the two code pages share, is not ASCII.
+        return readings["cp1252"][0], _CODE_PAGES["cp1252"]
+    for encoding, (text, good, bad) in readings.items():
+        others = [g for e, (_t, g, _b) in readings.items() if e != encoding]
+        if (
+            # Most words are words: a few may be mistyped with a letter of
+            # the other alphabet ("Пeтров" with a Latin e).
+            good
+            and bad * 4 <= good
+            # and hardly any read as words the other way: not two files
+            # pasted together.
+            and all(other * 20 <= good for other in others)
+        ):
+            match = from_bytes(data, cp_isolation=[encoding], threshold=1.0).best()
+            if match is not None and match.chaos < 0.2:
+                return text, _CODE_PAGES[encoding]
+    if any(good for _text, good, _bad in readings.values()):
+        # Words of an alphabet in one reading, but not clearly: a mixture, or
+        # too few words to tell Cyrillic from Western European text.
+        raise SheetError(
+            "The file is not UTF-8, and its letters cannot be told apart as "
+            "Windows-1251 (Cyrillic) or Windows-1252 (Western European) without "
+            "risking garbled names. In Excel choose “Save As” → “CSV UTF-8 "
+            "(Comma delimited)”, or upload the .xlsx file."
+        )
     guess = from_bytes(data).best()
     named = f" (it looks like {guess.encoding})" if guess is not None else ""
     raise SheetError(
-        f"The file is not UTF-8 and not Windows-1251 Cyrillic text{named}, so it "
-        "cannot be read without garbling names. In Excel choose “Save As” → "
-        "“CSV UTF-8 (Comma delimited)”, or upload the .xlsx file."
+        "The file is not UTF-8, nor Windows-1251 (Cyrillic) or Windows-1252 "
+        f"(Western European) text{named}, so it cannot be read without garbling "
+        "names. In Excel choose “Save As” → “CSV UTF-8 (Comma delimited)”, or "
+        "upload the .xlsx file."
     )
+
+
+# The Windows code pages a CSV file that is not UTF-8 is read in, with the
+# notice that says so.
+_CODE_PAGES = {
+    "cp1251": "Read as Windows-1251 (Cyrillic): the file is not UTF-8.",
+    "cp1252": "Read as Windows-1252 (Western European): the file is not UTF-8.",
+}
+# The letters of each reading that names are written in: Russian, Ukrainian and
+# Uzbek Cyrillic (Ў ў; Қ, Ғ and Ҳ are not in Windows-1251) in Windows-1251;
+# the Latin letters of Western European languages in Windows-1252, without
+# Icelandic Ð, Þ and Ý, which are what Turkish ğ, ş and İ (Windows-1254) read
+# as. Either reading of the other code page's text gives other letters, or
+# these mixed with ASCII ones.
+_CODE_PAGE_LETTERS = {
+    "cp1251": frozenset("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯЎІЇЄҐ"),
+    "cp1252": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜŸŒŠŽ"),
+}
+# A word: letters, and the signs that sit among the letters of one code page
+# and are letters in the other ("£ukasz" is "Łukasz" written in Windows-1250
+# and read as Windows-1252; "Ïåòðîâè÷" is "Петрович").
+_CODE_PAGE_WORD = re.compile(r"(?:[^\W\d_]|[¡¢£¤¥¦¨¯±²³´¶¸¹¼½¾¿ˆ˜‰†‡×÷])+")
+
+
+def _code_page_words(text, encoding):
+    """How many words of ``text`` (read in ``encoding``) that hold a letter
+    outside ASCII read as words, and how many do not.
+
+    A word reads as one when its letters are all of the code page's alphabet,
+    its case is that of a word (not "пЕТРОВ", KOI8-R read as Windows-1251)
+    and, in Windows-1252, at most half its letters are accented ("Société",
+    not "Ïåòðîâ", which is "Петров" read as Windows-1252). "Sociйtй" mixes
+    Latin and Cyrillic letters, so it is not a word in either alphabet.
+    ASCII words read the same in both code pages and say nothing."""
+    letters = _CODE_PAGE_LETTERS[encoding]
+    good = bad = 0
+    for word in _CODE_PAGE_WORD.findall(text):
+        if word.isascii() or len(word) < 2:
+            continue
+        accented = sum(1 for c in word if not c.isascii())
+        upper = word.upper()
+        if (
+            any(c not in letters for c in upper)
+            or (encoding == "cp1251" and accented != len(word))
+            or (encoding == "cp1252" and accented * 2 > len(word))
+            or (word[0].islower() and not word.islower())
+        ):
+            bad += 1
+        else:
+            good += 1
+    return good, bad
 
 
 def _read_csv(data):

@@ -292,13 +292,15 @@ def test_it_reads_windows_1251_and_says_so():
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [
-        ("Organisation;Name\nCafé Müller GmbH;Jürgen Groß\n", "cp1252"),
+        # Turkish ğ, ş and İ read as Windows-1252 are Icelandic ð, þ and Ý.
+        ("Organisation;Name\nTürk İşbirliği Ajansı;Ayşe Yılmaz\n", "cp1254"),
+        ("Organisation;Name\nMinisterstwo Zdrowia;Łukasz Wiśniewski\n", "cp1250"),
         ("Организация;ФИО\nУзинфоком;Петров Пётр Иванович\n", "koi8_r"),
         ("Организация;ФИО\nУзинфоком;Петров Пётр Иванович\n", "cp866"),
     ],
 )
 def test_it_refuses_an_encoding_it_cannot_read_without_garbling(text, encoding):
-    with pytest.raises(SheetError, match="not UTF-8 and not Windows-1251"):
+    with pytest.raises(SheetError, match=r"not UTF-8.*“CSV UTF-8 \(Comma delimited\)”"):
         read_sheet(text.encode(encoding), "sheet.csv")
 
 
