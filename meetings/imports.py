@@ -45,7 +45,7 @@ from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from rapidfuzz import fuzz, process
 
 from stakeholders.models import (
@@ -739,8 +739,6 @@ def _read_csv(data):
             "This is a web page or XML file, not a CSV or XLSX spreadsheet. Open "
             "it in Excel and save it as .xlsx."
         )
-    if re.search(r"[\x00-\x08\x0b\x0e-\x1f]", text[:65536]):
-        raise SheetError("This is not a CSV or XLSX file (it holds binary data).")
     # Excel writes and reads a first line "sep=;" naming the delimiter; it does
     # not show it as a row.
     first_line, _, rest = text.partition("\n")
@@ -951,6 +949,43 @@ def _too_long_message():
 
 
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# Control characters: no name, email or title holds one. Tab, line feed and
+# carriage return are spacing, which _cell_text collapses.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Longer texts are checked and cleaned once: a workbook may repeat one long
+# shared string in every row.
+_REPEATED_TEXT = 64
+
+
+class _CellsChecker:
+    """Refuses a row holding a control character, naming the row and the
+    column. PostgreSQL refuses a NUL in text (the import failed with a
+    server error after its preview), SQLite stored it in names; no control
+    character belongs in a record."""
+
+    def __init__(self):
+        self.headers = []
+        self.checked = set()
+
+    def check(self, number, cells):
+        for position, cell in enumerate(cells):
+            if type(cell) is not str or not cell:
+                continue
+            repeated = len(cell) > _REPEATED_TEXT
+            if repeated and cell in self.checked:
+                continue
+            bad = _CONTROL.search(cell)
+            if bad:
+                header = self.headers[position] if position < len(self.headers) else ""
+                column = _quote(header) if header else get_column_letter(position + 1)
+                raise SheetError(
+                    f"Row {number}, column {column}: the cell holds a control "
+                    f"character (U+{ord(bad.group()):04X}), which no name, email "
+                    "or title contains; the file may be damaged. Delete it (retype "
+                    "the cell) and upload the file again."
+                )
+            if repeated:
+                self.checked.add(cell)
 
 
 def _cell_text(value):
@@ -985,10 +1020,11 @@ def _header_fields(header):
     return parts.pop() if len(parts) == 1 else None
 
 
-def _find_header(table):
+def _find_header(table, cells_checker):
     """Consume ``table`` up to its header row: (row number, cells, title rows
     skipped)."""
     for number, cells in enumerate(table, start=1):
+        cells_checker.check(number, cells)
         texts = [_cell_text(cell) for cell in cells]
         found = [_header_fields(text) for text in texts]
         known = [f for f in found if f]
@@ -1005,7 +1041,9 @@ def _find_header(table):
 
 def _sheet_from_table(table, filename, notices):
     table = iter(table)
-    header_number, headers, found = _find_header(table)
+    checker = _CellsChecker()
+    header_number, headers, found = _find_header(table, checker)
+    checker.headers = headers
     columns = {}
     positions = {}
     ignored = []
@@ -1054,6 +1092,7 @@ def _sheet_from_table(table, filename, notices):
         if not any(cell not in (None, "") for cell in cells):
             blank += 1
             continue
+        checker.check(number, cells)
         values = {}
         for name, position in positions.items():
             values[name] = _cell_text(cells[position]) if position < len(cells) else ""

@@ -13,7 +13,7 @@ from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
 from tests.factories import MeetingFactory
 from tests.meetings.test_import import MOH, csv_data, record_counts
-from tests.meetings.test_import_reading import pasted_code_pages
+from tests.meetings.test_import_reading import long_csv_with, pasted_code_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +192,17 @@ def test_a_sheet_whose_code_page_cannot_be_told_fails_with_the_advice(
     err = capsys.readouterr().err
     assert "“CSV UTF-8 (Comma delimited)”" in err
     assert "Traceback" not in err
+    assert record_counts() == before
+
+
+def test_a_control_character_fails_naming_the_row_and_column(meeting, tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(long_csv_with("Anna\x00Schmidt"))
+    before = record_counts()
+
+    with pytest.raises(CommandError, match=r"Row 3002, column “Name”: .*U\+0000"):
+        run(meeting.pk, path, "--create-missing")
+
     assert record_counts() == before
 
 

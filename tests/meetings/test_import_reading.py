@@ -1,10 +1,10 @@
-"""Reading a sign-in sheet, continued: CSV files in a Windows code page
-(issue 17)."""
+"""Reading a sign-in sheet, continued: CSV files in a Windows code page,
+control characters anywhere in a sheet (issue 17)."""
 
 import pytest
 
 from meetings.imports import SheetError, read_sheet
-from tests.meetings.test_import import csv_data
+from tests.meetings.test_import import csv_data, xlsx_data
 
 # Windows code pages.
 
@@ -92,3 +92,49 @@ def pasted_code_pages():
 def test_it_refuses_a_file_whose_code_page_it_cannot_tell(data):
     with pytest.raises(SheetError, match=f"not UTF-8.*{ADVICE}"):
         read_sheet(data, "sheet.csv")
+
+
+# Control characters.
+
+
+def long_csv_with(cell, rows=3000):
+    """A CSV whose row ``rows + 2`` (past the first 64 KB) has ``cell`` as its
+    name."""
+    data = csv_data(
+        [["WHO", f"Participant number {n:05d}"] for n in range(rows)]
+        + [["UNICEF", cell]],
+        header=["Organisation", "Name"],
+    )
+    assert data.index(cell.encode()) > 65536
+    return data
+
+
+@pytest.mark.parametrize(
+    ("character", "code"), [("\x00", "U+0000"), ("\x0b", "U+000B"), ("\x1b", "U+001B")]
+)
+def test_a_control_character_anywhere_is_refused_naming_the_row_and_column(
+    character, code
+):
+    data = long_csv_with(f"Anna{character}Schmidt")
+
+    with pytest.raises(SheetError) as refusal:
+        read_sheet(data, "sheet.csv")
+
+    assert str(refusal.value).startswith(
+        f"Row 3002, column “Name”: the cell holds a control character ({code})"
+    )
+
+
+def test_a_control_character_in_a_column_not_imported_is_refused_too():
+    data = csv_data([["WHO", "Anna", "note\x1b"]], header=["Organisation", "Name", ""])
+
+    with pytest.raises(SheetError, match=r"Row 2, column C: .*U\+001B"):
+        read_sheet(data, "sheet.csv")
+
+
+def test_a_control_character_in_an_xlsx_cell_is_refused():
+    # XML cannot hold most C0 controls, but it holds C1 ones such as U+009B.
+    data = xlsx_data([["WHO", "Anna"], ["KfW", "Olga\u009b"]])
+
+    with pytest.raises(SheetError, match=r"Row 3, column “Name”: .*U\+009B"):
+        read_sheet(data, "sheet.xlsx")
