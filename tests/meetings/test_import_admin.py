@@ -17,7 +17,7 @@ from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
 from tests.factories import MeetingFactory
 from tests.meetings.test_import import csv_data, record_counts
-from tests.meetings.test_import_reading import long_csv_with
+from tests.meetings.test_import_reading import DAMAGED_XLSX, long_csv_with
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +215,15 @@ def test_a_nul_past_the_first_64_kb_is_refused_naming_the_row_and_column(
     )
     assert IMPORT_SESSION_KEY not in editor_client.session
     assert record_counts() == before
+
+
+@pytest.mark.parametrize("name", DAMAGED_XLSX)
+def test_a_damaged_workbook_is_refused_as_damaged(editor_client, meeting, name):
+    response = upload(editor_client, meeting, DAMAGED_XLSX[name](), "sheet.xlsx")
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["file"]
+    assert "damaged" in error or "not an XLSX" in error
 
 
 # Preview and import.

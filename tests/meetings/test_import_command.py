@@ -13,7 +13,11 @@ from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
 from tests.factories import MeetingFactory
 from tests.meetings.test_import import MOH, csv_data, record_counts
-from tests.meetings.test_import_reading import long_csv_with, pasted_code_pages
+from tests.meetings.test_import_reading import (
+    DAMAGED_XLSX,
+    long_csv_with,
+    pasted_code_pages,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -204,6 +208,27 @@ def test_a_control_character_fails_naming_the_row_and_column(meeting, tmp_path):
         run(meeting.pk, path, "--create-missing")
 
     assert record_counts() == before
+
+
+@pytest.mark.parametrize("name", DAMAGED_XLSX)
+def test_a_damaged_workbook_fails_as_damaged(
+    meeting, tmp_path, capsys, run_as_from_the_shell, name
+):
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(DAMAGED_XLSX[name]())
+
+    status = run_as_from_the_shell(meeting.pk, path)
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("CommandError: ")
+    assert "damaged" in err or "not an XLSX" in err
+    assert "Traceback" not in err
+
+
+def test_a_directory_is_not_read(meeting, tmp_path):
+    with pytest.raises(CommandError, match=r"Cannot read .*: Is a directory"):
+        run(meeting.pk, tmp_path)
 
 
 def test_an_unknown_meeting_or_user_is_an_error(meeting, sheet):
