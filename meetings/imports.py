@@ -23,29 +23,40 @@ import csv
 import hashlib
 import io
 import logging
+import posixpath
 import re
 import unicodedata
-import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property, lru_cache
 from typing import NamedTuple
+from xml.parsers import expat
 
 import iuliia
-import openpyxl
 from anyascii import anyascii
 from charset_normalizer import from_bytes
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse as defused_iterparse
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.styles.numbers import (
+    BUILTIN_FORMATS,
+    is_date_format,
+    is_timedelta_format,
+)
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    WINDOWS_EPOCH,
+    from_excel,
+    from_ISO8601,
+)
+from openpyxl.xml.constants import XLSM, XLSX, XLTM, XLTX
 from rapidfuzz import fuzz, process
 
 from stakeholders.models import (
@@ -628,28 +639,106 @@ def _decode(data):
             f"{utf8_error.start + 1} is not valid UTF-8). Save it again as "
             "“CSV UTF-8” and upload that."
         )
-    # Not UTF-8: CSV files saved by Excel in a Russian locale are Windows-1251.
-    # Accept that encoding only when the text reads as Cyrillic, never a guess
-    # between code pages that would fill the records with mojibake.
-    match = from_bytes(data, cp_isolation=["cp1251"], threshold=1.0).best()
-    text = None
-    if match is not None and match.chaos < 0.2:
+    # Not UTF-8: Excel's "CSV (Comma delimited)" writes the computer's Windows
+    # code page, Windows-1251 in a Russian or Uzbek Cyrillic locale and
+    # Windows-1252 (whose letters are Latin-1's) in a Western European one.
+    # Most bytes past ASCII are letters in both, so a file reads either way:
+    # "Société" read as Windows-1251 is "Sociйtй". A reading is taken only
+    # when its words are words (_code_page_words), the other reading's are
+    # not, and charset-normalizer finds it orderly; never a guess that would
+    # fill the records with mojibake.
+    readings = {}
+    for encoding in _CODE_PAGES:
         try:
-            text = data.decode("cp1251")
+            text = data.decode(encoding)
         except UnicodeDecodeError:
-            text = None
-    if text is not None:
-        high = [c for c in text if ord(c) > 127]
-        cyrillic = sum(1 for c in high if _CYRILLIC.match(c))
-        if cyrillic >= 0.8 * len(high):
-            return text, "Read as Windows-1251 (Cyrillic): the file is not UTF-8."
+            continue
+        readings[encoding] = (text, *_code_page_words(text, encoding))
+    if len(readings) == 2 and readings["cp1251"][0] == readings["cp1252"][0]:
+        # Only punctuation, which the two code pages share, is not ASCII.
+        return readings["cp1252"][0], _CODE_PAGES["cp1252"]
+    for encoding, (text, good, bad) in readings.items():
+        others = [g for e, (_t, g, _b) in readings.items() if e != encoding]
+        if (
+            # Most words are words: a few may be mistyped with a letter of
+            # the other alphabet ("Пeтров" with a Latin e).
+            good
+            and bad * 4 <= good
+            # and hardly any read as words the other way: not two files
+            # pasted together.
+            and all(other * 20 <= good for other in others)
+        ):
+            match = from_bytes(data, cp_isolation=[encoding], threshold=1.0).best()
+            if match is not None and match.chaos < 0.2:
+                return text, _CODE_PAGES[encoding]
+    if any(good for _text, good, _bad in readings.values()):
+        # Words of an alphabet in one reading, but not clearly: a mixture, or
+        # too few words to tell Cyrillic from Western European text.
+        raise SheetError(
+            "The file is not UTF-8, and its letters cannot be told apart as "
+            "Windows-1251 (Cyrillic) or Windows-1252 (Western European) without "
+            "risking garbled names. In Excel choose “Save As” → “CSV UTF-8 "
+            "(Comma delimited)”, or upload the .xlsx file."
+        )
     guess = from_bytes(data).best()
     named = f" (it looks like {guess.encoding})" if guess is not None else ""
     raise SheetError(
-        f"The file is not UTF-8 and not Windows-1251 Cyrillic text{named}, so it "
-        "cannot be read without garbling names. In Excel choose “Save As” → "
-        "“CSV UTF-8 (Comma delimited)”, or upload the .xlsx file."
+        "The file is not UTF-8, nor Windows-1251 (Cyrillic) or Windows-1252 "
+        f"(Western European) text{named}, so it cannot be read without garbling "
+        "names. In Excel choose “Save As” → “CSV UTF-8 (Comma delimited)”, or "
+        "upload the .xlsx file."
     )
+
+
+# The Windows code pages a CSV file that is not UTF-8 is read in, with the
+# notice that says so.
+_CODE_PAGES = {
+    "cp1251": "Read as Windows-1251 (Cyrillic): the file is not UTF-8.",
+    "cp1252": "Read as Windows-1252 (Western European): the file is not UTF-8.",
+}
+# The letters of each reading that names are written in: Russian, Ukrainian and
+# Uzbek Cyrillic (Ў ў; Қ, Ғ and Ҳ are not in Windows-1251) in Windows-1251;
+# the Latin letters of Western European languages in Windows-1252, without
+# Icelandic Ð, Þ and Ý, which are what Turkish ğ, ş and İ (Windows-1254) read
+# as. Either reading of the other code page's text gives other letters, or
+# these mixed with ASCII ones.
+_CODE_PAGE_LETTERS = {
+    "cp1251": frozenset("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯЎІЇЄҐ"),
+    "cp1252": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜŸŒŠŽ"),
+}
+# A word: letters, and the signs that sit among the letters of one code page
+# and are letters in the other ("£ukasz" is "Łukasz" written in Windows-1250
+# and read as Windows-1252; "Ïåòðîâè÷" is "Петрович").
+_CODE_PAGE_WORD = re.compile(r"(?:[^\W\d_]|[¡¢£¤¥¦¨¯±²³´¶¸¹¼½¾¿ˆ˜‰†‡×÷])+")
+
+
+def _code_page_words(text, encoding):
+    """How many words of ``text`` (read in ``encoding``) that hold a letter
+    outside ASCII read as words, and how many do not.
+
+    A word reads as one when its letters are all of the code page's alphabet,
+    its case is that of a word (not "пЕТРОВ", KOI8-R read as Windows-1251)
+    and, in Windows-1252, at most half its letters are accented ("Société",
+    not "Ïåòðîâ", which is "Петров" read as Windows-1252). "Sociйtй" mixes
+    Latin and Cyrillic letters, so it is not a word in either alphabet.
+    ASCII words read the same in both code pages and say nothing."""
+    letters = _CODE_PAGE_LETTERS[encoding]
+    good = bad = 0
+    for word in _CODE_PAGE_WORD.findall(text):
+        if word.isascii() or len(word) < 2:
+            continue
+        accented = sum(1 for c in word if not c.isascii())
+        upper = word.upper()
+        if (
+            any(c not in letters for c in upper)
+            or (encoding == "cp1251" and accented != len(word))
+            or (encoding == "cp1252" and accented * 2 > len(word))
+            or (word[0].islower() and not word.islower())
+        ):
+            bad += 1
+        else:
+            good += 1
+    return good, bad
 
 
 def _read_csv(data):
@@ -661,8 +750,6 @@ def _read_csv(data):
             "This is a web page or XML file, not a CSV or XLSX spreadsheet. Open "
             "it in Excel and save it as .xlsx."
         )
-    if re.search(r"[\x00-\x08\x0b\x0e-\x1f]", text[:65536]):
-        raise SheetError("This is not a CSV or XLSX file (it holds binary data).")
     # Excel writes and reads a first line "sep=;" naming the delimiter; it does
     # not show it as a row.
     first_line, _, rest = text.partition("\n")
@@ -700,7 +787,7 @@ def _sniff_delimiter(text):
 
 def _check_zip(data):
     """Refuse a zip that is not an XLSX workbook, or that would unpack into far
-    more than a sheet, before openpyxl opens it."""
+    more than a sheet, before any part of it is parsed."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -732,15 +819,15 @@ def _check_zip(data):
                 f"{ratio:.0f} times its size: refused as a possible zip bomb."
             )
     # zipfile never returns more than a member's declared size, so the
-    # declared sizes bound what openpyxl can unpack.
+    # declared sizes bound what can be unpacked.
     if unpacked > MAX_XLSX_UNPACKED:
         raise SheetError(
             f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB, more than a "
             f"sheet of {MAX_ROWS:,} rows needs: refused as a possible zip bomb."
         )
     # Spreadsheet XML never declares a document type; entity declarations in
-    # one are an attack ("billion laughs"). openpyxl parses with defusedxml,
-    # which refuses them too; this says so before any parsing.
+    # one are an attack ("billion laughs"). The parser refuses them too
+    # (_refuse_document_type); this says so before any parsing.
     for member in members:
         if not member.filename.endswith((".xml", ".rels", ".vml")):
             continue
@@ -762,107 +849,483 @@ _UNSAFE_XML = (
 
 
 def _read_xlsx(data):
-    with _check_zip(data) as archive:
-        return _read_workbook(data, archive)
-
-
-def _read_workbook(data, archive):
-    if not openpyxl.DEFUSEDXML:
-        # OPENPYXL_DEFUSEDXML=False in the environment: never parse untrusted
-        # XML without it.
-        raise SheetError("XLSX files cannot be read safely on this server.")
-    notices = []
+    """The rows of the sheet a workbook opens on, and notices."""
     try:
-        with warnings.catch_warnings():
-            # "Workbook contains no default style", unsupported extensions…
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-            )
-            sheet = workbook.active
-            if not hasattr(sheet, "iter_rows"):  # a chart sheet
-                sheet = workbook.worksheets[0]
-            if len(workbook.sheetnames) > 1:
-                others = [name for name in workbook.sheetnames if name != sheet.title]
-                notices.append(
-                    f"Read the sheet {_quote(sheet.title)}; other sheets ignored: "
-                    f"{', '.join(_quote(name) for name in others)}."
-                )
-            # Blank rows are skipped, so a sheet may hold somewhat more rows
-            # than it has participants; not ten times more.
-            limit = 10 * MAX_ROWS
-            if (sheet.max_row or 0) > limit:
-                raise SheetError(_too_long_message())
-            if (sheet.max_column or 0) > MAX_COLUMNS:
-                notices.append(f"Only the first {MAX_COLUMNS} columns were read.")
-            rows = [
-                list(row)
-                for row in sheet.iter_rows(
-                    min_row=1,
-                    max_row=limit + 1,
-                    min_col=1,
-                    max_col=min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS),
-                    values_only=True,
-                )
-            ]
-            if len(rows) > limit:
-                raise SheetError(_too_long_message())
-            merged = _merged_ranges(sheet, archive)
-    except SheetError:
-        raise
-    except Exception as error:
-        # openpyxl wraps defusedxml's refusal in a ValueError of its own.
-        cause = error
-        while cause is not None:
-            if isinstance(cause, DefusedXmlException):
-                raise SheetError(_UNSAFE_XML) from None
-            cause = cause.__cause__ or cause.__context__
-        # openpyxl raises many kinds of errors on malformed parts; none of them
-        # is the editor's to read.
+        with _check_zip(data) as archive:
+            return _Workbook(archive).read()
+    except _DAMAGED_XLSX:
+        # A damaged archive or part fails in many ways (a bad checksum, a cut
+        # deflate stream, malformed XML, a missing part, a cell that does not
+        # say what it is); none of them is the editor's to read.
         logger.info("Unreadable XLSX upload", exc_info=True)
         raise SheetError(
             "The file could not be read as an XLSX workbook; it may be damaged. "
             "Open it in Excel and save it again."
         ) from None
-    # Merged cells hold their value in the first cell only: an organisation
-    # written once beside its three representatives belongs to all three.
-    for ref in merged:
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        if min_row > len(rows):
-            continue
-        top = rows[min_row - 1]
-        value = top[min_col - 1] if min_col - 1 < len(top) else None
-        for row in rows[min_row - 1 : max_row]:
-            # A row empty but for the merged cell is an empty row.
-            if not any(
-                cell not in (None, "")
-                for position, cell in enumerate(row)
-                if not min_col - 1 <= position < max_col
+
+
+_DAMAGED_XLSX = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # a compression method zipfile does not know
+    OSError,
+    expat.ExpatError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+)
+
+# Reading an XLSX workbook.
+#
+# openpyxl loads a workbook whole before a row can be read: all its shared
+# strings and styles, the size of every sheet (a sheet that does not state it
+# is parsed to the end), and every cell of a row however far right it goes.
+# A 5 MB upload within every limit held a request for 21.5 s and 110 MB that
+# way. The few parts a sign-in sheet needs are read here instead, by expat,
+# each element once, within budgets that bound the time (elements parsed, a
+# microsecond or two each) and the memory (characters of text, cells kept)
+# whatever the workbook holds. A sheet of 10,000 rows of 20 cells is about
+# 500,000 elements; its names, emails and titles about 2,000,000 characters.
+MAX_XLSX_ELEMENTS = 2_000_000
+MAX_XLSX_TEXT = 10_000_000
+# Cells kept, counting each row up to its last value (within MAX_COLUMNS).
+MAX_XLSX_CELLS = MAX_ROWS * MAX_COLUMNS
+_WORKBOOK_TYPES = {XLSX, XLSM, XLTX, XLTM}
+
+
+def _too_heavy_message():
+    return (
+        f"The workbook holds far more than a sheet of {MAX_ROWS:,} rows needs "
+        "(cells formatted far beyond the participants, very long texts, or other "
+        "large sheets). Copy the participants' rows into a new workbook, or save "
+        "the sheet as “CSV UTF-8”, and upload that."
+    )
+
+
+class _LocalNames(dict):
+    """Element names without their namespace: "c" for
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main c"."""
+
+    def __missing__(self, name):
+        local = self[name] = name.rpartition(" ")[2]
+        return local
+
+
+class _Stop(Exception):
+    """A handler has read what it needs of a part."""
+
+
+def _refuse_document_type(*args):
+    # Spreadsheet XML never declares a document type; entity declarations in
+    # one are an attack ("billion laughs"). _check_zip looks for them first.
+    raise SheetError(_UNSAFE_XML)
+
+
+class _Workbook:
+    """The parts of an XLSX workbook that the sheet it opens on is read from:
+    the manifest, the workbook and its relationships, the number formats (to
+    tell dates), the shared strings and the worksheet, each parsed once."""
+
+    def __init__(self, archive):
+        self.archive = archive
+        self.names = set(archive.namelist())
+        # Spent of the budgets (MAX_XLSX_ELEMENTS, MAX_XLSX_TEXT).
+        self.elements = 0
+        self.text = 0
+
+    def parse(self, path, start, end=None, characters=None):
+        """Parse the part ``path`` with expat, calling ``start(name, attrs)``
+        and ``end(name)`` with local names (no namespace) and
+        ``characters(text)``; a handler raises ``_Stop`` when it has read what
+        it needs."""
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = _refuse_document_type
+        parser.EntityDeclHandler = _refuse_document_type
+        local = _LocalNames()
+        budget = MAX_XLSX_ELEMENTS - self.elements
+
+        def on_start(name, attrs):
+            nonlocal budget
+            if not budget:
+                raise SheetError(_too_heavy_message())
+            budget -= 1
+            start(local[name], attrs)
+
+        parser.StartElementHandler = on_start
+        if end is not None:
+            parser.EndElementHandler = lambda name: end(local[name])
+        if characters is not None:
+            parser.CharacterDataHandler = characters
+        try:
+            with self.archive.open(path) as stream:
+                while chunk := stream.read(65536):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+        except _Stop:
+            pass
+        finally:
+            self.elements = MAX_XLSX_ELEMENTS - budget
+
+    def spend_text(self, text):
+        self.text += len(text)
+        if self.text > MAX_XLSX_TEXT:
+            raise SheetError(_too_heavy_message())
+
+    def read(self):
+        notices = []
+        workbook_path = self.workbook_path()
+        sheets, active, epoch = self.workbook(workbook_path)
+        folder, name = posixpath.split(workbook_path)
+        relations = self.relations(posixpath.join(folder, "_rels", f"{name}.rels"))
+        sheets = [
+            (title, relations[rid])
+            for title, rid in sheets
+            if rid in relations and relations[rid][1] in self.names
+        ]
+        worksheets = [(t, (k, path)) for t, (k, path) in sheets if k == "worksheet"]
+        if not worksheets:
+            raise SheetError(
+                "The workbook has no worksheet; it may be damaged. Open it in "
+                "Excel and save it again."
+            )
+        if 0 <= active < len(sheets) and sheets[active][1][0] == "worksheet":
+            title, (_kind, path) = sheets[active]
+        else:
+            title, (_kind, path) = worksheets[0]
+        if len(sheets) > 1:
+            others = [_quote(other) for other, _ in sheets if other != title]
+            notices.append(
+                f"Read the sheet {_quote(title)}; other sheets ignored: "
+                f"{', '.join(others)}."
+            )
+        targets = dict(relations.values())
+        date_styles, duration_styles = self.number_styles(targets.get("styles"))
+        rows, merged, wide = self.worksheet(path, date_styles, duration_styles, epoch)
+        if wide:
+            notices.append(f"Only the first {MAX_COLUMNS} columns were read.")
+        # The shared strings are read after the sheet, for the cells it keeps:
+        # the table holds the text of every sheet of the workbook.
+        needed = {
+            value for row in rows.values() for value in row if type(value) is _Shared
+        }
+        strings = self.shared_strings(targets.get("sharedStrings"), needed)
+        for row in rows.values():
+            for position, value in enumerate(row):
+                if type(value) is _Shared:
+                    row[position] = strings[value]
+        self.fill_merged(rows, merged)
+        last = max(rows, default=0)
+        return (rows.get(number, []) for number in range(1, last + 1)), notices
+
+    def workbook_path(self):
+        found = []
+
+        def start(name, attrs):
+            if name == "Override" and attrs.get("ContentType") in _WORKBOOK_TYPES:
+                found.append(attrs.get("PartName", "").lstrip("/"))
+
+        self.parse("[Content_Types].xml", start)
+        return found[0] if found else "xl/workbook.xml"
+
+    def workbook(self, path):
+        """The sheets (title, relationship id) in order, the index of the one
+        the workbook opens on, and the epoch its dates count from."""
+        sheets = []
+        views = []
+        epoch = [WINDOWS_EPOCH]
+
+        def start(name, attrs):
+            if name == "sheet":
+                # r:id, whatever the prefix or the namespace's version.
+                rid = next((v for k, v in attrs.items() if k.endswith(" id")), None)
+                sheets.append((attrs.get("name", ""), rid))
+            elif name == "workbookView":
+                views.append(int(attrs.get("activeTab", 0)))
+            elif name == "workbookPr" and attrs.get("date1904") in ("1", "true"):
+                epoch[0] = CALENDAR_MAC_1904
+
+        def end(name):
+            # What follows (defined names, external links, caches) is not
+            # needed and may be large.
+            if name == "sheets":
+                raise _Stop
+
+        self.parse(path, start, end)
+        return sheets, views[0] if views else 0, epoch[0]
+
+    def relations(self, path):
+        """Relationship id -> (kind, part path) of the part whose
+        relationships ``path`` holds."""
+        relations = {}
+        if path not in self.names:
+            return relations
+        # Targets are relative to the folder of the part they belong to.
+        folder = posixpath.dirname(posixpath.dirname(path))
+
+        def start(name, attrs):
+            if name != "Relationship" or attrs.get("TargetMode") == "External":
+                return
+            target = attrs.get("Target", "")
+            if target.startswith("/"):
+                target = target[1:]
+            else:
+                target = posixpath.normpath(posixpath.join(folder, target))
+            kind = attrs.get("Type", "").rpartition("/")[2]
+            relations[attrs.get("Id")] = (kind, target)
+
+        self.parse(path, start)
+        return relations
+
+    def number_styles(self, path):
+        """The indices of the cell styles whose number format is a date, and
+        of those that are a duration, as openpyxl tells them."""
+        custom = {}
+        formats = []
+        if path in self.names:
+
+            def start(name, attrs):
+                if name == "numFmt":
+                    custom[int(attrs.get("numFmtId", 0))] = attrs.get("formatCode")
+                elif name == "xf" and in_cell_xfs and len(formats) < 65_536:
+                    # Excel makes at most 64,000 cell styles.
+                    formats.append(int(attrs.get("numFmtId", 0)))
+                elif name == "cellXfs":
+                    in_cell_xfs.append(True)
+
+            def end(name):
+                # Fonts, borders and named styles come later, and may be many.
+                if name == "cellXfs":
+                    raise _Stop
+
+            in_cell_xfs = []
+            self.parse(path, start, end)
+        dates, durations = set(), set()
+        for index, number_format in enumerate(formats):
+            code = custom.get(number_format) or BUILTIN_FORMATS.get(number_format)
+            if is_date_format(code):
+                dates.add(index)
+            if is_timedelta_format(code):
+                durations.add(index)
+        return dates, durations
+
+    def shared_strings(self, path, needed):
+        """The shared strings whose index is in ``needed``, by index."""
+        strings = {}
+        if path not in self.names or not needed:
+            return strings
+        parts = []
+        state = {"index": -1, "text": False, "phonetic": False}
+
+        def start(name, attrs):
+            if name == "si":
+                state["index"] += 1
+            elif name == "t":
+                state["text"] = not state["phonetic"] and state["index"] in needed
+            elif name == "rPh":
+                state["phonetic"] = True
+
+        def end(name):
+            if name == "si":
+                if state["index"] in needed:
+                    strings[state["index"]] = "".join(parts)
+                parts.clear()
+            elif name == "t":
+                state["text"] = False
+            elif name == "rPh":
+                state["phonetic"] = False
+
+        def characters(text):
+            if state["text"]:
+                self.spend_text(text)
+                parts.append(text)
+
+        self.parse(path, start, end, characters)
+        return strings
+
+    def worksheet(self, path, date_styles, duration_styles, epoch):
+        """The sheet's rows with a value, by row number, each a list of
+        values up to its last one; its merged ranges; whether it has values
+        beyond MAX_COLUMNS.
+
+        Values are what openpyxl reads with ``data_only=True``: text, numbers,
+        booleans, dates and times for numbers in a date format, a formula's
+        last result; a shared string is its index (``_Shared``)."""
+        rows = {}
+        merged = []
+        limit = 10 * MAX_ROWS
+        # The cell being read: its row; its column, or the reference it is
+        # told from when needed (most cells of a heavy sheet are empty); its
+        # type and style; whether text is being read and is the cell's.
+        cell = {"row": 0, "column": 0, "reference": None, "type": None, "style": None}
+        cell.update(reading=False, inline=False, phonetic=False, kept=0, wide=False)
+        parts = []
+
+        def column():
+            if cell["reference"] is not None:
+                cell["column"] = _column_number(cell["reference"])
+                cell["reference"] = None
+            return cell["column"]
+
+        def start(name, attrs):
+            if name == "c":
+                reference = attrs.get("r")
+                if reference is None:
+                    cell["column"] = column() + 1
+                cell["reference"] = reference
+                cell["type"] = attrs.get("t")
+                cell["style"] = attrs.get("s")
+                parts.clear()
+            elif name == "v" or (
+                name == "t" and cell["inline"] and not cell["phonetic"]
             ):
+                cell["reading"] = column() <= MAX_COLUMNS
+                if not cell["reading"]:
+                    cell["wide"] = True
+            elif name == "is":
+                cell["inline"] = True
+            elif name == "rPh":
+                cell["phonetic"] = True
+            elif name == "row":
+                number = attrs.get("r")
+                cell["row"] = _row_number(number) if number else cell["row"] + 1
+                cell["column"] = 0
+                cell["reference"] = None
+            elif name == "mergeCell" and attrs.get("ref"):
+                merged.append(attrs["ref"])
+
+        def end(name):
+            if name == "c":
+                cell["inline"] = False
+                if not parts:
+                    return
+                value = _xlsx_value(
+                    "".join(parts),
+                    cell["type"] or "n",
+                    int(cell["style"] or 0),
+                    date_styles,
+                    duration_styles,
+                    epoch,
+                )
+                if value is None or value == "":
+                    return
+                number = cell["row"]
+                if number > limit:
+                    raise SheetError(_too_long_message())
+                row = rows.setdefault(number, [])
+                position = column()
+                if position > len(row):
+                    cell["kept"] += position - len(row)
+                    if cell["kept"] > MAX_XLSX_CELLS:
+                        raise SheetError(_too_heavy_message())
+                    row.extend([None] * (position - len(row)))
+                row[position - 1] = value
+            elif name in ("v", "t"):
+                cell["reading"] = False
+            elif name == "rPh":
+                cell["phonetic"] = False
+
+        def characters(text):
+            if cell["reading"]:
+                if cell["type"] == "inlineStr":
+                    self.spend_text(text)
+                parts.append(text)
+
+        self.parse(path, start, end, characters)
+        return rows, merged, cell["wide"]
+
+    @staticmethod
+    def fill_merged(rows, merged):
+        """Merged cells hold their value in the first cell only: an
+        organisation written once beside its three representatives belongs
+        to all three."""
+        last = max(rows, default=0)
+        # Cells looked at and added: ranges may span every row, many times.
+        work = 0
+        for reference in merged:
+            min_col, min_row, max_col, max_row = range_boundaries(reference)
+            min_col, min_row = min_col or 1, min_row or 1
+            max_col = min(max_col or MAX_COLUMNS, MAX_COLUMNS)
+            max_row = min(max_row or last, last)
+            top = rows.get(min_row, [])
+            value = top[min_col - 1] if min_col - 1 < len(top) else None
+            if value is None or min_col > max_col:
                 continue
-            for column in range(min_col - 1, min(max_col, len(row))):
-                if row[column] in (None, ""):
-                    row[column] = value
-    return iter(rows), notices
+            for number in range(min_row, max_row + 1):
+                row = rows.get(number)
+                work += 1 + (len(row) if row else 0)
+                if work > MAX_XLSX_CELLS:
+                    raise SheetError(_too_heavy_message())
+                # A row empty but for the merged cell is an empty row.
+                if not row or not any(
+                    cell not in (None, "")
+                    for position, cell in enumerate(row)
+                    if not min_col - 1 <= position < max_col
+                ):
+                    continue
+                if len(row) < max_col:
+                    work += max_col - len(row)
+                    row.extend([None] * (max_col - len(row)))
+                for column in range(min_col - 1, max_col):
+                    if row[column] in (None, ""):
+                        row[column] = value
 
 
-def _merged_ranges(sheet, archive):
-    """The merged ranges of a read-only worksheet, which openpyxl does not
-    expose in read-only mode. Reads the worksheet's part again, with
-    defusedxml."""
-    path = getattr(sheet, "_worksheet_path", None)
-    if path is None:
-        return []
-    with archive.open(path) as stream:
-        if b"mergeCell" not in stream.read():
-            return []
-    ranges = []
-    with archive.open(path) as stream:
-        for _event, element in defused_iterparse(stream):
-            if element.tag.endswith("}mergeCell") and element.get("ref"):
-                ranges.append(element.get("ref"))
-            element.clear()
-    return ranges
+_COLUMN_LETTERS = re.compile("[A-Z]{1,3}")
+_column_numbers = {}
+
+
+def _column_number(reference):
+    """The column number of a cell reference: 28 for "AB12"."""
+    letters = _COLUMN_LETTERS.match(reference)
+    if letters is None:
+        raise ValueError(f"Not a cell reference: {reference!r}")
+    letters = letters.group()
+    number = _column_numbers.get(letters)
+    if number is None:
+        number = 0
+        for letter in letters:
+            number = number * 26 + ord(letter) - 64
+        _column_numbers[letters] = number
+    return number
+
+
+def _row_number(text):
+    number = float(text) if "." in text else int(text)
+    if number != int(number) or number < 1:
+        raise ValueError(f"Not a row number: {text!r}")
+    return int(number)
+
+
+class _Shared(int):
+    """The index of a shared string in a cell, until the string is read."""
+
+    __slots__ = ()
+
+
+def _xlsx_value(text, kind, style, date_styles, duration_styles, epoch):
+    """The value of a cell from the text of its ``<v>`` (or inline string)."""
+    if kind == "inlineStr":
+        return text
+    if kind == "s":
+        return _Shared(text)
+    if kind in ("str", "e"):
+        return text
+    if kind == "b":
+        return bool(int(text))
+    if kind == "d":
+        return from_ISO8601(text)
+    if not text:
+        return None
+    number = float(text) if "." in text or "e" in text.lower() else int(text)
+    if style in date_styles:
+        try:
+            return from_excel(number, epoch, timedelta=style in duration_styles)
+        except (OverflowError, ValueError):
+            return "#VALUE!"
+    return number
 
 
 def _too_long_message():
@@ -873,6 +1336,43 @@ def _too_long_message():
 
 
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# Control characters: no name, email or title holds one. Tab, line feed and
+# carriage return are spacing, which _cell_text collapses.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Longer texts are checked and cleaned once: a workbook may repeat one long
+# shared string in every row.
+_REPEATED_TEXT = 64
+
+
+class _CellsChecker:
+    """Refuses a row holding a control character, naming the row and the
+    column. PostgreSQL refuses a NUL in text (the import failed with a
+    server error after its preview), SQLite stored it in names; no control
+    character belongs in a record."""
+
+    def __init__(self):
+        self.headers = []
+        self.checked = set()
+
+    def check(self, number, cells):
+        for position, cell in enumerate(cells):
+            if type(cell) is not str or not cell:
+                continue
+            repeated = len(cell) > _REPEATED_TEXT
+            if repeated and cell in self.checked:
+                continue
+            bad = _CONTROL.search(cell)
+            if bad:
+                header = self.headers[position] if position < len(self.headers) else ""
+                column = _quote(header) if header else get_column_letter(position + 1)
+                raise SheetError(
+                    f"Row {number}, column {column}: the cell holds a control "
+                    f"character (U+{ord(bad.group()):04X}), which no name, email "
+                    "or title contains; the file may be damaged. Delete it (retype "
+                    "the cell) and upload the file again."
+                )
+            if repeated:
+                self.checked.add(cell)
 
 
 def _cell_text(value):
@@ -907,10 +1407,11 @@ def _header_fields(header):
     return parts.pop() if len(parts) == 1 else None
 
 
-def _find_header(table):
+def _find_header(table, cells_checker):
     """Consume ``table`` up to its header row: (row number, cells, title rows
     skipped)."""
     for number, cells in enumerate(table, start=1):
+        cells_checker.check(number, cells)
         texts = [_cell_text(cell) for cell in cells]
         found = [_header_fields(text) for text in texts]
         known = [f for f in found if f]
@@ -925,9 +1426,26 @@ def _find_header(table):
     )
 
 
+# What a row keeps of a cell's text, at most: one character past a field's
+# limit, so that a longer text is still refused as too long (by the plan), and
+# a sheet repeating a long text in every row stays small in the session.
+_KEPT_LENGTHS = {ROLE: 100, STATUS: 100, **MAX_LENGTHS}
+
+
+def _kept(text, name):
+    limit = _KEPT_LENGTHS[name]
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _sheet_from_table(table, filename, notices):
     table = iter(table)
-    header_number, headers, found = _find_header(table)
+    checker = _CellsChecker()
+    header_number, headers, found = _find_header(table, checker)
+    # Headers name the columns in messages and notices.
+    headers = [
+        header if len(header) <= 100 else header[:100] + "…" for header in headers
+    ]
+    checker.headers = headers
     columns = {}
     positions = {}
     ignored = []
@@ -970,21 +1488,37 @@ def _sheet_from_table(table, filename, notices):
             f"{', '.join(_quote(h) for h in ignored)}."
         )
 
+    texts = {}
+
+    def text(cell):
+        if type(cell) is not str or len(cell) <= _REPEATED_TEXT:
+            return _cell_text(cell)
+        cleaned = texts.get(cell)
+        if cleaned is None:
+            cleaned = texts[cell] = _cell_text(cell)
+        return cleaned
+
     rows = []
     blank = 0
     for number, cells in enumerate(table, start=header_number + 1):
         if not any(cell not in (None, "") for cell in cells):
             blank += 1
             continue
+        checker.check(number, cells)
         values = {}
         for name, position in positions.items():
-            values[name] = _cell_text(cells[position]) if position < len(cells) else ""
+            values[name] = (
+                _kept(text(cells[position]), name) if position < len(cells) else ""
+            )
         if parts:
-            values[NAME] = " ".join(
-                text
-                for position, _ in parts
-                if position < len(cells)
-                if (text := _cell_text(cells[position]))
+            values[NAME] = _kept(
+                " ".join(
+                    part
+                    for position, _ in parts
+                    if position < len(cells)
+                    if (part := text(cells[position]))
+                ),
+                NAME,
             )
         if not any(values.values()):
             # A numbered, empty line of a printed sign-in sheet.

@@ -10,7 +10,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from defusedxml import DefusedXmlException
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -292,13 +291,15 @@ def test_it_reads_windows_1251_and_says_so():
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [
-        ("Organisation;Name\nCafé Müller GmbH;Jürgen Groß\n", "cp1252"),
+        # Turkish ğ, ş and İ read as Windows-1252 are Icelandic ð, þ and Ý.
+        ("Organisation;Name\nTürk İşbirliği Ajansı;Ayşe Yılmaz\n", "cp1254"),
+        ("Organisation;Name\nMinisterstwo Zdrowia;Łukasz Wiśniewski\n", "cp1250"),
         ("Организация;ФИО\nУзинфоком;Петров Пётр Иванович\n", "koi8_r"),
         ("Организация;ФИО\nУзинфоком;Петров Пётр Иванович\n", "cp866"),
     ],
 )
 def test_it_refuses_an_encoding_it_cannot_read_without_garbling(text, encoding):
-    with pytest.raises(SheetError, match="not UTF-8 and not Windows-1251"):
+    with pytest.raises(SheetError, match=r"not UTF-8.*“CSV UTF-8 \(Comma delimited\)”"):
         read_sheet(text.encode(encoding), "sheet.csv")
 
 
@@ -433,16 +434,8 @@ def test_a_hostile_or_foreign_file_is_refused_quickly(name):
     assert time.perf_counter() - started < 2
 
 
-def test_openpyxl_itself_refuses_xml_entities():
-    """The second line of defence, should a bomb pass the scan of the parts:
-    openpyxl parses with defusedxml."""
-    with pytest.raises(ValueError, match="Unable to read workbook") as refusal:
-        openpyxl.load_workbook(io.BytesIO(entity_bomb()), read_only=True)
-
-    assert isinstance(refusal.value.__cause__, DefusedXmlException)
-
-
 def test_an_entity_bomb_past_the_scan_is_still_refused_as_unsafe(monkeypatch):
+    """The second line of defence: the parser refuses a document type."""
     monkeypatch.setattr(imports, "_UNSAFE_MARKERS", ())
 
     with pytest.raises(SheetError, match="refused as unsafe"):

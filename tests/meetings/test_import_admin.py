@@ -17,6 +17,7 @@ from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
 from tests.factories import MeetingFactory
 from tests.meetings.test_import import csv_data, record_counts
+from tests.meetings.test_import_reading import DAMAGED_XLSX, long_csv_with
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,33 @@ def test_a_file_over_5_mb_is_dropped_as_it_arrives(editor_client, meeting):
     assert form.too_large
     assert "sheets of up to 5 MB are accepted" in form.errors["file"][0]
     assert IMPORT_SESSION_KEY not in editor_client.session
+
+
+def test_a_nul_past_the_first_64_kb_is_refused_naming_the_row_and_column(
+    editor_client, meeting
+):
+    """It was previewed; the import then failed with a server error on
+    PostgreSQL and stored the NUL in a name on SQLite."""
+    before = record_counts()
+
+    response = upload(editor_client, meeting, long_csv_with("Anna\x00Schmidt"))
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["file"]
+    assert error.startswith(
+        "Row 3002, column “Name”: the cell holds a control character (U+0000)"
+    )
+    assert IMPORT_SESSION_KEY not in editor_client.session
+    assert record_counts() == before
+
+
+@pytest.mark.parametrize("name", DAMAGED_XLSX)
+def test_a_damaged_workbook_is_refused_as_damaged(editor_client, meeting, name):
+    response = upload(editor_client, meeting, DAMAGED_XLSX[name](), "sheet.xlsx")
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["file"]
+    assert "damaged" in error or "not an XLSX" in error
 
 
 # Preview and import.

@@ -4,11 +4,20 @@ and the reasons on anything it cannot import."""
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 
+from meetings.management.commands.import_attendance import (
+    Command as ImportAttendance,
+)
 from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
 from tests.factories import MeetingFactory
 from tests.meetings.test_import import MOH, csv_data, record_counts
+from tests.meetings.test_import_reading import (
+    DAMAGED_XLSX,
+    long_csv_with,
+    pasted_code_pages,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +152,83 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(meeting, tmp_path):
 
     with pytest.raises(CommandError, match=r"is 6\.0 MB"):
         run(meeting.pk, path)
+
+
+@pytest.fixture
+def run_as_from_the_shell(monkeypatch):
+    """Run the command as ``manage.py`` does: its exit status."""
+    # It closes the connections when done, the test's transaction with them.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def run(*args):
+        command = ImportAttendance()
+        with pytest.raises(SystemExit) as exit:
+            command.run_from_argv(["manage.py", "import_attendance", *map(str, args)])
+        return exit.value.code
+
+    return run
+
+
+def test_a_windows_1252_sheet_is_imported_as_written(meeting, sheet, capsys):
+    path = sheet(
+        [["Société Générale", "Hélène Dupré"]],
+        encoding="cp1252",
+        delimiter=";",
+    )
+
+    run(meeting.pk, path, "--create-missing")
+
+    assert meeting.attendances.get().person.full_name == "Hélène Dupré"
+    assert Organisation.objects.filter(name="Société Générale").exists()
+    assert "Note: Read as Windows-1252" in capsys.readouterr().out
+
+
+def test_a_sheet_whose_code_page_cannot_be_told_fails_with_the_advice(
+    meeting, tmp_path, capsys, run_as_from_the_shell
+):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(pasted_code_pages())
+    before = record_counts()
+
+    status = run_as_from_the_shell(meeting.pk, path, "--create-missing")
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "“CSV UTF-8 (Comma delimited)”" in err
+    assert "Traceback" not in err
+    assert record_counts() == before
+
+
+def test_a_control_character_fails_naming_the_row_and_column(meeting, tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(long_csv_with("Anna\x00Schmidt"))
+    before = record_counts()
+
+    with pytest.raises(CommandError, match=r"Row 3002, column “Name”: .*U\+0000"):
+        run(meeting.pk, path, "--create-missing")
+
+    assert record_counts() == before
+
+
+@pytest.mark.parametrize("name", DAMAGED_XLSX)
+def test_a_damaged_workbook_fails_as_damaged(
+    meeting, tmp_path, capsys, run_as_from_the_shell, name
+):
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(DAMAGED_XLSX[name]())
+
+    status = run_as_from_the_shell(meeting.pk, path)
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("CommandError: ")
+    assert "damaged" in err or "not an XLSX" in err
+    assert "Traceback" not in err
+
+
+def test_a_directory_is_not_read(meeting, tmp_path):
+    with pytest.raises(CommandError, match=r"Cannot read .*: Is a directory"):
+        run(meeting.pk, tmp_path)
 
 
 def test_an_unknown_meeting_or_user_is_an_error(meeting, sheet):

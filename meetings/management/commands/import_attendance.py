@@ -81,12 +81,14 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {options['user']!r}.")
         try:
             size = os.stat(file).st_size
+            if size > MAX_FILE_SIZE:
+                raise CommandError(too_big_message(size))
+            with open(file, "rb") as stream:
+                # One byte past the limit: the file may have grown since.
+                data = stream.read(MAX_FILE_SIZE + 1)
         except OSError as error:
+            # A directory, a file without read permission.
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        if size > MAX_FILE_SIZE:
-            raise CommandError(too_big_message(size))
-        with open(file, "rb") as stream:
-            data = stream.read()
         try:
             sheet = read_sheet(data, os.path.basename(file))
         except SheetError as error:
