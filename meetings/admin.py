@@ -230,6 +230,18 @@ IMPORT_SESSION_LIMIT = 3
 IMPORT_ROWS_PER_PAGE = 100
 
 
+def _page_number(value):
+    return int(value) if value and value.isdigit() and len(value) < 6 else 1
+
+
+def _with_query(request, **params):
+    """This page's query string with ``params`` replaced."""
+    query = request.GET.copy()
+    for name, value in params.items():
+        query[name] = value
+    return f"?{query.urlencode()}"
+
+
 def _pending_imports(request):
     return request.session.get(IMPORT_SESSION_KEY, {})
 
@@ -464,11 +476,15 @@ class MeetingAdmin(HamkorAdmin):
             decisions=decisions,
             allow_new=allow_new,
             allow_remember=request.user.has_perm("stakeholders.add_organisationname"),
+            page=_page_number(request.GET.get("questions")),
         )
         if request.method == "POST" and form.is_valid():
             chosen = form.decisions()
             _pending_import_update(request, token, chosen)
             if "_import" not in request.POST:
+                goto = request.POST.get("_goto", "")
+                if goto.isdigit():
+                    return redirect(request.path + _with_query(request, questions=goto))
                 return redirect(request.get_full_path())
             if chosen != decisions:
                 self.message_user(
@@ -506,6 +522,7 @@ class MeetingAdmin(HamkorAdmin):
                 media=self.media + form.media,
                 page=page,
                 show=show,
+                unresolved=len(plan.unresolved),
                 upload_url=upload_url,
                 columns=[
                     (label, sheet.columns.get(name))

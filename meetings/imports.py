@@ -1044,6 +1044,9 @@ class OrganisationMatch:
     organisation_id: int | None
     how: str = ""
     suggestions: tuple = ()
+    # The resemblance (rapidfuzz, 0-100) of each suggestion found by
+    # resemblance; none for several organisations answering to the name.
+    scores: tuple = ()
 
 
 def _chunks(items, size=None):
@@ -1296,13 +1299,13 @@ class MatchIndex:
 
         for key, text in wanted.items():
             self._matches[key] = match = self._match(
-                key, text, info, suggestions.get(text, ())
+                key, text, info, suggestions.get(text, ((), ()))
             )
             for pk in (match.organisation_id, *match.suggestions):
                 if pk is not None:
                     info(pk)
 
-    def _match(self, key, text, info, suggestions):
+    def _match(self, key, text, info, resembling):
         for found in (self.by_key.get(key), self.by_loose.get(loose_key(text))):
             if not found:
                 continue
@@ -1312,12 +1315,14 @@ class MatchIndex:
             # Several organisations answer to the name, or only inactive ones:
             # the editor decides.
             return OrganisationMatch(None, suggestions=tuple(active or found))
-        return OrganisationMatch(None, suggestions=suggestions)
+        suggestions, scores = resembling
+        return OrganisationMatch(None, suggestions=suggestions, scores=scores)
 
     @staticmethod
     def _suggest_all(texts, organisations, other_names):
-        """{text: ids of the active organisations ``text`` resembles} for the
-        names nothing matched: they are compared with every active spelling."""
+        """{text: (ids of the active organisations ``text`` resembles, best
+        first, and their scores)} for the names nothing matched: they are
+        compared with every active spelling."""
         forms = [(text, _fuzzy_form(text)) for text in texts]
         forms = [(text, form) for text, form in forms if form]
         if not forms:
@@ -1347,12 +1352,14 @@ class MatchIndex:
                 score_cutoff=SUGGESTION_SCORE,
                 limit=MAX_SUGGESTIONS * 4,
             )
-            found = []
-            for _form, _score, position in results:
-                pk = choice_ids[position]
-                if pk not in found:
-                    found.append(pk)
-            suggestions[text] = tuple(found[:MAX_SUGGESTIONS])
+            found = {}
+            for _form, score, position in results:
+                found.setdefault(choice_ids[position], score)
+            best = list(found.items())[:MAX_SUGGESTIONS]
+            suggestions[text] = (
+                tuple(pk for pk, _score in best),
+                tuple(score for _pk, score in best),
+            )
         return suggestions
 
     def load_organisations(self, organisation_ids):
@@ -1429,6 +1436,12 @@ class MatchIndex:
         """People at the organisation whose name resembles ``name``: the
         better of rapidfuzz's token set ratio and ratio of the two
         ``person_key``s is at least ``SUGGESTION_SCORE``; best first."""
+        return tuple(
+            pk for pk, _score in self.scored_person_suggestions(organisation_id, name)
+        )
+
+    def scored_person_suggestions(self, organisation_id, name):
+        """``person_suggestions`` with their scores: ((id, score), ...)."""
         known = self._people_choices.get(organisation_id)
         if known is None:
             known = self._people_choices[organisation_id] = _KnownNames(
@@ -1444,7 +1457,7 @@ class MatchIndex:
         scored.sort(
             key=lambda item: (-item[0], self.people[item[1]].full_name, item[1])
         )
-        return tuple(pk for _score, pk in scored[:MAX_SUGGESTIONS])
+        return tuple((pk, score) for score, pk in scored[:MAX_SUGGESTIONS])
 
 
 class _KnownNames:
@@ -1643,8 +1656,22 @@ class OrganisationQuestion:
     text: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)  # OrganisationInfo
+    # Scores of the suggestions found by resemblance (none when several
+    # organisations answer to the name).
+    scores: list = field(default_factory=list)
     choice: OrganisationChoice | None = None
     error: str = ""
+
+    @property
+    def resembles(self):
+        """Whether the name resembles organisations on record (rather than
+        matching several, or only inactive ones)."""
+        return bool(self.scores)
+
+    def best_suggestion(self, score):
+        """The one suggestion scoring ``score`` or more and better than any
+        other, or None."""
+        return _best(self.suggestions, self.scores, score)
 
 
 @dataclass
@@ -1657,8 +1684,24 @@ class PersonQuestion:
     text: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)  # PersonInfo
+    # Scores of the suggestions; none for namesakes (``ambiguous``).
+    scores: list = field(default_factory=list)
     chosen: int | None = None
     ambiguous: bool = False
+
+    def best_suggestion(self, score):
+        """The one suggestion scoring ``score`` or more and better than any
+        other, or None (namesakes have no score)."""
+        return _best(self.suggestions, self.scores, score)
+
+
+def _best(suggestions, scores, score):
+    if not scores or scores[0] < score:
+        return None
+    if len(scores) > 1 and scores[1] >= scores[0]:
+        # Two equally good: the editor tells them apart.
+        return None
+    return suggestions[0]
 
 
 @dataclass
@@ -1874,6 +1917,7 @@ class _PlanBuilder:
                 key=key,
                 text=text,
                 suggestions=[self.index.organisations[pk] for pk in found.suggestions],
+                scores=list(found.scores),
             )
             question.choice = self.decisions.organisations.get(question.id)
             self.check_choice(question)
@@ -2016,9 +2060,12 @@ class _PlanBuilder:
             self.use_person(plan, new, how="name", email=email)
             return
         if kind == "id":
-            suggestions = sorted(known) or self.index.person_suggestions(
-                organisation_id, row.name
+            scored = (
+                ()
+                if known
+                else self.index.scored_person_suggestions(organisation_id, row.name)
             )
+            suggestions = sorted(known) or [pk for pk, _score in scored]
             if suggestions:
                 qid = question_id("person", organisation_id, pkey)
                 question = self.person_questions.get(qid)
@@ -2028,6 +2075,7 @@ class _PlanBuilder:
                         organisation_id=organisation_id,
                         text=row.name,
                         suggestions=[self.index.people[pk] for pk in suggestions],
+                        scores=[score for _pk, score in scored],
                         ambiguous=bool(known),
                     )
                     chosen = self.decisions.people.get(qid)
