@@ -56,6 +56,50 @@ def bench_organisations(count):
     return [(o, f"Бенч организация {n}") for n, o in enumerate(created)]
 
 
+class SQLiteLockMonitor(threading.Thread):
+    """Tries to take the write lock of the SQLite database at ``path``
+    (``BEGIN IMMEDIATE`` with no busy timeout, given back at once) every few
+    milliseconds, on a connection of its own, until ``stop()``: the longest
+    run of refusals (``longest``, seconds) is the longest time a transaction
+    held the lock."""
+
+    def __init__(self, path, *, every=0.005):
+        super().__init__(daemon=True)
+        self.path = path
+        self.every = every
+        self.holds = []
+        self.stopping = threading.Event()
+
+    @property
+    def longest(self):
+        return max(self.holds, default=0.0)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+    def run(self):
+        raw = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        busy_since = None
+        try:
+            while not self.stopping.is_set():
+                now = time.perf_counter()
+                try:
+                    raw.execute("BEGIN IMMEDIATE")
+                    raw.execute("ROLLBACK")
+                except sqlite3.OperationalError:
+                    busy_since = busy_since or now
+                else:
+                    if busy_since is not None:
+                        self.holds.append(now - busy_since)
+                        busy_since = None
+                time.sleep(self.every)
+            if busy_since is not None:
+                self.holds.append(time.perf_counter() - busy_since)
+        finally:
+            raw.close()
+
+
 class WriteWatch:
     """How long others wait to write while something runs (an import).
 
@@ -64,10 +108,8 @@ class WriteWatch:
     - a save probe saves an organisation of its own every ``interval``, as an
       editor's change form does (read it locked, bump its version, save with
       its history row), and records how long each save took and which failed;
-    - on SQLite, a lock monitor tries to take the write lock (``BEGIN
-      IMMEDIATE`` with no busy timeout, given back at once) every few
-      milliseconds: the longest run of refusals is the longest time one
-      transaction held the lock. PostgreSQL has no such lock.
+    - on SQLite, a ``SQLiteLockMonitor``: the longest time one transaction
+      held the write lock. PostgreSQL has no such lock.
 
     The probe's organisation and its history are deleted on leaving."""
 
@@ -76,27 +118,25 @@ class WriteWatch:
         self.stop = threading.Event()
         self.saves = []
         self.failures = []
-        self.holds = []
+        self.monitor = None
 
     def __enter__(self):
         kind = OrganisationType.objects.get(slug="other")
         self.organisation = Organisation.objects.create(
             name=f"Write watch {time.time_ns()}", type=kind
         )
-        self.threads = [threading.Thread(target=self._save_loop, daemon=True)]
+        self.saver = threading.Thread(target=self._save_loop, daemon=True)
+        self.saver.start()
         if connection.vendor == "sqlite":
-            path = connection.settings_dict["NAME"]
-            self.threads.append(
-                threading.Thread(target=self._lock_loop, args=[path], daemon=True)
-            )
-        for thread in self.threads:
-            thread.start()
+            self.monitor = SQLiteLockMonitor(connection.settings_dict["NAME"])
+            self.monitor.start()
         return self
 
     def __exit__(self, *exc_info):
         self.stop.set()
-        for thread in self.threads:
-            thread.join()
+        self.saver.join()
+        if self.monitor is not None:
+            self.monitor.stop()
         pk = self.organisation.pk
         Organisation.history.filter(id=pk).delete()
         Organisation.objects.filter(pk=pk).delete()
@@ -124,32 +164,11 @@ class WriteWatch:
         finally:
             connection.close()
 
-    def _lock_loop(self, path):
-        raw = sqlite3.connect(path, timeout=0, isolation_level=None)
-        busy_since = None
-        try:
-            while not self.stop.is_set():
-                now = time.perf_counter()
-                try:
-                    raw.execute("BEGIN IMMEDIATE")
-                    raw.execute("ROLLBACK")
-                except sqlite3.OperationalError:
-                    busy_since = busy_since or now
-                else:
-                    if busy_since is not None:
-                        self.holds.append(now - busy_since)
-                        busy_since = None
-                time.sleep(0.005)
-            if busy_since is not None:
-                self.holds.append(time.perf_counter() - busy_since)
-        finally:
-            raw.close()
-
     def figures(self):
         """Seconds: the longest write lock held (SQLite), the longest save,
         and how many saves went through and failed."""
         return {
-            "lock_max_s": round(max(self.holds), 3) if self.holds else None,
+            "lock_max_s": round(self.monitor.longest, 3) if self.monitor else None,
             "save_max_s": round(max(self.saves), 3) if self.saves else None,
             "saves": len(self.saves),
             "failed_saves": len(self.failures),
