@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings import stats
-from meetings.imports import MatchIndex, build_plan, read_sheet
+from meetings.imports import plan_import, read_sheet
 from meetings.models import Attendance, Meeting
 from meetings.services import attendance_import
 from stakeholders.models import (
@@ -302,10 +302,9 @@ class Command(BaseCommand):
             return result, elapsed
 
         sheet, read = step("read the sheet", lambda: read_sheet(data, "bench.csv"))
-        step(
-            "preview (plan)",
-            lambda: build_plan(sheet, MatchIndex.load(meeting, sheet)),
-        )
+        plan, _seconds = step("preview (plan)", lambda: plan_import(meeting, sheet))
+        # What the import runs again inside its write transaction.
+        step("check the plan", plan.index.is_current)
         _plan, first = step(
             "import (all new people)",
             lambda: attendance_import(meeting=meeting, sheet=sheet),
