@@ -13,6 +13,7 @@ from meetings.forms import (
     ORGANISATION_QUESTIONS_PER_PAGE,
     PERSON_QUESTIONS_PER_PAGE,
 )
+from meetings.services import demo_load
 from stakeholders.models import Organisation, Person, Position
 from tests.factories import MeetingFactory, OrganisationFactory
 from tests.meetings.test_import import csv_data
@@ -244,20 +245,25 @@ def test_the_bulk_creation_leaves_names_that_resemble_one_unless_asked(
     assert everything.context["plan"].is_ready
 
 
-def test_the_usual_sheet_is_asked_as_before(admin_client):
-    """A meeting's sheet with a few questions: one page, each question on its
-    own, no bulk choices."""
-    OrganisationFactory(name="KfW Development Bank", acronym="KfW")
+def test_the_seed_meetings_sheet_is_asked_as_before(admin_client):
+    """The founding meeting's sheet, its ten organisations (by acronym where
+    they have one) and a newcomer: one page, each question on its own, no
+    bulk choices."""
+    seed = demo_load()
+    written = [
+        [a.organisation.acronym or a.organisation.name, ""]
+        for a in seed.attendances.select_related("organisation")
+    ]
     response = preview(
-        admin_client,
-        MeetingFactory(),
-        csv_data([["KfW", "Anna"], ["Acme Health LLC", "Jane"], ["Beta Fund", ""]]),
+        admin_client, MeetingFactory(), csv_data([*written, ["Acme Health LLC", ""]])
     )
 
     form = response.context["form"]
+    assert len(written) == 10
     assert form.pages == 1
     assert form.bulk_fields() == []
+    assert [q.text for q in form.organisation_questions] == ["Acme Health LLC"]
     content = response.content.decode()
     assert "Decide many at once" not in content
     assert "import-question-pages" not in content
-    assert len(form.organisation_questions) == 2
+    assert "Apply my choices to the preview" in content
