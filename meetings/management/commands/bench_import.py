@@ -3,7 +3,9 @@ import sqlite3
 import threading
 import time
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection, transaction
@@ -225,7 +227,7 @@ def admin_import_watched(data, *, user, filename="sheet.csv"):
 
 def _forget_import(meeting):
     """Delete ``meeting``, the people, positions and organisations its import
-    created, and all their history."""
+    created, and all their history and log entries."""
     # The stored figures refreshed once, not once a deleted row.
     with transaction.atomic(), stats.deferred():
         created = {
@@ -239,9 +241,13 @@ def _forget_import(meeting):
             for model in (Person, Position, Organisation, OrganisationName)
         }
         attendance = list(meeting.attendances.values_list("pk", flat=True))
+        pk = meeting.pk
         meeting.delete()
         Attendance.history.filter(id__in=attendance).delete()
-        Meeting.history.filter(id=meeting.pk).delete()
+        Meeting.history.filter(id=pk).delete()
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Meeting), object_id=str(pk)
+        ).delete()
         for model in (Position, OrganisationName, Person, Organisation):
             for chunk in range(0, len(created[model]), 500):
                 ids = created[model][chunk : chunk + 500]
@@ -328,8 +334,13 @@ class Command(BaseCommand):
             figures = admin_import_watched(bench_sheet(rows, organisations), user=user)
         finally:
             ids = [o.pk for o, _name in organisations]
-            OrganisationName.objects.filter(organisation_id__in=ids).delete()
-            Organisation.objects.filter(pk__in=ids).delete()
+            for model, field in (
+                (OrganisationName, "organisation_id__in"),
+                (Organisation, "pk__in"),
+            ):
+                model.objects.filter(**{field: ids}).delete()
+                # The rows deleting them wrote.
+                model.history.filter(**{field.replace("pk", "id"): ids}).delete()
             user.delete()
         lock = figures["lock_max_s"]
         self.stdout.write(
