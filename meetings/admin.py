@@ -8,7 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.forms import Textarea
 from django.shortcuts import redirect
@@ -40,10 +40,9 @@ from .imports import (
     MAX_FILE_SIZE,
     Decisions,
     ImportNotReady,
-    MatchIndex,
     PlanChanged,
     Sheet,
-    build_plan,
+    plan_import,
 )
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from .services import attendance_import
@@ -229,6 +228,18 @@ class SheetSizeLimitHandler(FileUploadHandler):
 IMPORT_SESSION_KEY = "meeting_imports"
 IMPORT_SESSION_LIMIT = 3
 IMPORT_ROWS_PER_PAGE = 100
+
+
+def _page_number(value):
+    return int(value) if value and value.isdigit() and len(value) < 6 else 1
+
+
+def _with_query(request, **params):
+    """This page's query string with ``params`` replaced."""
+    query = request.GET.copy()
+    for name, value in params.items():
+        query[name] = value
+    return f"?{query.urlencode()}"
 
 
 def _pending_imports(request):
@@ -450,51 +461,46 @@ class MeetingAdmin(HamkorAdmin):
         sheet = Sheet.from_data(pending["sheet"])
         decisions = Decisions.from_data(pending["decisions"])
         allow_new = request.user.has_perm("stakeholders.add_organisation")
-        with transaction.atomic():
-            if request.method == "POST" and "_import" in request.POST:
-                # Locked before the records are read, so that the import can
-                # plan with the index read here, not read them all again.
-                Meeting.objects.select_for_update().get(pk=meeting.pk)
-            index = MatchIndex.load(meeting, sheet, decisions)
-            plan = build_plan(
-                sheet, index, decisions, allow_new_organisations=allow_new
-            )
-            form = ImportChoicesForm(
-                request.POST if request.method == "POST" else None,
-                plan=plan,
-                types=sorted(
-                    ((slug, name) for slug, (_pk, name) in index.types.items()),
-                    key=lambda choice: choice[1],
-                ),
-                admin_site=self.admin_site,
-                decisions=decisions,
-                allow_new=allow_new,
-                allow_remember=request.user.has_perm(
-                    "stakeholders.add_organisationname"
-                ),
-            )
-            if request.method == "POST" and form.is_valid():
-                chosen = form.decisions()
-                _pending_import_update(request, token, chosen)
-                if "_import" not in request.POST:
-                    return redirect(request.get_full_path())
-                if chosen != decisions:
-                    self.message_user(
-                        request,
-                        _(
-                            "Your choices change what will be imported: check the "
-                            "preview below, then import."
-                        ),
-                        messages.WARNING,
-                    )
-                    return redirect(request.get_full_path())
-                response = self._import_commit(
-                    request, meeting, sheet, chosen, allow_new, change_url, index
-                )
-                if response is not None:
-                    _pending_import_drop(request, token)
-                    return response
+        # Planned without the write lock, and not inside a transaction:
+        # other editors save while this page is read and while its import
+        # plans; the import checks the plan inside its own short transaction.
+        plan = plan_import(meeting, sheet, decisions, allow_new_organisations=allow_new)
+        form = ImportChoicesForm(
+            request.POST if request.method == "POST" else None,
+            plan=plan,
+            types=sorted(
+                ((slug, name) for slug, (_pk, name) in plan.index.types.items()),
+                key=lambda choice: choice[1],
+            ),
+            admin_site=self.admin_site,
+            decisions=decisions,
+            allow_new=allow_new,
+            allow_remember=request.user.has_perm("stakeholders.add_organisationname"),
+            page=_page_number(request.GET.get("questions")),
+        )
+        if request.method == "POST" and form.is_valid():
+            chosen = form.decisions()
+            _pending_import_update(request, token, chosen)
+            if "_import" not in request.POST:
+                goto = request.POST.get("_goto", "")
+                if goto.isdigit():
+                    return redirect(request.path + _with_query(request, questions=goto))
                 return redirect(request.get_full_path())
+            if chosen != decisions:
+                self.message_user(
+                    request,
+                    _(
+                        "Your choices change what will be imported: check the "
+                        "preview below, then import."
+                    ),
+                    messages.WARNING,
+                )
+                return redirect(request.get_full_path())
+            response = self._import_commit(request, meeting, plan, chosen, change_url)
+            if response is not None:
+                _pending_import_drop(request, token)
+                return response
+            return redirect(request.get_full_path())
 
         rows = plan.rows
         show = request.GET.get("show", "")
@@ -516,6 +522,7 @@ class MeetingAdmin(HamkorAdmin):
                 media=self.media + form.media,
                 page=page,
                 show=show,
+                unresolved=len(plan.unresolved),
                 upload_url=upload_url,
                 columns=[
                     (label, sheet.columns.get(name))
@@ -532,28 +539,30 @@ class MeetingAdmin(HamkorAdmin):
             ),
         )
 
-    def _import_commit(
-        self, request, meeting, sheet, decisions, allow_new, done_url, index
-    ):
-        """Import; the response on success, None (with a message) on refusal.
-        ``index`` was read in this transaction after locking the meeting."""
+    def _import_commit(self, request, meeting, plan, decisions, done_url):
+        """Import ``plan``; the response on success, None (with a message) on
+        refusal."""
         try:
-            with transaction.atomic():
-                plan = attendance_import(
-                    meeting=meeting,
-                    sheet=sheet,
-                    decisions=decisions,
-                    user=request.user,
-                    expected_digest=request.POST.get("digest", ""),
-                    allow_new_organisations=allow_new,
-                    index=index,
-                )
-                message = plan.result_message()
-                self.log_change(request, meeting, message)
+            plan = attendance_import(
+                meeting=meeting,
+                sheet=plan.sheet,
+                decisions=decisions,
+                user=request.user,
+                expected_digest=request.POST.get("digest", ""),
+                allow_new_organisations=request.user.has_perm(
+                    "stakeholders.add_organisation"
+                ),
+                plan=plan,
+                # In the import's transaction: the log entry is written with
+                # the rows, or neither is.
+                log=lambda done: self.log_change(
+                    request, meeting, done.result_message()
+                ),
+            )
         except (ImportNotReady, PlanChanged) as refusal:
             self.message_user(request, str(refusal), messages.ERROR)
             return None
-        self.message_user(request, message, messages.SUCCESS)
+        self.message_user(request, plan.result_message(), messages.SUCCESS)
         return redirect(done_url)
 
     @admin.display(description=_("starts"), ordering="starts_at")

@@ -40,7 +40,7 @@ from anyascii import anyascii
 from charset_normalizer import from_bytes
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
@@ -1578,6 +1578,9 @@ class OrganisationMatch:
     organisation_id: int | None
     how: str = ""
     suggestions: tuple = ()
+    # The resemblance (rapidfuzz, 0-100) of each suggestion found by
+    # resemblance; none for several organisations answering to the name.
+    scores: tuple = ()
 
 
 def _chunks(items, size=None):
@@ -1587,14 +1590,50 @@ def _chunks(items, size=None):
         yield items[start : start + size]
 
 
-def _fetch(queryset):
-    """The rows of ``queryset`` as tuples straight from the database cursor,
-    without Django's per-row work: for the reads of every organisation's
-    names, hundreds of thousands of rows at national scale."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _fingerprint(rows):
+    """What ``rows`` hold, whatever their order: their count and the sum of
+    their hashes. Compared within one process only (Python salts the hashes
+    of strings per process)."""
+    return len(rows), sum(map(hash, rows)) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+class _ReadSnapshot:
+    """The reads inside see the database as of one moment, and take no write
+    lock: planning a 10,000-row sheet takes seconds (tens at national scale),
+    during which other editors must be able to save.
+
+    On SQLite, a plain read transaction (``BEGIN DEFERRED``), which under WAL
+    never blocks a writer; ``transaction.atomic()`` would begin IMMEDIATE, the
+    write lock (config/settings.py). On PostgreSQL, a read-only REPEATABLE
+    READ transaction. Inside a transaction already (a caller's, a test's), its
+    reads are used as they are."""
+
+    def __enter__(self):
+        self.begun = None
+        if connection.in_atomic_block or not connection.get_autocommit():
+            return self
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN DEFERRED")
+            self.begun = "sqlite"
+        elif connection.vendor == "postgresql":
+            self.begun = transaction.atomic()
+            self.begun.__enter__()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.begun == "sqlite":
+            # Nothing was written: ending it either way only lets go of the
+            # snapshot.
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT" if exc_info[0] is None else "ROLLBACK")
+        elif self.begun is not None:
+            return self.begun.__exit__(*exc_info)
+        return False
 
 
 class MatchIndex:
@@ -1608,10 +1647,17 @@ class MatchIndex:
     spellings with one of their keys, the loose keys only for a name no key
     matches, and the suggestions only for a name nothing matches. People: those
     at the organisations the sheet's names resolve to (and those of its
-    emails), read with their names in one query."""
+    emails), read with their names in one query.
+
+    Every read is remembered (its SQL and a fingerprint of its rows), so that
+    ``is_current`` can tell, by running them again, whether a plan built from
+    the index still holds: an import plans outside its write transaction and
+    checks this inside it."""
 
     def __init__(self, meeting):
         self.meeting = meeting
+        # (SQL, parameters) -> fingerprint of the rows read.
+        self.reads = {}
         # Id -> OrganisationInfo of the organisations the names looked up
         # resolve to or resemble, and of those ``load_organisations`` read.
         self.organisations = {}
@@ -1638,21 +1684,21 @@ class MatchIndex:
             index.load_organisations(decisions.organisation_ids())
         index.types = {
             slug: (pk, name)
-            for pk, slug, name in OrganisationType.objects.values_list(
-                "pk", "slug", "name"
+            for pk, slug, name in index.fetch(
+                OrganisationType.objects.order_by().values_list("pk", "slug", "name")
             )
         }
         index.attendance = {
             (organisation_id, person_id): (pk, role, status)
-            for pk, organisation_id, person_id, role, status in (
+            for pk, organisation_id, person_id, role, status in index.fetch(
                 Attendance.objects.filter(meeting=meeting)
                 .order_by()
                 .values_list("pk", "organisation_id", "person_id", "role", "status")
             )
         }
         emails = {row.email.lower() for row in sheet.rows if row.email}
-        for chunk in _chunks(emails):
-            for person in (
+        for chunk in _chunks(sorted(emails)):
+            for person in index.fetch(
                 Person.objects.exclude(email="")
                 .annotate(email_ci=Lower("email"))
                 .filter(email_ci__in=chunk)
@@ -1670,6 +1716,31 @@ class MatchIndex:
         index.load_people(organisation_ids - {None})
         return index
 
+    def fetch(self, query, params=()):
+        """The rows of ``query`` (a queryset, or SQL with ``params``) as tuples
+        straight from the database cursor, without Django's per-row work (for
+        the reads of every organisation's names, hundreds of thousands of
+        rows at national scale); remembered for ``is_current``."""
+        if not isinstance(query, str):
+            query, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        self.reads[(query, tuple(params))] = _fingerprint(rows)
+        return rows
+
+    def is_current(self):
+        """Whether every read the index made reads the same rows now: if so,
+        a plan built from it is what a plan built now would be
+        (``build_plan`` depends on nothing else). The queries again, none of
+        the matching; call it inside the transaction that writes."""
+        for (sql, params), fingerprint in self.reads.items():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if _fingerprint(cursor.fetchall()) != fingerprint:
+                    return False
+        return True
+
     def look_up(self, texts):
         """Resolve the organisation names ``texts`` (``match`` then answers
         for them without a query): two queries, and a pass over every
@@ -1685,13 +1756,13 @@ class MatchIndex:
                 lowered.add(text.lower())
         if not wanted:
             return
-        organisations = _fetch(
+        organisations = self.fetch(
             Organisation.objects.order_by("pk").values_list(
                 "pk", "name", "acronym", "is_active"
             )
         )
         # In the order they are stored, as every spelling is considered in.
-        other_names = _fetch(
+        other_names = self.fetch(
             OrganisationName.objects.order_by().values_list("organisation_id", "name")
         )
         records = {row[0]: row for row in organisations}
@@ -1762,13 +1833,13 @@ class MatchIndex:
 
         for key, text in wanted.items():
             self._matches[key] = match = self._match(
-                key, text, info, suggestions.get(text, ())
+                key, text, info, suggestions.get(text, ((), ()))
             )
             for pk in (match.organisation_id, *match.suggestions):
                 if pk is not None:
                     info(pk)
 
-    def _match(self, key, text, info, suggestions):
+    def _match(self, key, text, info, resembling):
         for found in (self.by_key.get(key), self.by_loose.get(loose_key(text))):
             if not found:
                 continue
@@ -1778,12 +1849,14 @@ class MatchIndex:
             # Several organisations answer to the name, or only inactive ones:
             # the editor decides.
             return OrganisationMatch(None, suggestions=tuple(active or found))
-        return OrganisationMatch(None, suggestions=suggestions)
+        suggestions, scores = resembling
+        return OrganisationMatch(None, suggestions=suggestions, scores=scores)
 
     @staticmethod
     def _suggest_all(texts, organisations, other_names):
-        """{text: ids of the active organisations ``text`` resembles} for the
-        names nothing matched: they are compared with every active spelling."""
+        """{text: (ids of the active organisations ``text`` resembles, best
+        first, and their scores)} for the names nothing matched: they are
+        compared with every active spelling."""
         forms = [(text, _fuzzy_form(text)) for text in texts]
         forms = [(text, form) for text, form in forms if form]
         if not forms:
@@ -1813,22 +1886,26 @@ class MatchIndex:
                 score_cutoff=SUGGESTION_SCORE,
                 limit=MAX_SUGGESTIONS * 4,
             )
-            found = []
-            for _form, _score, position in results:
-                pk = choice_ids[position]
-                if pk not in found:
-                    found.append(pk)
-            suggestions[text] = tuple(found[:MAX_SUGGESTIONS])
+            found = {}
+            for _form, score, position in results:
+                found.setdefault(choice_ids[position], score)
+            best = list(found.items())[:MAX_SUGGESTIONS]
+            suggestions[text] = (
+                tuple(pk for pk, _score in best),
+                tuple(score for _pk, score in best),
+            )
         return suggestions
 
     def load_organisations(self, organisation_ids):
         """Read the organisations ``organisation_ids`` (the editor's choices)
         that are not loaded yet; an id with no organisation stays absent."""
         missing = set(organisation_ids) - set(self.organisations)
-        for chunk in _chunks(missing):
-            for pk, name, acronym, is_active in Organisation.objects.filter(
-                pk__in=chunk
-            ).values_list("pk", "name", "acronym", "is_active"):
+        for chunk in _chunks(sorted(missing)):
+            for pk, name, acronym, is_active in self.fetch(
+                Organisation.objects.filter(pk__in=chunk)
+                .order_by()
+                .values_list("pk", "name", "acronym", "is_active")
+            ):
                 self.organisations[pk] = OrganisationInfo(pk, name, acronym, is_active)
 
     def load_people(self, organisation_ids):
@@ -1850,7 +1927,7 @@ class MatchIndex:
             for name in ("id", "full_name", "email", "phone")
         )
         size = (connection.features.max_query_params or 4000) // 2
-        for chunk in _chunks(wanted, size):
+        for chunk in _chunks(sorted(wanted), size):
             links = [
                 queryset.filter(organisation_id__in=chunk)
                 .order_by()
@@ -1868,9 +1945,7 @@ class MatchIndex:
                 f"JOIN {quote(person.db_table)} person "
                 f"ON person.{quote(person.pk.column)} = link.person_id"
             )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, (*links[0][1], *links[1][1]))
-                rows = cursor.fetchall()
+            rows = self.fetch(sql, (*links[0][1], *links[1][1]))
             for organisation_id, person_id, full_name, email, phone in rows:
                 if person_id not in self.people:
                     self.people[person_id] = PersonInfo(
@@ -1895,6 +1970,12 @@ class MatchIndex:
         """People at the organisation whose name resembles ``name``: the
         better of rapidfuzz's token set ratio and ratio of the two
         ``person_key``s is at least ``SUGGESTION_SCORE``; best first."""
+        return tuple(
+            pk for pk, _score in self.scored_person_suggestions(organisation_id, name)
+        )
+
+    def scored_person_suggestions(self, organisation_id, name):
+        """``person_suggestions`` with their scores: ((id, score), ...)."""
         known = self._people_choices.get(organisation_id)
         if known is None:
             known = self._people_choices[organisation_id] = _KnownNames(
@@ -1910,7 +1991,7 @@ class MatchIndex:
         scored.sort(
             key=lambda item: (-item[0], self.people[item[1]].full_name, item[1])
         )
-        return tuple(pk for _score, pk in scored[:MAX_SUGGESTIONS])
+        return tuple((pk, score) for score, pk in scored[:MAX_SUGGESTIONS])
 
 
 class _KnownNames:
@@ -2109,8 +2190,22 @@ class OrganisationQuestion:
     text: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)  # OrganisationInfo
+    # Scores of the suggestions found by resemblance (none when several
+    # organisations answer to the name).
+    scores: list = field(default_factory=list)
     choice: OrganisationChoice | None = None
     error: str = ""
+
+    @property
+    def resembles(self):
+        """Whether the name resembles organisations on record (rather than
+        matching several, or only inactive ones)."""
+        return bool(self.scores)
+
+    def best_suggestion(self, score):
+        """The one suggestion scoring ``score`` or more and better than any
+        other, or None."""
+        return _best(self.suggestions, self.scores, score)
 
 
 @dataclass
@@ -2123,8 +2218,24 @@ class PersonQuestion:
     text: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)  # PersonInfo
+    # Scores of the suggestions; none for namesakes (``ambiguous``).
+    scores: list = field(default_factory=list)
     chosen: int | None = None
     ambiguous: bool = False
+
+    def best_suggestion(self, score):
+        """The one suggestion scoring ``score`` or more and better than any
+        other, or None (namesakes have no score)."""
+        return _best(self.suggestions, self.scores, score)
+
+
+def _best(suggestions, scores, score):
+    if not scores or scores[0] < score:
+        return None
+    if len(scores) > 1 and scores[1] >= scores[0]:
+        # Two equally good: the editor tells them apart.
+        return None
+    return suggestions[0]
 
 
 @dataclass
@@ -2174,6 +2285,9 @@ class RowPlan:
 @dataclass
 class Plan:
     sheet: Sheet
+    # The MatchIndex and the Decisions the plan was built from.
+    index: MatchIndex | None = field(default=None, repr=False, compare=False)
+    decisions: Decisions | None = field(default=None, repr=False, compare=False)
     rows: list = field(default_factory=list)
     organisation_questions: list = field(default_factory=list)
     person_questions: list = field(default_factory=list)
@@ -2279,7 +2393,7 @@ class _PlanBuilder:
         self.index = index
         self.decisions = decisions or Decisions()
         self.allow_new_organisations = allow_new_organisations
-        self.plan = Plan(sheet=sheet)
+        self.plan = Plan(sheet=sheet, index=index, decisions=self.decisions)
         self.questions = {}
         self.person_questions = {}
         # Email (lower case) -> the person it belongs to, on record or new.
@@ -2337,6 +2451,7 @@ class _PlanBuilder:
                 key=key,
                 text=text,
                 suggestions=[self.index.organisations[pk] for pk in found.suggestions],
+                scores=list(found.scores),
             )
             question.choice = self.decisions.organisations.get(question.id)
             self.check_choice(question)
@@ -2479,9 +2594,12 @@ class _PlanBuilder:
             self.use_person(plan, new, how="name", email=email)
             return
         if kind == "id":
-            suggestions = sorted(known) or self.index.person_suggestions(
-                organisation_id, row.name
+            scored = (
+                ()
+                if known
+                else self.index.scored_person_suggestions(organisation_id, row.name)
             )
+            suggestions = sorted(known) or [pk for pk, _score in scored]
             if suggestions:
                 qid = question_id("person", organisation_id, pkey)
                 question = self.person_questions.get(qid)
@@ -2491,6 +2609,7 @@ class _PlanBuilder:
                         organisation_id=organisation_id,
                         text=row.name,
                         suggestions=[self.index.people[pk] for pk in suggestions],
+                        scores=[score for _pk, score in scored],
                         ambiguous=bool(known),
                     )
                     chosen = self.decisions.people.get(qid)
@@ -2635,3 +2754,16 @@ def build_plan(sheet, index, decisions=None, *, allow_new_organisations=True):
     return _PlanBuilder(
         sheet, index, decisions, allow_new_organisations=allow_new_organisations
     ).build()
+
+
+def plan_import(meeting, sheet, decisions=None, *, allow_new_organisations=True):
+    """``build_plan`` from a ``MatchIndex`` read now, in one snapshot of the
+    database and without its write lock (see ``_ReadSnapshot``): what the
+    preview shows and what ``meetings.services.attendance_import`` writes,
+    once it has checked inside its transaction that ``plan.index`` is still
+    current."""
+    with _ReadSnapshot():
+        index = MatchIndex.load(meeting, sheet, decisions)
+        return build_plan(
+            sheet, index, decisions, allow_new_organisations=allow_new_organisations
+        )

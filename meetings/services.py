@@ -1,10 +1,11 @@
 import json
+import logging
 from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -17,7 +18,7 @@ from stakeholders.models import (
 )
 
 from . import stats
-from .imports import ImportNotReady, MatchIndex, Outcome, PlanChanged, build_plan
+from .imports import Decisions, ImportNotReady, Outcome, PlanChanged, plan_import
 from .models import AgendaItem, Attendance, Meeting, Topic
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "meeting-2025-01-29.json"
@@ -249,9 +250,13 @@ def _copy_to_history(model, ids, *, user, reason, date):
 
 # Rows written per statement batch, between two progress reports.
 IMPORT_CHUNK = 1000
+# Plans an import makes before giving up when the records it reads keep
+# changing between its plan and its write.
+IMPORT_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def attendance_import(
     *,
     meeting,
@@ -261,15 +266,31 @@ def attendance_import(
     expected_digest=None,
     allow_new_organisations=True,
     progress=None,
-    index=None,
+    plan=None,
+    log=None,
 ):
     """Import ``sheet`` (a ``meetings.imports.Sheet``) into ``meeting``: every
     row or none.
 
-    The import is planned again inside the transaction, against the records as
-    they are now, and refused with ``ImportNotReady`` when a row has an error or
-    an organisation name awaits the editor's choice, or with ``PlanChanged``
-    when the plan's digest is not ``expected_digest`` (the one previewed).
+    Refused with ``ImportNotReady`` when a row has an error or an organisation
+    name awaits the editor's choice, or with ``PlanChanged`` when the plan's
+    digest is not ``expected_digest`` (the one previewed).
+
+    Planned outside the write transaction, then written in one short
+    transaction: planning a 10,000-row sheet takes seconds (more against
+    organisations with thousands of people), and on SQLite a transaction holds
+    the database's only write lock from its first statement (BEGIN
+    IMMEDIATE), so other editors' saves would wait that long, and fail past
+    the busy timeout. Inside the transaction, with the meeting locked, the
+    reads the plan was built from are run again (``MatchIndex.is_current``):
+    only when they read the same rows is the plan written; otherwise it is
+    made again, outside, and written if its digest is still the one expected
+    (up to ``IMPORT_ATTEMPTS`` plans). So not a call to this inside a
+    transaction of one's own, which would hold the lock throughout.
+
+    ``plan``: what ``meetings.imports.plan_import`` returned for these
+    arguments, just now (the admin plans its preview form with it); without
+    it the sheet is planned here.
 
     Creates the new organisations, other names, people (each with a position at
     the organisation), and attendance in bulk; updates the roles and statuses
@@ -277,31 +298,65 @@ def attendance_import(
     changed record gets one history row attributed to ``user``. What is
     already recorded as the sheet says is left alone, so importing a sheet
     twice changes nothing the second time. ``progress(n)`` is called after
-    each batch of ``n`` rows. Returns the plan.
+    each batch of ``n`` rows; ``log(plan)`` inside the transaction, after the
+    writes (the admin's log entry). Returns the plan.
 
-    Costs a fixed number of queries to plan, and one insert per batch of rows
-    (SQLite takes at most 999 parameters a statement).
-
-    ``index`` is a ``MatchIndex`` of ``sheet`` and ``decisions`` that the caller
-    read inside its own transaction *after* locking the meeting
-    (``Meeting.objects.select_for_update()``), as the admin does to preview and
-    import in one request; without it the records are read here.
+    Costs a fixed number of queries to plan, as many again to check, and one
+    insert per batch of rows (SQLite takes at most 999 parameters a
+    statement).
     """
-    # Lock the meeting so that two imports into it run one after the other.
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if plan is not None and (
+        plan.index.meeting.pk != meeting.pk
+        or plan.sheet != sheet
+        or plan.decisions != (decisions or Decisions())
+    ):
+        plan = None
+    expected = expected_digest
+    for _attempt in range(IMPORT_ATTEMPTS):
+        if plan is None:
+            plan = plan_import(
+                meeting,
+                sheet,
+                decisions,
+                allow_new_organisations=allow_new_organisations,
+            )
+        if not plan.is_ready:
+            raise ImportNotReady(plan)
+        if expected is not None and plan.digest != expected:
+            raise PlanChanged(plan)
+        # A plan made again must write what the first one said.
+        expected = plan.digest
+        try:
+            with transaction.atomic():
+                # Two imports into one meeting run one after the other.
+                meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+                if plan.index.is_current():
+                    _import_write(meeting, plan, user=user, progress=progress)
+                    if log is not None:
+                        log(plan)
+                    return plan
+        except IntegrityError:
+            # A record the reads did not see yet (on PostgreSQL, committed
+            # between the check and the writes): plan again, as when the
+            # check fails.
+            logger.warning(
+                "Import into meeting %s met a record written meanwhile; "
+                "planning again.",
+                meeting.pk,
+                exc_info=True,
+            )
+        stale, plan = plan, None
+    # The records it reads kept changing: the editor looks again.
+    raise PlanChanged(stale)
+
+
+def _import_write(meeting, plan, *, user, progress):
+    """Write ``plan`` (current, inside the transaction that locked
+    ``meeting``)."""
+    sheet = plan.sheet
     # Rows are written in bulk, without signals: the stored figures are
     # updated from who attended before and after (meetings/stats.py).
     attended_before = stats.attended_at(meeting)
-    if index is None or index.meeting.pk != meeting.pk:
-        index = MatchIndex.load(meeting, sheet, decisions)
-    plan = build_plan(
-        sheet, index, decisions, allow_new_organisations=allow_new_organisations
-    )
-    if not plan.is_ready:
-        raise ImportNotReady(plan)
-    if expected_digest is not None and plan.digest != expected_digest:
-        raise PlanChanged(plan)
-
     reason = f"Imported from sign-in sheet {sheet.filename}"
     history = {
         "default_user": user,
@@ -403,4 +458,3 @@ def attendance_import(
         if progress is not None:
             progress(len(chunk))
     stats.rows_changed_at(meeting, attended_before)
-    return plan

@@ -401,9 +401,12 @@ def test_cancelling_forgets_the_sheet(editor_client, meeting):
     assert not meeting.attendances.exists()
 
 
-def test_importing_reads_the_names_on_record_once(editor_client, meeting):
+def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
+    editor_client, meeting
+):
     """The import request plans the preview and the import from one reading
-    of the records, taken after locking the meeting."""
+    of the records, and reads them once more, in the import's transaction,
+    to check that the plan still holds."""
     response = preview(editor_client, meeting)
     acme = question_id(response, "Acme Health LLC")
     applied = editor_client.post(
@@ -425,4 +428,4 @@ def test_importing_reads_the_names_on_record_once(editor_client, meeting):
         if q["sql"].startswith("SELECT")
         and 'FROM "stakeholders_organisationname"' in q["sql"]
     ]
-    assert len(other_names) == 1
+    assert len(other_names) == 2

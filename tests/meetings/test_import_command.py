@@ -258,7 +258,7 @@ def test_running_twice_changes_nothing(meeting, sheet, capsys):
 
 
 def test_bench_import_reports_rows_seconds_and_queries(capsys):
-    call_command("bench_import", "--rows", "300", "--organisations", "10")
+    call_command("bench_import", "--rows", "300", "--organisations", "10", "--no-watch")
 
     out = capsys.readouterr().out
     assert "300 rows" in out

@@ -8,7 +8,7 @@ import unicodedata
 import iuliia
 import pytest
 from anyascii import anyascii
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rapidfuzz import fuzz, process
@@ -23,9 +23,9 @@ from meetings.imports import (
     loose_key,
     name_key,
     person_key,
+    plan_import,
     read_sheet,
 )
-from meetings.models import Meeting
 from meetings.services import _create_with_history, attendance_import
 from stakeholders.models import Organisation, OrganisationName, Person, Position
 from tests.factories import (
@@ -435,34 +435,32 @@ def test_records_and_history_rows_are_those_bulk_create_with_history_writes(
                 assert getattr(row, field.attname) == getattr(record, field.attname)
 
 
-# Reusing the index read for the preview.
+# Reusing the plan made for the preview.
 
 
-def test_an_index_read_after_locking_is_planned_with_not_read_again(meeting):
+def test_a_plan_made_just_before_is_checked_not_made_again(meeting):
     OrganisationFactory(name="KfW Bank", acronym="KfW")
     sheet = read_sheet(csv_data([["KfW", "Anna", "anna@kfw.example"]]), "s.csv")
+    plan = plan_import(meeting, sheet)
 
-    with transaction.atomic():
-        Meeting.objects.select_for_update().get(pk=meeting.pk)
-        index = MatchIndex.load(meeting, sheet)
-        digest = build_plan(sheet, index).digest
-        with CaptureQueriesContext(connection) as queries:
-            attendance_import(
-                meeting=meeting, sheet=sheet, index=index, expected_digest=digest
-            )
+    with CaptureQueriesContext(connection) as queries:
+        attendance_import(
+            meeting=meeting, sheet=sheet, plan=plan, expected_digest=plan.digest
+        )
 
     assert meeting.attendances.get().person.full_name == "Anna"
-    assert not any("stakeholders_organisationname" in q["sql"] for q in queries)
+    # The names on record read once, by the check.
+    assert len([q for q in queries if "stakeholders_organisationname" in q["sql"]]) == 1
 
 
-def test_an_index_of_another_meeting_is_not_used(meeting):
+def test_a_plan_for_another_meeting_is_not_used(meeting):
     kfw = OrganisationFactory(name="KfW Bank", acronym="KfW")
     sheet = read_sheet(csv_data([["KfW", "Anna", ""]]), "s.csv")
     other = MeetingFactory()
     AttendanceFactory(meeting=other, organisation=kfw, person__full_name="Anna")
-    index = MatchIndex.load(other, sheet)
+    plan = plan_import(other, sheet)
 
-    plan = attendance_import(meeting=meeting, sheet=sheet, index=index)
+    plan = attendance_import(meeting=meeting, sheet=sheet, plan=plan)
 
     # Planned against this meeting's attendance: Anna is added here.
     assert plan.rows[0].outcome == "add"

@@ -9,11 +9,11 @@ from meetings.imports import (
     MAX_FILE_SIZE,
     Decisions,
     ImportNotReady,
-    MatchIndex,
     OrganisationChoice,
+    PlanChanged,
     SheetError,
-    build_plan,
     name_key,
+    plan_import,
     read_sheet,
     too_big_message,
 )
@@ -96,10 +96,11 @@ class Command(BaseCommand):
         for notice in sheet.notices:
             self.stdout.write(f"Note: {notice}")
 
-        index = MatchIndex.load(meeting, sheet)
-        decisions = self.decisions(build_plan(sheet, index), index, options)
-        index.load_people(decisions.organisation_ids())
-        plan = build_plan(sheet, index, decisions)
+        # Planned without the write lock (other editors keep saving), and
+        # checked again inside the import's transaction.
+        first = plan_import(meeting, sheet)
+        decisions = self.decisions(first, first.index, options)
+        plan = plan_import(meeting, sheet, decisions)
         self.report(plan, verbose=options["verbosity"] > 1)
 
         if not plan.is_ready:
@@ -129,8 +130,9 @@ class Command(BaseCommand):
                     user=user,
                     expected_digest=plan.digest,
                     progress=bar.update,
+                    plan=plan,
                 )
-            except ImportNotReady as error:
+            except (ImportNotReady, PlanChanged) as error:
                 raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(plan.result_message()))
 
