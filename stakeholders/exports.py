@@ -348,7 +348,7 @@ class Plan:
 
     def rows(self):
         """The export's rows, a chunk (a list of row tuples) at a time."""
-        chunks = self.chunks()
+        chunks = until_short(self.chunks())
         if self.joined:
             chunks = self.join(chunks)
         converters = None
@@ -385,6 +385,24 @@ class Plan:
             yield [(*current, sep.join(texts))]
 
 
+def until_short(chunks):
+    """The raw ``chunks``, their cursor closed as soon as a chunk shorter than
+    ``CHUNK_SIZE`` shows that it is the last, rather than on one more fetch.
+
+    A CSV export reads its first chunk in the view: a small export then holds
+    no cursor once the view returns, whether or not the response is read. A
+    PostgreSQL server-side cursor left to the garbage collector is closed in
+    whatever transaction is open then, which it aborts if the cursor was
+    another transaction's (as each test's is)."""
+    for chunk in chunks:
+        if len(chunk) < CHUNK_SIZE:
+            if hasattr(chunks, "close"):
+                chunks.close()
+            yield chunk
+            return
+        yield chunk
+
+
 def export_rows(queryset, columns, *, for_csv=False):
     """Yield one tuple of cells per row of ``queryset`` (in its order), read in
     chunks. ``columns`` is a list of ``Column`` and at most one
@@ -414,24 +432,29 @@ def csv_response(queryset, columns, filename, *, path=""):
         return buffer.getvalue()
 
     def lines():
-        # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
-        yield "\ufeff" + text([plan.headers])
-        if first is None:
-            return
-        yield text(first)
-        written = len(first)
         try:
-            for rows in rest:
-                yield text(rows)
-                written += len(rows)
-        except Exception:
-            # The status and the first rows are sent: only the file itself can
-            # say it is cut short. (A client that goes away is GeneratorExit,
-            # not an error.)
-            logger.exception(
-                "CSV export %s stopped after %d rows", path or filename, written
-            )
-            yield text([[incomplete]])
+            # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
+            yield "\ufeff" + text([plan.headers])
+            if first is None:
+                return
+            yield text(first)
+            written = len(first)
+            try:
+                for rows in rest:
+                    yield text(rows)
+                    written += len(rows)
+            except Exception:
+                # The status and the first rows are sent: only the file itself
+                # can say it is cut short. (A client that goes away is
+                # GeneratorExit, not an error.)
+                logger.exception(
+                    "CSV export %s stopped after %d rows", path or filename, written
+                )
+                yield text([[incomplete]])
+        finally:
+            # Closed with the response (the server closes it, read to its end
+            # or not): the cursor goes with it, not with the garbage collector.
+            rest.close()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -5,19 +5,20 @@ error that is never a complete-looking file."""
 
 import csv
 import datetime
+import gc
 import io
 import logging
 import tempfile
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import load_workbook
 
 from stakeholders import exports
 from stakeholders.exports import Plan, neutralise
-from stakeholders.models import OrganisationType
+from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
     MeetingFactory,
@@ -438,3 +439,17 @@ def test_an_xlsx_cut_short_by_an_error_is_an_error_status_and_leaves_no_file(
 
     assert response.status_code == 500
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_small_export_left_unread_holds_no_cursor(admin_client, five_of_each):
+    """Its query runs in the view; a PostgreSQL cursor left open then would be
+    closed by the garbage collector in whatever transaction is open by then,
+    aborting it if the cursor was another's (here a rolled-back savepoint)."""
+    savepoint = transaction.savepoint()
+    response = admin_client.get("/organisations/export.csv")
+    assert response.status_code == 200
+    transaction.savepoint_rollback(savepoint)
+    del response
+    gc.collect()
+
+    assert Organisation.objects.count() == 5
