@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -28,6 +31,24 @@ class RoleAdminAuthenticationForm(AdminAuthenticationForm):
             )
 
 
+class TermCheckingAutocompleteJsonView(AutocompleteJsonView):
+    """Django's autocomplete of the admin's related-object widgets, refusing a
+    search term that a form field refuses (a NUL character, which PostgreSQL
+    cannot compare with text: a 500) with a 400 naming the term, as the
+    changelist's search box refuses it with a message."""
+
+    def get(self, request, *args, **kwargs):
+        # The parameters and the permission are checked first, as Django does.
+        term, *_rest = self.process_request(request)
+        try:
+            forms.CharField(required=False, strip=False).clean(term)
+        except ValidationError as error:
+            return JsonResponse(
+                {"error": f"term: {' '.join(error.messages)}"}, status=400
+            )
+        return super().get(request, *args, **kwargs)
+
+
 class HamkorAdminSite(admin.AdminSite):
     site_header = _("Hamkor")
     site_title = _("Hamkor")
@@ -39,6 +60,9 @@ class HamkorAdminSite(admin.AdminSite):
         to remember to tick "staff status" as well. What each may do inside is
         still decided by their permissions, model by model."""
         return may_use_admin(request.user)
+
+    def autocomplete_view(self, request):
+        return TermCheckingAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_urls(self):
         """The admin's URLs, with a logout that logs out anyone logged in.

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from stakeholders import converters  # noqa: F401 - registers <id:pk>
+
 from . import views
 
 app_name = "meetings"
@@ -18,6 +20,6 @@ urlpatterns = [
     ),
     path("suggest/", views.MeetingSuggestView.as_view(), name="suggest"),
     path("topics/suggest/", views.TopicSuggestView.as_view(), name="topic_suggest"),
-    path("<int:pk>/", views.MeetingDetailView.as_view(), name="detail"),
-    path("<int:pk>.ics", views.MeetingCalendarView.as_view(), name="ics"),
+    path("<id:pk>/", views.MeetingDetailView.as_view(), name="detail"),
+    path("<id:pk>.ics", views.MeetingCalendarView.as_view(), name="ics"),
 ]

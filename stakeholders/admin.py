@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,8 +8,8 @@ from django.db import router, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import VersionedModelForm
+from .forms import VersionedModelForm, limit_dates
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -79,11 +80,13 @@ class PreloadedAutocompleteSelect(AutocompleteSelect):
 
 
 class HamkorForm(VersionedModelForm):
-    """The admin's forms, main and inline: the version check, and autocomplete
+    """The admin's forms, main and inline: the version check, dates within
+    the years every engine can store (``limit_dates``), and autocomplete
     widgets handed the related objects the instance was read with."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_dates(self)
         cached = self.instance._state.fields_cache
         for name, field in self.fields.items():
             widget = getattr(field.widget, "widget", field.widget)
@@ -126,6 +129,30 @@ class HamkorInline(HamkorFormMixin):
 
 
 class HamkorChangeList(ChangeList):
+    """Django's changelist, answering a filter value that the database cannot
+    take as any other bad filter value (a redirect to the list with
+    ``?e=1``), not with a 500.
+
+    Such values are found in two ways: a NUL character before the query (on
+    PostgreSQL, text cannot hold one; the search box's own form refuses it
+    with a message), and a number too large for the database when the list
+    is counted (an id past 2**63 in an ``__in`` lookup on SQLite, or a day of
+    year 1 or 9999 whose start falls outside the years a UTC datetime can
+    have)."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        for key, values in lookup_params.items():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise IncorrectLookupParameters(f"A NUL character in {key!r}.")
+        return lookup_params
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
     def get_ordering(self, request, queryset):
         # A column left out of ``sortable_by`` has no sort link, and a
         # hand-written ?o= does not sort by it either: it was left out because
@@ -209,7 +236,23 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         version check; a record is restored by editing it instead."""
         if request.method == "POST":
             raise PermissionDenied
+        self._404_unless_ids(object_id, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._404_unless_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def _404_unless_ids(self, object_id, version_id=None):
+        """A 404 for a history URL whose ids are not ids: simple-history
+        filters by them as sent (any text: ``<path:object_id>``), a 500."""
+        history = getattr(self.model, self.opts.simple_history_manager_attribute)
+        try:
+            self.opts.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                history.model._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404(_("No such record.")) from None
 
     def changelist_view(self, request, extra_context=None):
         # Editable rows are checked and saved in one transaction, so that the
@@ -479,6 +522,14 @@ class PersonAdmin(HamkorAdmin):
         ]
         return views + super().get_urls()
 
+    def get_person_or_404(self, request, object_id):
+        """The person of a URL's ``object_id``; a 404 for one that is not an id
+        too (``<path:object_id>`` matches any text)."""
+        person = self.get_object(request, unquote(object_id))
+        if person is None:
+            raise Http404(_("No such person."))
+        return person
+
     def personal_data_view(self, request, object_id):
         """Everything held about the person, as a JSON download (subject access
         requests). Administrators only."""
@@ -486,7 +537,7 @@ class PersonAdmin(HamkorAdmin):
             raise PermissionDenied
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
-        person = get_object_or_404(Person, pk=object_id)
+        person = self.get_person_or_404(request, object_id)
         response = JsonResponse(
             person_export(person=person), json_dumps_params={"ensure_ascii": False}
         )
@@ -500,7 +551,7 @@ class PersonAdmin(HamkorAdmin):
         Administrators only."""
         if not request.user.has_perm("stakeholders.erase_person"):
             raise PermissionDenied
-        person = get_object_or_404(Person, pk=object_id)
+        person = self.get_person_or_404(request, object_id)
         if request.method == "POST":
             label = str(person)
             person_erase(person=person, user=request.user)

@@ -15,11 +15,20 @@ by column, values that repeat (dates, labels, countries) are converted once
 per export, and text is checked for control characters and formulas a column
 at a time. Every text cell that a spreadsheet would run as a formula is
 neutralised first.
+
+The query runs, and its first chunk is read, before the response is returned:
+a database error there is an error status like any other. A CSV goes out as
+it is read, so an error after its first bytes cannot change the status: the
+file then ends with a line saying it is incomplete, and the error is logged.
+An XLSX is written whole before its first byte is sent, so any error while
+reading is an error status and no partial workbook is ever sent.
 """
 
+import contextlib
 import csv
 import datetime
 import io
+import logging
 import tempfile
 from itertools import repeat
 
@@ -29,8 +38,15 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.sql.constants import MULTI
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+logger = logging.getLogger(__name__)
+
+# The last line of a CSV export cut short by an error: the status (200) and the
+# rows before it are sent already, so this is what tells the reader.
+INCOMPLETE = _("— export incomplete: an error occurred; download again —")
 
 # A spreadsheet runs a cell starting with one of these as a formula (the
 # full-width forms too, which some spreadsheets read as the ASCII ones).
@@ -332,7 +348,7 @@ class Plan:
 
     def rows(self):
         """The export's rows, a chunk (a list of row tuples) at a time."""
-        chunks = self.chunks()
+        chunks = until_short(self.chunks())
         if self.joined:
             chunks = self.join(chunks)
         converters = None
@@ -369,6 +385,24 @@ class Plan:
             yield [(*current, sep.join(texts))]
 
 
+def until_short(chunks):
+    """The raw ``chunks``, their cursor closed as soon as a chunk shorter than
+    ``CHUNK_SIZE`` shows that it is the last, rather than on one more fetch.
+
+    A CSV export reads its first chunk in the view: a small export then holds
+    no cursor once the view returns, whether or not the response is read. A
+    PostgreSQL server-side cursor left to the garbage collector is closed in
+    whatever transaction is open then, which it aborts if the cursor was
+    another transaction's (as each test's is)."""
+    for chunk in chunks:
+        if len(chunk) < CHUNK_SIZE:
+            if hasattr(chunks, "close"):
+                chunks.close()
+            yield chunk
+            return
+        yield chunk
+
+
 def export_rows(queryset, columns, *, for_csv=False):
     """Yield one tuple of cells per row of ``queryset`` (in its order), read in
     chunks. ``columns`` is a list of ``Column`` and at most one
@@ -377,20 +411,50 @@ def export_rows(queryset, columns, *, for_csv=False):
         yield from chunk
 
 
-def csv_response(queryset, columns, filename):
+def csv_response(queryset, columns, filename, *, path=""):
+    """The rows as a streamed CSV file. ``path`` (the request's, without its
+    query string, which may hold a name searched for) names the export in the
+    log if it fails."""
     plan = Plan(queryset, columns, for_csv=True)
+    # The query runs and its first chunk is read here, in the view: a database
+    # error is then the view's error (a 500), not a 200 with an empty file.
+    rest = plan.rows()
+    first = next(rest, None)
+    # In the request's language: the response is written after the view.
+    incomplete = str(INCOMPLETE)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
+    def text(rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
     def lines():
-        # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
-        writer.writerow(plan.headers)
-        yield "\ufeff" + buffer.getvalue()
-        for rows in plan.rows():
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(rows)
-            yield buffer.getvalue()
+        try:
+            # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
+            yield "\ufeff" + text([plan.headers])
+            if first is None:
+                return
+            yield text(first)
+            written = len(first)
+            try:
+                for rows in rest:
+                    yield text(rows)
+                    written += len(rows)
+            except Exception:
+                # The status and the first rows are sent: only the file itself
+                # can say it is cut short. (A client that goes away is
+                # GeneratorExit, not an error.)
+                logger.exception(
+                    "CSV export %s stopped after %d rows", path or filename, written
+                )
+                yield text([[incomplete]])
+        finally:
+            # Closed with the response (the server closes it, read to its end
+            # or not): the cursor goes with it, not with the garbage collector.
+            rest.close()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -399,15 +463,28 @@ def csv_response(queryset, columns, filename):
 
 def xlsx_response(queryset, columns, filename):
     """The workbook is written row by row to a temporary file (openpyxl's
-    write-only mode keeps no rows in memory), then streamed from it."""
+    write-only mode keeps no rows in memory), then streamed from it.
+
+    Nothing is sent before the workbook is complete, so an error while
+    reading rows is raised from the view (an error status), never a workbook
+    that looks whole without its last rows."""
     plan = Plan(queryset, columns, for_csv=False)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(filename[:31])
-    sheet.append(plan.headers)
-    for rows in plan.rows():
-        for row in rows:
-            sheet.append(row)
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        sheet.append(plan.headers)
+        for rows in plan.rows():
+            for row in rows:
+                sheet.append(row)
+    except BaseException:
+        # openpyxl spools the sheet to a named temporary file that only saving
+        # the workbook removes; without this each failed export would leave one
+        # (as large as the rows written) until the worker exits.
+        with contextlib.suppress(Exception):
+            workbook.save(output)
+        output.close()
+        raise
     workbook.save(output)
     output.seek(0)
     return FileResponse(

@@ -1,3 +1,4 @@
+import datetime
 import html
 
 from django import forms
@@ -216,12 +217,44 @@ class LongSelect(forms.Select):
         )
 
 
+# The days a form takes, in a filter or a record. A day is compared with
+# meetings' starts as the instant it begins in local time (Asia/Tashkent),
+# then in UTC, and a meeting's start is stored in UTC: 1 January of year 1 is
+# in year 0 in UTC and the day after 31 December 9999 in year 10000, which
+# Python, SQLite and psycopg cannot hold (a 500, and on PostgreSQL a meeting
+# saved on that day broke every list showing it). Within these years every
+# day converts; outside them a date is a typo.
+DATES = (datetime.date(1900, 1, 1), datetime.date(2999, 12, 31))
+DATE_FIELDS = (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)
+
+
+def validate_date_in_range(value):
+    """``value``, a date or a date and time, is on a day of ``DATES``."""
+    first, last = DATES
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not first <= day <= last:
+        raise ValidationError(
+            _("Enter a date in the years %(first)s to %(last)s."),
+            code="date_out_of_range",
+            params={"first": first.year, "last": last.year},
+        )
+
+
+def limit_dates(form):
+    """Each date and date-time field of ``form`` checks ``DATES``."""
+    for field in form.fields.values():
+        if isinstance(field, DATE_FIELDS):
+            field.validators.append(validate_date_in_range)
+
+
 class FilterForm(forms.Form):
-    """The form of every list's filter: Bootstrap classes on the widgets and
-    native date pickers (which send ISO dates, the format parsed first)."""
+    """The form of every list's filter: Bootstrap classes on the widgets,
+    native date pickers (which send ISO dates, the format parsed first), and
+    dates within ``DATES``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_dates(self)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple):
@@ -233,6 +266,8 @@ class FilterForm(forms.Form):
             if isinstance(widget, forms.DateInput):
                 widget.input_type = "date"
                 widget.format = "%Y-%m-%d"
+                widget.attrs.setdefault("min", DATES[0].isoformat())
+                widget.attrs.setdefault("max", DATES[1].isoformat())
 
     def full_clean(self):
         super().full_clean()
@@ -265,6 +300,15 @@ class DateRangeForm(FilterForm):
                     ),
                 )
         return cleaned_data
+
+
+class SuggestForm(forms.Form):
+    """The query string of a picker's suggestions: ``q``, a search term, or
+    ``id``, a record's. A CharField refuses a NUL character, which PostgreSQL
+    cannot compare with text (a 500 otherwise)."""
+
+    q = forms.CharField(required=False)
+    id = forms.IntegerField(required=False)
 
 
 class VersionedModelForm(forms.ModelForm):

@@ -79,12 +79,17 @@ class CappedCountPaginator(PageOfKeysPaginator):
 # A filtered list is counted up to this many rows, or to ten pages past the
 # page asked for, so that the page links always lead on.
 COUNT_LIMIT = 1000
+# The deepest page counted to: a million pages is twenty times the longest
+# list (2.5 million attendance rows), and the limit of a page number past
+# 10**17 would not fit the database's LIMIT (a 500 on SQLite and PostgreSQL).
+# A page past the end shows the last page.
+DEEPEST_PAGE = 1_000_000
 
 
 def count_limit_for(page, per_page, minimum=COUNT_LIMIT):
     """The count limit for a request of page ``page`` (as sent: "3", "", "x")."""
     try:
-        asked = max(int(page), 1)
+        asked = min(max(int(page), 1), DEEPEST_PAGE)
     except (TypeError, ValueError):
         asked = 1
     return max(minimum, (asked + 10) * per_page)

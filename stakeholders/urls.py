@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import converters, views  # noqa: F401 - registers <id:pk>
 
 # Two namespaces from one app: /organisations/ and /people/ are separate lists
 # with short URL names (organisations:list, people:detail, ...).
@@ -18,7 +18,7 @@ organisation_patterns = (
             name="export_xlsx",
         ),
         path("suggest/", views.OrganisationSuggestView.as_view(), name="suggest"),
-        path("<int:pk>/", views.OrganisationDetailView.as_view(), name="detail"),
+        path("<id:pk>/", views.OrganisationDetailView.as_view(), name="detail"),
     ],
     "organisations",
 )
@@ -37,7 +37,7 @@ person_patterns = (
             name="export_xlsx",
         ),
         path("suggest/", views.PersonSuggestView.as_view(), name="suggest"),
-        path("<int:pk>/", views.PersonDetailView.as_view(), name="detail"),
+        path("<id:pk>/", views.PersonDetailView.as_view(), name="detail"),
     ],
     "people",
 )

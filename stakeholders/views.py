@@ -28,6 +28,7 @@ from .exports import (
     xlsx_response,
 )
 from .filters import OrganisationFilter, PersonFilter
+from .forms import SuggestForm
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -94,8 +95,11 @@ class FilteredListView(PermissionRequiredMixin, ListView):
 
     def export(self, queryset):
         columns = self.get_export_columns()
-        respond = csv_response if self.export_format == "csv" else xlsx_response
-        return respond(queryset, columns, self.export_filename)
+        if self.export_format == "csv":
+            return csv_response(
+                queryset, columns, self.export_filename, path=self.request.path
+            )
+        return xlsx_response(queryset, columns, self.export_filename)
 
     def get_export_columns(self):
         return self.export_columns
@@ -199,14 +203,17 @@ class SuggestView(PermissionRequiredMixin, View):
         return str(obj)
 
     def get(self, request):
+        form = SuggestForm(request.GET)
+        if not form.is_valid():
+            error = "; ".join(
+                f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
+            )
+            return JsonResponse({"error": error}, status=400)
         queryset = self.get_queryset()
         if "id" in request.GET:
-            try:
-                queryset = queryset.filter(pk=int(request.GET["id"]))
-            except ValueError:
-                return JsonResponse({"error": _("id must be a number")}, status=400)
+            queryset = queryset.filter(pk=form.cleaned_data["id"])
         else:
-            term = request.GET.get("q", "").strip()
+            term = form.cleaned_data["q"]
             if len(term) < self.min_length:
                 return JsonResponse({"results": []})
             queryset = self.search(queryset, term)

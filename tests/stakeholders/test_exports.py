@@ -1,18 +1,24 @@
 """CSV and XLSX exports of the filtered lists: the rows of the list's filter
 across all pages, a header row, UTF-8 that Excel reads, local times, a 400 for a
-bad filter, and no cell that a spreadsheet would run as a formula."""
+bad filter, no cell that a spreadsheet would run as a formula, and a database
+error that is never a complete-looking file."""
 
 import csv
 import datetime
+import gc
 import io
+import logging
+import tempfile
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import OperationalError, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import load_workbook
 
-from stakeholders.exports import neutralise
-from stakeholders.models import OrganisationType
+from stakeholders import exports
+from stakeholders.exports import Plan, neutralise
+from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
     MeetingFactory,
@@ -332,3 +338,118 @@ def test_the_csv_export_queries_do_not_grow_with_rows(
         rows = csv_rows(admin_client.get("/people/export.csv"))
     assert len(rows) == 61
     assert all(row[3].count(";") == 1 for row in rows[1:])
+
+
+# A database error while reading
+
+INCOMPLETE = "— export incomplete: an error occurred; download again —"
+EXPORTED_LISTS = ["/organisations/", "/people/", "/meetings/"]
+
+
+@pytest.fixture
+def five_of_each():
+    for n in range(1, 6):
+        OrganisationFactory(name=f"Partner {n}")
+        PersonFactory(full_name=f"Person {n}")
+        MeetingFactory(title=f"Meeting {n}", host=None)
+
+
+def fail_after_chunks(monkeypatch, count):
+    """Exports read two rows at a time from the database, and the read after
+    the first ``count`` chunks fails as a dropped connection does."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    read = Plan.chunks
+
+    def chunks(self):
+        for number, chunk in enumerate(read(self)):
+            if number == count:
+                raise OperationalError("server closed the connection unexpectedly")
+            yield chunk
+        raise AssertionError("the export read fewer chunks than expected")
+
+    monkeypatch.setattr(Plan, "chunks", chunks)
+
+
+@pytest.mark.usefixtures("five_of_each")
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+@pytest.mark.parametrize("url", EXPORTED_LISTS)
+def test_a_database_error_before_the_first_row_is_an_error_status(
+    admin_client, monkeypatch, url, extension
+):
+    fail_after_chunks(monkeypatch, 0)
+    admin_client.raise_request_exception = False
+
+    response = admin_client.get(f"{url}export.{extension}")
+
+    assert response.status_code == 500
+
+
+@pytest.mark.usefixtures("five_of_each")
+@pytest.mark.parametrize("url", EXPORTED_LISTS)
+def test_a_csv_cut_short_by_an_error_ends_saying_it_is_incomplete(
+    admin_client, monkeypatch, caplog, url
+):
+    fail_after_chunks(monkeypatch, 1)
+
+    with caplog.at_level(logging.ERROR, logger="stakeholders.exports"):
+        rows = csv_rows(admin_client.get(f"{url}export.csv"))
+
+    # The header, the rows read before the error (one or two: the last object
+    # of a chunk may go on in the next), and the line that says so.
+    assert 1 <= len(rows[1:-1]) <= 2
+    assert rows[-1] == [INCOMPLETE]
+    assert INCOMPLETE not in rows[-2]
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert f"{url}export.csv" in record.getMessage()
+    assert isinstance(record.exc_info[1], OperationalError)
+
+
+@pytest.mark.usefixtures("five_of_each")
+def test_a_csv_cut_short_keeps_the_rows_sent_before_the_error(
+    admin_client, monkeypatch
+):
+    fail_after_chunks(monkeypatch, 2)
+
+    rows = csv_rows(admin_client.get("/organisations/export.csv"))
+
+    assert rows[0] == ORGANISATION_HEADER
+    assert [row[0] for row in rows[1:-1]] == [f"Partner {n}" for n in range(1, 5)]
+    assert rows[-1] == [INCOMPLETE]
+
+
+def test_a_complete_csv_has_no_incomplete_line(admin_client, five_of_each):
+    rows = csv_rows(admin_client.get("/organisations/export.csv"))
+
+    assert len(rows) == 6
+    assert [INCOMPLETE] not in rows
+
+
+@pytest.mark.usefixtures("five_of_each")
+def test_an_xlsx_cut_short_by_an_error_is_an_error_status_and_leaves_no_file(
+    admin_client, monkeypatch, tmp_path
+):
+    """No partial workbook is sent (it is complete before its first byte), and
+    the sheet openpyxl spooled to disk is removed."""
+    fail_after_chunks(monkeypatch, 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    admin_client.raise_request_exception = False
+
+    response = admin_client.get("/organisations/export.xlsx")
+
+    assert response.status_code == 500
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_small_export_left_unread_holds_no_cursor(admin_client, five_of_each):
+    """Its query runs in the view; a PostgreSQL cursor left open then would be
+    closed by the garbage collector in whatever transaction is open by then,
+    aborting it if the cursor was another's (here a rolled-back savepoint)."""
+    savepoint = transaction.savepoint()
+    response = admin_client.get("/organisations/export.csv")
+    assert response.status_code == 200
+    transaction.savepoint_rollback(savepoint)
+    del response
+    gc.collect()
+
+    assert Organisation.objects.count() == 5
