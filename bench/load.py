@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,8 +275,6 @@ def make_session(user):
     login: no password hashing, no django-axes attempt records. The idle clock
     starts now (accounts.middleware.start_idle_clock), so the session is saved
     again once a minute, as a real editor's is."""
-    from importlib import import_module
-
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
@@ -547,6 +546,9 @@ def run_level(clients, *, port, mix, saves, user, server, args):
     reports = [results.get(timeout=args.timeout + 60) for _ in processes]
     for process in processes:
         process.join(timeout=30)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    for key in sessions:
+        store.delete(key)
     return summarise(
         clients,
         reports,
