@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo lock clean vendor bench
+.PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -77,3 +77,8 @@ BENCH_ARGS ?=
 
 bench: $(STAMP)  ## Time every page on generated data: make bench SCALE=S|M|L|XL (DATABASE_URL for PostgreSQL).
 	$(VENV)/bin/python bench/run.py --scale $(SCALE) $(if $(REGENERATE),--regenerate) $(BENCH_ARGS)
+
+LOAD_ARGS ?=
+
+bench-load: $(STAMP)  ## Pages a second through gunicorn at 1, 4 and 16 clients: make bench-load SCALE=M (DATABASE_URL for PostgreSQL).
+	$(VENV)/bin/python bench/load.py --scale $(SCALE) $(if $(REGENERATE),--regenerate) $(LOAD_ARGS)

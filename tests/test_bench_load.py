@@ -1,0 +1,105 @@
+"""The load benchmark (bench/load.py, ``make bench-load``) serves a generated
+database with gunicorn and the production settings, and its clients read pages
+and save organisations through the admin without an error.
+
+This test starts gunicorn, as tests/test_production.py does, on a database of
+its own (a SQLite file, or a PostgreSQL database beside the test database when
+the suite runs on PostgreSQL), and takes 15–30 seconds.
+"""
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def load_database(tmp_path):
+    """A DATABASE_URL for the run and a function that runs one query there."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        path = tmp_path / "load.sqlite3"
+
+        def query(sql):
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                return connection.execute(sql).fetchone()
+
+        yield f"sqlite:///{path}", query
+        return
+
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"test_{parts.path.lstrip('/')}_load"
+    server = parts._replace(path="/postgres").geturl()
+    own = parts._replace(path=f"/{name}").geturl()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def query(sql):
+        with psycopg.connect(own) as connection:
+            return connection.execute(sql).fetchone()
+
+    try:
+        yield own, query
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # What the benchmark notes about the data it generated there.
+        for marker in (BASE_DIR / "bench" / "data").glob(f"postgresql-*-{name}-*"):
+            marker.unlink()
+
+
+def test_the_load_mode_serves_pages_and_saves_through_gunicorn(load_database, tmp_path):
+    database_url, query = load_database
+    output = tmp_path / "load.json"
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BASE_DIR / "bench" / "load.py"),
+            "--scale=S",
+            "--levels=1,2",
+            "--duration=2",
+            "--warmup=0.5",
+            "--workers=2",
+            # A save in half the steps: a run of two seconds saves for sure.
+            "--save-share=0.5",
+            f"--output={output}",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(output.read_text())
+    levels = report["levels"]
+    assert [level["clients"] for level in levels] == [1, 2]
+    for level in levels:
+        assert level["errors"] == 0, level["error_samples"]
+        assert level["pages"] > 0
+        assert level["saves"] > 0
+        # Each client saves organisations of its own.
+        assert level["conflicts"] == 0
+    assert all(row["status"] == 200 for row in report["cold"])
+    # Every save the clients counted moved an organisation's version on by
+    # one, and nothing else did.
+    (moved,) = query("SELECT SUM(version - 1) FROM stakeholders_organisation")
+    assert moved == report["committed_saves"] > 0
+    (notes,) = query(
+        "SELECT COUNT(*) FROM stakeholders_organisation WHERE notes LIKE 'Load test:%'"
+    )
+    assert notes > 0
