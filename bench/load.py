@@ -58,6 +58,7 @@ if str(ROOT) not in sys.path:
 from bench.load_client import Browser, client_main, timed  # noqa: E402
 from bench.run import (  # noqa: E402
     SCALES,
+    bench_superuser,
     code_version,
     engine_version,
     machine,
@@ -829,16 +830,13 @@ def main(argv=None):
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     setup_django(args.scale)
     import django
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from bench.cases import find_targets
 
     started = time.perf_counter()
     generation = prepare_database(args.scale, args.regenerate)
-    user, _created = get_user_model().objects.get_or_create(
-        username="bench", defaults={"is_staff": True, "is_superuser": True}
-    )
+    user = bench_superuser()
     say("Choosing the pages and the organisations to save …")
     targets = find_targets()
     mix = page_mix(targets, args.seed)

@@ -129,6 +129,16 @@ def generator_fingerprint():
     return hashlib.sha256(source).hexdigest()[:16]
 
 
+def bench_superuser():
+    """The superuser the benchmark's pages are requested as."""
+    from django.contrib.auth import get_user_model
+
+    user, _created = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    return user
+
+
 def prepare_database(scale, regenerate):
     """Migrate, then reuse the data of an earlier run at this scale or generate
     it. Returns what the marker file records (generation time included)."""
@@ -811,7 +821,6 @@ def main():
         sys.exit("--output must not be the --merge file: the naive results go there.")
     setup_django(args.scale)
     import django
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
 
@@ -819,9 +828,7 @@ def main():
 
     started = time.perf_counter()
     generation = prepare_database(args.scale, args.regenerate)
-    user, _created = get_user_model().objects.get_or_create(
-        username="bench", defaults={"is_staff": True, "is_superuser": True}
-    )
+    user = bench_superuser()
     say("Finding the busiest records …")
     targets = find_targets()
     cases = app_cases(targets) + export_cases(targets)

@@ -62,13 +62,18 @@ def test_the_second_save_of_a_change_form_is_refused_and_the_first_kept(editors)
     assert organisation.version == 2
 
 
+def save_name(client, url, name):
+    """Open the change form at ``url`` and save it with ``name``."""
+    data = form_data(client.get(url))
+    data["name"] = name
+    return client.post(url, data)
+
+
 def test_a_form_opened_after_the_other_save_goes_through(editors):
     aziza, bobur = editors
     organisation = OrganisationFactory(name="Ministry of Health")
     url = change_url(organisation)
-    bobur_form = form_data(bobur.get(url))
-    bobur_form["name"] = "Ministry of Health (Bobur)"
-    bobur.post(url, bobur_form)
+    save_name(bobur, url, "Ministry of Health (Bobur)")
 
     aziza_form = form_data(aziza.get(url))
     aziza_form["name"] = "Ministry of Health (Aziza)"
@@ -212,9 +217,7 @@ def test_a_change_form_posted_without_its_version_is_refused_as_out_of_date(
     url = change_url(organisation)
     # Bobur's earlier save is the latest history: the message must not say
     # he saved after Aziza opened the form, which nobody knows.
-    bobur_form = form_data(bobur.get(url))
-    bobur_form["name"] = "Ministry of Health (Bobur)"
-    bobur.post(url, bobur_form)
+    save_name(bobur, url, "Ministry of Health (Bobur)")
     data = form_data(aziza.get(url))
     data["name"] = "Ministry of Health (Aziza)"
     del data["seen_version"]
