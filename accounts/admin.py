@@ -16,14 +16,19 @@ user who is not a superuser
 The login records of django-axes: lockouts (access attempts) are lifted by
 deleting them; the access logs, successful and failed logins, are kept, and
 nobody deletes them through the application, superusers included.
+
+Each list answers a filter value the database cannot take (a day of year 1 on
+SQLite) as a bad filter, like Hamkor's own lists, not with a 500.
 """
 
-from axes.admin import AccessFailureLogAdmin, AccessLogAdmin
-from axes.models import AccessFailureLog, AccessLog
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Q
+
+from stakeholders.admin import HamkorChangeList
 
 # Only a superuser may set these on a user.
 SUPERUSER_FIELDS = ["is_superuser", "is_staff", "user_permissions"]
@@ -58,10 +63,18 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 admin.site.unregister(AccessLog)
 admin.site.unregister(AccessFailureLog)
+admin.site.unregister(AccessAttempt)
+
+
+class SafeFiltersMixin:
+    """Bad filter values answered as Hamkor's lists answer them."""
+
+    def get_changelist(self, request, **kwargs):
+        return HamkorChangeList
 
 
 @admin.register(User)
-class HamkorUserAdmin(UserAdmin):
+class HamkorUserAdmin(SafeFiltersMixin, UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -85,7 +98,7 @@ class HamkorUserAdmin(UserAdmin):
 
 
 @admin.register(Group)
-class HamkorGroupAdmin(GroupAdmin):
+class HamkorGroupAdmin(SafeFiltersMixin, GroupAdmin):
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.name == "permissions" and not request.user.is_superuser:
             kwargs["queryset"] = permissions_held(request.user)
@@ -105,7 +118,7 @@ class HamkorGroupAdmin(GroupAdmin):
         return grantable_groups(request.user).filter(pk=group.pk).exists()
 
 
-class KeptLogMixin:
+class KeptLogMixin(SafeFiltersMixin):
     """A log nobody deletes through the application."""
 
     def has_delete_permission(self, request, obj=None):
@@ -119,4 +132,9 @@ class HamkorAccessLogAdmin(KeptLogMixin, AccessLogAdmin):
 
 @admin.register(AccessFailureLog)
 class HamkorAccessFailureLogAdmin(KeptLogMixin, AccessFailureLogAdmin):
+    pass
+
+
+@admin.register(AccessAttempt)
+class HamkorAccessAttemptAdmin(SafeFiltersMixin, AccessAttemptAdmin):
     pass

@@ -147,6 +147,14 @@ class HamkorChangeList(ChangeList):
                 raise IncorrectLookupParameters(f"A NUL character in {key!r}.")
         return lookup_params
 
+    def get_filters(self, request):
+        # A date hierarchy's ?<field>__year=9999 makes Django compute the
+        # start of year 10000 (a ValueError, outside its own check).
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
     def get_results(self, request):
         try:
             super().get_results(request)

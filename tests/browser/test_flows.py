@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings.services import demo_load
+from tests.browser.conftest import ARTIFACTS
 
 # The live server reads the database from another thread: the data must be
 # committed, so these tests are transactional (see conftest for what a flush
@@ -75,3 +76,45 @@ def test_the_filtered_list_exports_as_csv(logged_in, live_server, seed):
     rows = list(csv.reader(io.StringIO(download.path().read_text("utf-8-sig"))))
     assert rows[0][:3] == ["Name", "Acronym", "Type"]
     assert sorted(row[1] for row in rows[1:]) == ["GIZ", "KfW", "UNOPS"]
+
+
+def test_a_coordinator_decides_sixty_new_names_at_once_on_a_phone(
+    browser, live_server, seed, superuser, tmp_path
+):
+    """The import preview on a 390 px phone: the questions stack instead of
+    running off the screen, the question pages and the bulk choice work,
+    and the import writes every row."""
+    sheet = tmp_path / "sheet.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["Organisation", "Role", "Status"])
+        for number in range(1, 61):
+            writer.writerow(
+                [f"Regional Health Department No {number}", "participant", "attended"]
+            )
+    phone = {"width": 390, "height": 844}
+    context = browser.new_context(viewport=phone, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(superuser.username)
+        page.get_by_label("Password").fill("a-long-test-password")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/admin/meetings/meeting/{seed.pk}/import/")
+        page.set_input_files("input[type=file]", sheet)
+        page.get_by_role("button", name="Read the sheet").click()
+
+        expect(page.locator("#import-question-pages")).to_contain_text("page 1 of 2")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_role("button", name="Apply, then next questions ›").click()
+        expect(page.locator("#import-question-pages")).to_contain_text("page 2 of 2")
+
+        page.select_option("#id_bulk-new", "unlike")
+        page.get_by_role("button", name="Apply my choices to the preview").click()
+        expect(page.locator("#import-summary")).to_contain_text("60 new organisations")
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text("60 new organisations")
+    finally:
+        page.screenshot(path=ARTIFACTS / "import-on-a-phone.png", full_page=True)
+        context.close()
