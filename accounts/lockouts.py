@@ -16,10 +16,13 @@ The handler below reads the username's count against its own limit, and
 reports reaching it as reaching axes' limit.
 """
 
+import math
+
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit, get_lockout_parameters
+from axes.helpers import get_cool_off, get_failure_limit, get_lockout_parameters
 from django.conf import settings
 from django.db.models import Sum
+from django.shortcuts import render
 
 
 class HamkorLockoutHandler(AxesDatabaseHandler):
@@ -40,3 +43,17 @@ class HamkorLockoutHandler(AxesDatabaseHandler):
                 failures = limit if reached else 0
             worst = max(worst, failures)
         return worst
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The lockout page, saying how many minutes the lock lasts
+    (``AXES_LOCKOUT_CALLABLE``; axes' own page gives the template only an
+    ISO-8601 duration)."""
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )

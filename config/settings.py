@@ -228,7 +228,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_HANDLER = "accounts.lockouts.HamkorLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.locked_out"
 AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
 
 # Content-Security-Policy: everything from this origin, no inline scripts, no

@@ -729,6 +729,19 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
     assert "_auth_user_id" not in client.session
 
 
+def test_the_lockout_page_says_how_long_the_lock_lasts(
+    client, user_with_role, settings
+):
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+    viewer = user_with_role(VIEWER)
+    fail_until_locked(client, viewer.username)
+
+    response = log_in(client, viewer.username, PASSWORD)
+
+    assert is_locked_out(response), describe(response)
+    assert "Try again in 15 minutes" in response.text
+
+
 def test_a_lockout_also_closes_the_admin_login(client, superuser):
     fail_until_locked(client, superuser.username)
 
