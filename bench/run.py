@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import csv
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -124,11 +123,6 @@ def say(*parts):
 # The generated database
 
 
-def generator_fingerprint():
-    source = (ROOT / "stakeholders" / "sample_data.py").read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
-
-
 def bench_superuser():
     """The superuser the benchmark's pages are requested as."""
     from django.contrib.auth import get_user_model
@@ -148,6 +142,7 @@ def prepare_database(scale, regenerate):
 
     from stakeholders.sample_data import (
         DEFAULT_SEED,
+        GENERATOR_VERSION,
         Plan,
         existing_data,
         sample_data_generate,
@@ -173,7 +168,7 @@ def prepare_database(scale, regenerate):
         "scale": scale,
         "plan": asdict(plan),
         "seed": DEFAULT_SEED,
-        "generator": generator_fingerprint(),
+        "generator": GENERATOR_VERSION,
     }
     recorded = json.loads(marker.read_text()) if marker.exists() else None
 
