@@ -103,3 +103,39 @@ def test_the_load_mode_serves_pages_and_saves_through_gunicorn(load_database, tm
         "SELECT COUNT(*) FROM stakeholders_organisation WHERE notes LIKE 'Load test:%'"
     )
     assert notes > 0
+
+
+def test_the_exports_mode_downloads_every_export_whole(load_database, tmp_path):
+    """What .ci/run checks at M: every export served by gunicorn with the
+    documented settings, complete, each with its first-byte time."""
+    database_url, _query = load_database
+    output = tmp_path / "exports.json"
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BASE_DIR / "bench" / "load.py"),
+            "--scale=S",
+            "--exports",
+            "--workers=1",
+            f"--output={output}",
+        ],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert report["gunicorn"]["settings"]["timeout"] == "120"
+    assert {row["path"] for row in report["exports"]} == {
+        f"/{name}/export.{kind}"
+        for name in ("organisations", "people", "meetings")
+        for kind in ("csv", "xlsx")
+    }
+    for row in report["exports"]:
+        assert row["problem"] is None, row
+        assert row["bytes"] > 1000, row
+        assert row["first_byte_ms"] <= row["total_ms"]
