@@ -138,6 +138,13 @@ def parse_args(argv=None):
         help="Instead of the levels, download every export once and report its "
         "first byte and total time; exit 1 if any fails (what .ci/run checks).",
     )
+    parser.add_argument(
+        "--during",
+        help="A manage.py command (with its arguments, as one string) started as "
+        "each level's measured seconds start, for the longest an editor's save "
+        "waits while it runs (--during refresh_meeting_stats). Give the level a "
+        "--duration longer than the command takes.",
+    )
     parser.add_argument("--seed", type=int, default=1, help="The clients' choices (1).")
     parser.add_argument(
         "--regenerate",
@@ -504,6 +511,42 @@ def latencies(values):
     }
 
 
+def start_during(command):
+    """Start ``manage.py command`` on the served database, or nothing."""
+    if not command:
+        return None
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    process = subprocess.Popen(  # noqa: S603 - our own manage.py
+        [sys.executable, str(ROOT / "manage.py"), *shlex.split(command)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return process, command, time.monotonic()
+
+
+def finish_during(during, end_at):
+    """What became of the command: its time, its exit status and whether it
+    ended within the measured seconds (if not, a save after the end of the
+    level was not measured)."""
+    if during is None:
+        return {}
+    process, command, started = during
+    _out, err = process.communicate(timeout=3600)
+    ended = time.monotonic()
+    return {
+        "during": {
+            "command": command,
+            "seconds": round(ended - started, 1),
+            "returncode": process.returncode,
+            "ended_in_level": ended <= end_at,
+            "stderr_tail": err.decode(errors="replace")[-500:],
+        }
+    }
+
+
 def run_level(clients, *, port, mix, saves, user, server, args):
     """Run ``clients`` client processes for the warm-up and the measured
     seconds; what they measured, summed up."""
@@ -548,6 +591,7 @@ def run_level(clients, *, port, mix, saves, user, server, args):
     time.sleep(max(0, measure_at - time.monotonic()))
     cpu_before, server_before = machine_cpu(), server_cpu_seconds(server.pid)
     database_before = database_cpu_seconds()
+    during = start_during(args.during)
     time.sleep(max(0, end_at - time.monotonic()))
     cpu_after, server_after = machine_cpu(), server_cpu_seconds(server.pid)
     database_after = database_cpu_seconds()
@@ -555,10 +599,11 @@ def run_level(clients, *, port, mix, saves, user, server, args):
     reports = [results.get(timeout=args.timeout + 60) for _ in processes]
     for process in processes:
         process.join(timeout=30)
+    during = finish_during(during, end_at)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     for key in sessions:
         store.delete(key)
-    return summarise(
+    return during | summarise(
         clients,
         reports,
         measure_at=measure_at,
@@ -888,6 +933,13 @@ def measure(report, args, *, user, targets, mix, saves):
                 )
                 report["levels"].append(level)
                 say(level_line(level))
+                if during := level.get("during"):
+                    say(
+                        f"    during `{during['command']}` ({during['seconds']} s, "
+                        f"exit {during['returncode']}"
+                        + ("" if during["ended_in_level"] else ", after the level")
+                        + f"): longest save {fmt(level['save_ms']['max'], 0)} ms"
+                    )
                 for sample in level["error_samples"][:5]:
                     say(f"    error: {sample}")
                 if server.poll() is not None:

@@ -139,3 +139,39 @@ def test_the_exports_mode_downloads_every_export_whole(load_database, tmp_path):
         assert row["problem"] is None, row
         assert row["bytes"] > 1000, row
         assert row["first_byte_ms"] <= row["total_ms"]
+
+
+def test_the_load_mode_measures_saves_while_a_maintenance_command_runs(
+    load_database, tmp_path
+):
+    database_url, _query = load_database
+    output = tmp_path / "during.json"
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BASE_DIR / "bench" / "load.py"),
+            "--scale=S",
+            "--levels=2",
+            "--duration=6",
+            "--warmup=0.5",
+            "--workers=1",
+            "--save-share=0.5",
+            "--during=refresh_meeting_stats",
+            f"--output={output}",
+        ],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (level,) = json.loads(output.read_text())["levels"]
+    assert level["during"]["command"] == "refresh_meeting_stats"
+    assert level["during"]["returncode"] == 0, level["during"]["stderr_tail"]
+    assert level["errors"] == 0, level["error_samples"]
+    assert level["saves"] > 0
+    assert level["save_ms"]["max"] >= level["save_ms"]["p50"]
+    assert "longest save" in done.stdout
