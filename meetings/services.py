@@ -457,4 +457,8 @@ def _import_write(meeting, plan, *, user, progress):
         )
         if progress is not None:
             progress(len(chunk))
-    stats.rows_changed_at(meeting, attended_before)
+    stats.rows_changed_at(
+        meeting,
+        attended_before,
+        new_people=[ids[("new", spec.key)] for spec in new_people],
+    )

@@ -197,10 +197,11 @@ def attended_at(meeting):
     )
 
 
-def rows_changed_at(meeting, before):
+def rows_changed_at(meeting, before, *, new_people=()):
     """After bulk writes to the rows of one meeting (an import), given
     ``before = attended_at(meeting)`` read before them, in the same
-    transaction.
+    transaction; ``new_people``: the ids of people the writes created, each
+    with a position (whose type is theirs whether or not they attended).
 
     Recomputing every organisation at a 10,000-row import (the national core
     among them, 60,000 rows each) would take seconds. Who attended ``meeting``
@@ -220,7 +221,7 @@ def rows_changed_at(meeting, before):
     ):
         for rows in _in_batches(model, now - was):
             rows.update(meetings_attended=F("meetings_attended") + 1, last_met=later)
-    refresh_types(after[1])
+    refresh_types(after[1] | set(new_people))
     changed(
         organisations=before[0] - after[0],
         people=before[1] - after[1],

@@ -371,6 +371,22 @@ def test_an_import_counts_its_rows_and_a_second_one_changes_nothing():
         assert mismatches() == []
 
 
+def test_an_import_gives_a_new_person_the_type_of_their_position_unattended():
+    donor = OrganisationFactory(name="Donor Bank", type=OrganisationTypeFactory())
+    data = b"Organisation,Name,Status\r\nDonor Bank,Bekzod Tursunov,invited\r\n"
+
+    attendance_import(
+        meeting=MeetingFactory(),
+        sheet=read_sheet(data, "sheet.csv"),
+        allow_new_organisations=False,
+    )
+
+    # Invited, not attended: the type is that of the position the import
+    # gave them (people?type finds them).
+    assert types(Person.objects.get(full_name="Bekzod Tursunov")) == {donor.type_id}
+    assert mismatches() == []
+
+
 # The stored organisation types (people?type, meetings?type).
 
 
