@@ -35,6 +35,7 @@ from stakeholders.models import (
     of_organisation_types,
 )
 
+from . import stats
 from .forms import ImportChoicesForm, SheetUploadForm
 from .imports import (
     MAX_FILE_SIZE,
@@ -601,6 +602,11 @@ class MeetingAdmin(HamkorAdmin):
             ),
             status=Meeting.Status.CANCELLED,
         )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AgendaItem)

@@ -229,6 +229,29 @@ def rows_changed_at(meeting, before, *, new_people=()):
     )
 
 
+# The stored figures of each model, as refresh() writes them.
+FIGURES = {
+    Organisation: ("meetings_attended", "last_met"),
+    Person: ("meetings_attended", "last_met", "organisation_types"),
+    Meeting: ("organisations_attended", "organisation_types"),
+}
+
+
+def reload_figures(obj):
+    """Set the stored figures of ``obj`` (an organisation, person or meeting)
+    to their values in the database now, so that a full save of it (the
+    admin's) writes them back as they are rather than as they were read.
+
+    The admin reads its object before its form locks the row: a write
+    committed in between (an import, on PostgreSQL) refreshed the figures,
+    and the save would put the old ones back. Call it with the row locked
+    (``VersionedModelForm.clean`` locks it). One query."""
+    names = FIGURES[type(obj)]
+    values = type(obj)._base_manager.filter(pk=obj.pk).values(*names).first()
+    for name, value in (values or {}).items():
+        setattr(obj, name, value)
+
+
 def _all_figures():
     return (
         (Organisation, lambda: participant_stats("organisation")),

@@ -18,6 +18,8 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from meetings import stats
+
 from .forms import VersionedModelForm, limit_dates
 from .models import (
     Organisation,
@@ -417,6 +419,11 @@ class OrganisationAdmin(HamkorAdmin):
                 )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
+
     @admin.display(description=_("type"), ordering="type__name")
     def type_name(self, obj):
         return obj.type.name
@@ -575,6 +582,11 @@ class PersonAdmin(HamkorAdmin):
         return TemplateResponse(
             request, "admin/stakeholders/person/erase_confirmation.html", context
         )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_current_positions()

@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pytest
+from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +28,7 @@ from tests.factories import (
     PersonFactory,
     PositionFactory,
 )
+from tests.stakeholders.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +235,39 @@ def test_an_admin_status_change_of_a_row_is_counted(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert figures(row.organisation)[0] == 1
     assert figures(row.person)[0] == 1
+
+
+@pytest.mark.parametrize("model", [Organisation, Person, Meeting])
+def test_an_admin_save_keeps_the_figures_an_import_wrote_meanwhile(
+    admin_client, monkeypatch, model
+):
+    organisation, person = OrganisationFactory(), PersonFactory()
+    meeting = MeetingFactory(starts_at=at(4))
+    obj = {Organisation: organisation, Person: person, Meeting: meeting}[model]
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    data = form_data(admin_client.get(url))
+    model_admin = admin.site._registry[model]
+    read = model_admin.get_object
+
+    def read_then_import(request, object_id, from_field=None):
+        loaded = read(request, object_id, from_field)
+        # Another editor's import commits between this read and the save:
+        # its row, and the refresh of the figures it changed.
+        Attendance.objects.bulk_create(
+            [Attendance(meeting=meeting, organisation=organisation, person=person)]
+        )
+        stats.refresh(
+            organisations=[organisation.pk], people=[person.pk], meetings=[meeting.pk]
+        )
+        return loaded
+
+    monkeypatch.setattr(model_admin, "get_object", read_then_import)
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    assert figures(obj) == (1 if model is Meeting else (1, at(4)))
+    assert mismatches() == []
 
 
 def test_erasing_a_person_keeps_the_organisation_figures(superuser):
