@@ -603,10 +603,33 @@ class MeetingAdmin(HamkorAdmin):
             status=Meeting.Status.CANCELLED,
         )
 
+    # The stored figures (meetings/stats.py) of whoever its attendance rows
+    # were and are of, and of the meeting, once everything is written.
+
     def save_model(self, request, obj, form, change):
         if change:
             stats.reload_figures(obj)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        touched = stats.Touched().formsets(formsets)
+        super().save_related(request, form, formsets, change)
+        touched.saved(formsets)
+        if change and "starts_at" in form.changed_data:
+            # Everyone who attended it may have a new last met.
+            touched.attended([form.instance])
+        touched.refresh()
+
+    def delete_model(self, request, obj):
+        # Its rows go with it: whoever attended it has a meeting less.
+        touched = stats.Touched().attended([obj])
+        super().delete_model(request, obj)
+        touched.refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = stats.Touched().attended(queryset.values("pk"))
+        super().delete_queryset(request, queryset)
+        touched.refresh()
 
 
 @admin.register(AgendaItem)
@@ -678,6 +701,25 @@ class AttendanceAdmin(HamkorAdmin):
         else:
             conditions = [Q(**{f"{field}__in": ids}) for field, ids in found.items()]
         return queryset.filter(functools.reduce(operator.or_, conditions)), False
+
+    # The stored figures (meetings/stats.py) of the organisation, person and
+    # meeting a row was and is of.
+
+    def save_model(self, request, obj, form, change):
+        touched = stats.Touched()
+        if change:
+            touched.form(form)
+        super().save_model(request, obj, form, change)
+        touched.row(obj).refresh()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        stats.Touched().row(obj).refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = stats.Touched().rows(queryset)
+        super().delete_queryset(request, queryset)
+        touched.refresh()
 
 
 @admin.register(FollowUp)

@@ -93,6 +93,9 @@ def demo_load(*, path=DEMO_FILE):
             status=Attendance.Status.ATTENDED,
             notes=row.get("notes", ""),
         )
+    # The figures of the meeting and of the organisations that attended it
+    # (meetings/stats.py).
+    stats.Touched().rows(meeting.attendances.all()).refresh()
     return meeting
 
 

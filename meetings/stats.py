@@ -166,16 +166,16 @@ def _in_batches(model, ids):
         yield model._base_manager.filter(pk__in=ids[start : start + BATCH])
 
 
-def refresh(organisations=(), people=(), meetings=()):
+def refresh(*, organisations=(), people=(), meetings=()):
     """Recompute the stored figures of these organisations, people and
-    meetings (ids) from their attendance rows."""
+    meetings (ids) from their attendance rows and positions: one UPDATE a
+    model for every 500 ids, none for a model without ids. An id of a deleted
+    row is skipped by its UPDATE."""
     for model, ids, values in (
         (Organisation, organisations, lambda: participant_stats("organisation")),
         (Person, people, person_stats),
         (Meeting, meetings, meeting_stats),
     ):
-        # The expressions are built only when there is something to refresh:
-        # every request ends with a refresh, nearly always of nothing.
         for rows in _in_batches(model, ids):
             rows.update(**values())
 
@@ -185,6 +185,130 @@ def refresh_types(people):
     value = person_stats()["organisation_types"]
     for rows in _in_batches(Person, people):
         rows.update(organisation_types=value)
+
+
+# What a row of each model counts towards: its foreign keys, and the figures
+# of whose ids they hold (an attendance row counts for its organisation,
+# person and meeting; a position gives its person the organisation's type).
+COUNTED = {
+    Attendance: {
+        "organisation": "organisations",
+        "person": "people",
+        "meeting": "meetings",
+    },
+    Position: {"person": "people"},
+}
+
+
+class Touched:
+    """The organisations, people and meetings whose stored figures a write
+    changes, gathered before it (what the rows pointed at) and after it (what
+    they point at now), and refreshed together once it is done, in its
+    transaction::
+
+        touched = stats.Touched().rows(queryset)
+        queryset.delete()
+        touched.refresh()
+
+    Each method returns the instance, and says what it reads."""
+
+    def __init__(self):
+        self.organisations, self.people, self.meetings = set(), set(), set()
+
+    def _values(self, model, values):
+        for name, ids in COUNTED[model].items():
+            getattr(self, ids).add(values[name])
+        return self
+
+    def row(self, obj):
+        """An attendance row or a position, as it is in memory (no query)."""
+        counted = COUNTED[type(obj)]
+        return self._values(
+            type(obj), {name: getattr(obj, f"{name}_id") for name in counted}
+        )
+
+    def rows(self, rows):
+        """Attendance rows or positions (a queryset): one query."""
+        names = list(COUNTED[rows.model])
+        for values in rows.order_by().values(*names).distinct():
+            self._values(rows.model, values)
+        return self
+
+    def form(self, form):
+        """The row of a change form (or inline form) as it was read, before
+        the form changed it: ``form.initial``, or for a field the form does
+        not edit (an inline's link to its parent) the instance's (no query)."""
+        model = type(form.instance)
+        return self._values(
+            model,
+            {
+                name: form.initial[name]
+                if name in form.initial
+                else getattr(form.instance, f"{name}_id")
+                for name in COUNTED[model]
+            },
+        )
+
+    def formsets(self, formsets):
+        """Before the inline formsets of a change form save: the rows they
+        change or delete, as they were (no query)."""
+        for formset in formsets:
+            if formset.model in COUNTED:
+                for form in formset.initial_forms:
+                    if form.has_changed():
+                        self.form(form)
+        return self
+
+    def saved(self, formsets):
+        """After the inline formsets saved: the rows they added or changed,
+        as they are now (no query)."""
+        for formset in formsets:
+            if formset.model in COUNTED:
+                for obj in formset.new_objects:
+                    self.row(obj)
+                for obj, _fields in formset.changed_objects:
+                    self.row(obj)
+        return self
+
+    def attended(self, meetings):
+        """The organisations and people that attended ``meetings`` (a
+        queryset of meetings, or meetings): their meetings attended and last
+        met change when a meeting's start does or it goes. One query."""
+        rows = Attendance.objects.filter(
+            meeting__in=meetings, status=Attendance.Status.ATTENDED
+        )
+        for organisation, person in (
+            rows.order_by().values_list("organisation", "person").distinct()
+        ):
+            self.organisations.add(organisation)
+            self.people.add(person)
+        return self
+
+    def typed_by(self, organisation):
+        """The people and meetings whose stored types include
+        ``organisation``'s: who held a position at it or attended on its
+        behalf, and the meetings it took part in. Three queries."""
+        positions = Position.objects.filter(organisation=organisation)
+        attended = Attendance.objects.filter(
+            organisation=organisation, status=Attendance.Status.ATTENDED
+        ).exclude(person=None)
+        taking_part = Attendance.objects.taking_part().filter(organisation=organisation)
+        for rows in (positions, attended):
+            self.people.update(
+                rows.order_by().values_list("person", flat=True).distinct()
+            )
+        self.meetings.update(
+            taking_part.order_by().values_list("meeting", flat=True).distinct()
+        )
+        return self
+
+    def refresh(self):
+        """Refresh everything gathered (see ``refresh``)."""
+        refresh(
+            organisations=self.organisations,
+            people=self.people,
+            meetings=self.meetings,
+        )
 
 
 def attended_at(meeting):
@@ -321,7 +445,7 @@ def changed(organisations=(), people=(), meetings=()):
     refresh them now, or at the end of the enclosing ``deferred()``."""
     pending = _pending.get()
     if pending is None:
-        refresh(organisations, people, meetings)
+        refresh(organisations=organisations, people=people, meetings=meetings)
         return
     pending.organisations.update(organisations)
     pending.people.update(people)
@@ -341,7 +465,11 @@ def deferred():
         yield
     finally:
         _pending.reset(token)
-    refresh(pending.organisations, pending.people, pending.meetings)
+    refresh(
+        organisations=pending.organisations,
+        people=pending.people,
+        meetings=pending.meetings,
+    )
 
 
 class DeferredStatsMiddleware:

@@ -242,6 +242,8 @@ def _forget_import(meeting):
         }
         attendance = list(meeting.attendances.values_list("pk", flat=True))
         pk = meeting.pk
+        # Whoever attended has a meeting less (those the import created go).
+        touched = stats.Touched().attended([meeting])
         meeting.delete()
         Attendance.history.filter(id__in=attendance).delete()
         Meeting.history.filter(id=pk).delete()
@@ -253,6 +255,7 @@ def _forget_import(meeting):
                 ids = created[model][chunk : chunk + 500]
                 model.objects.filter(pk__in=ids).delete()
                 model.history.filter(id__in=ids).delete()
+        touched.refresh()
 
 
 class Command(BaseCommand):
