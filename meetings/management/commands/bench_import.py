@@ -228,8 +228,7 @@ def admin_import_watched(data, *, user, filename="sheet.csv"):
 def _forget_import(meeting):
     """Delete ``meeting``, the people, positions and organisations its import
     created, and all their history and log entries."""
-    # The stored figures refreshed once, not once a deleted row.
-    with transaction.atomic(), stats.deferred():
+    with transaction.atomic():
         created = {
             model: list(
                 model.history.filter(
