@@ -5,7 +5,7 @@ import secrets
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import models
@@ -133,16 +133,15 @@ class ParticipantTypeFilter(admin.SimpleListFilter):
     parameter_name = "participant_type"
 
     def lookups(self, request, model_admin):
-        types = OrganisationType.objects.values_list("slug", "pk", "name")
-        self.type_ids = {slug: pk for slug, pk, _name in types}
-        return [(slug, name) for slug, _pk, name in types]
+        self.types = {t.slug: t for t in OrganisationType.objects.only("slug", "name")}
+        return [(slug, kind.name) for slug, kind in self.types.items()]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        if self.value() not in self.type_ids:
+        if self.value() not in self.types:
             return queryset.none()
-        return queryset.filter(of_organisation_types([self.type_ids[self.value()]]))
+        return queryset.filter(of_organisation_types(self.types[self.value()]))
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -184,14 +183,14 @@ class OrganisationTypeFilter(admin.RelatedFieldListFilter):
     the national core's types) before the first page."""
 
     def queryset(self, request, queryset):
-        types = self.lookup_val
-        if not types:
+        if not self.lookup_val:
             return queryset
         try:
-            of_type = Organisation.objects.filter(pk=OuterRef("organisation"))
-            return queryset.filter(Exists(of_type.filter(type__in=types)))
-        except (ValueError, ValidationError) as error:
+            types = [int(pk) for pk in self.lookup_val]
+        except ValueError as error:
             raise IncorrectLookupParameters(error) from error
+        of_type = Organisation.objects.of_type(types)
+        return queryset.filter(Exists(of_type.filter(pk=OuterRef("organisation"))))
 
 
 class SheetSizeLimitHandler(FileUploadHandler):
