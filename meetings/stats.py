@@ -15,7 +15,9 @@ moved from one organisation to another refreshes both):
 - the admin's save and delete hooks: ``AttendanceAdmin``, ``MeetingAdmin``
   (its attendance rows, a new start, a deleted meeting's rows),
   ``PositionAdmin``, and ``OrganisationAdmin`` and ``PersonAdmin`` (their
-  position rows, an organisation's new type), through ``Touched``;
+  position rows, an organisation's new type), through ``Touched``; their
+  saves of an organisation, person or meeting, which write every column,
+  first read its figures again under the row's lock (``reload_figures``);
 - the services: ``attendance_import`` (``attended_at`` before its bulk
   writes, ``rows_changed_at`` after), ``person_erase``, ``demo_load``;
 - the sample data generator: ``refresh_all``, once, after its bulk load;
