@@ -70,8 +70,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
-    # Refreshes stored meeting figures once per request (meetings/stats.py).
-    "meetings.stats.DeferredStatsMiddleware",
     # Records request.user on every history row written during the request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: turns a lockout into its response.

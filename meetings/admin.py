@@ -5,7 +5,7 @@ import secrets
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import models
@@ -35,6 +35,7 @@ from stakeholders.models import (
     of_organisation_types,
 )
 
+from . import stats
 from .forms import ImportChoicesForm, SheetUploadForm
 from .imports import (
     MAX_FILE_SIZE,
@@ -132,16 +133,15 @@ class ParticipantTypeFilter(admin.SimpleListFilter):
     parameter_name = "participant_type"
 
     def lookups(self, request, model_admin):
-        types = OrganisationType.objects.values_list("slug", "pk", "name")
-        self.type_ids = {slug: pk for slug, pk, _name in types}
-        return [(slug, name) for slug, _pk, name in types]
+        self.types = {t.slug: t for t in OrganisationType.objects.only("slug", "name")}
+        return [(slug, kind.name) for slug, kind in self.types.items()]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        if self.value() not in self.type_ids:
+        if self.value() not in self.types:
             return queryset.none()
-        return queryset.filter(of_organisation_types([self.type_ids[self.value()]]))
+        return queryset.filter(of_organisation_types(self.types[self.value()]))
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -183,14 +183,14 @@ class OrganisationTypeFilter(admin.RelatedFieldListFilter):
     the national core's types) before the first page."""
 
     def queryset(self, request, queryset):
-        types = self.lookup_val
-        if not types:
+        if not self.lookup_val:
             return queryset
         try:
-            of_type = Organisation.objects.filter(pk=OuterRef("organisation"))
-            return queryset.filter(Exists(of_type.filter(type__in=types)))
-        except (ValueError, ValidationError) as error:
+            types = [int(pk) for pk in self.lookup_val]
+        except ValueError as error:
             raise IncorrectLookupParameters(error) from error
+        of_type = Organisation.objects.of_type(types)
+        return queryset.filter(Exists(of_type.filter(pk=OuterRef("organisation"))))
 
 
 class SheetSizeLimitHandler(FileUploadHandler):
@@ -602,6 +602,34 @@ class MeetingAdmin(HamkorAdmin):
             status=Meeting.Status.CANCELLED,
         )
 
+    # The stored figures (meetings/stats.py) of whoever its attendance rows
+    # were and are of, and of the meeting, once everything is written.
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        touched = stats.Touched().formsets(formsets)
+        super().save_related(request, form, formsets, change)
+        touched.saved(formsets)
+        if change and "starts_at" in form.changed_data:
+            # Everyone who attended it may have a new last met.
+            touched.attended([form.instance])
+        touched.refresh()
+
+    def delete_model(self, request, obj):
+        # Its rows go with it: whoever attended it has a meeting less.
+        touched = stats.Touched().attended([obj])
+        super().delete_model(request, obj)
+        touched.refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = stats.Touched().attended(queryset.values("pk"))
+        super().delete_queryset(request, queryset)
+        touched.refresh()
+
 
 @admin.register(AgendaItem)
 class AgendaItemAdmin(HamkorAdmin):
@@ -672,6 +700,25 @@ class AttendanceAdmin(HamkorAdmin):
         else:
             conditions = [Q(**{f"{field}__in": ids}) for field, ids in found.items()]
         return queryset.filter(functools.reduce(operator.or_, conditions)), False
+
+    # The stored figures (meetings/stats.py) of the organisation, person and
+    # meeting a row was and is of.
+
+    def save_model(self, request, obj, form, change):
+        touched = stats.Touched()
+        if change:
+            touched.form(form)
+        super().save_model(request, obj, form, change)
+        touched.row(obj).refresh()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        stats.Touched().row(obj).refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = stats.Touched().rows(queryset)
+        super().delete_queryset(request, queryset)
+        touched.refresh()
 
 
 @admin.register(FollowUp)

@@ -6,8 +6,3 @@ class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "meetings"
     verbose_name = _("Meetings")
-
-    def ready(self):
-        from . import stats
-
-        stats.connect()

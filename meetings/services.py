@@ -93,6 +93,9 @@ def demo_load(*, path=DEMO_FILE):
             status=Attendance.Status.ATTENDED,
             notes=row.get("notes", ""),
         )
+    # The figures of the meeting and of the organisations that attended it
+    # (meetings/stats.py).
+    stats.Touched().rows(meeting.attendances.all()).refresh()
     return meeting
 
 
@@ -457,4 +460,8 @@ def _import_write(meeting, plan, *, user, progress):
         )
         if progress is not None:
             progress(len(chunk))
-    stats.rows_changed_at(meeting, attended_before)
+    stats.rows_changed_at(
+        meeting,
+        attended_before,
+        new_people=[ids[("new", spec.key)] for spec in new_people],
+    )

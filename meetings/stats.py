@@ -8,29 +8,29 @@ row: sorting 100,000 organisations by meetings attended took 3.7 s, and a page
 of the busiest organisations read tens of thousands of rows each. Stored, they
 are plain columns with indexes.
 
-They are kept right by recomputing them from the attendance rows (so that a
-refresh is correct whatever ran before it; only an import, which changes the
-rows of one meeting, adds that meeting to whoever newly attended it) whenever
-rows change:
+They are refreshed by the code that writes what they are computed from, in
+its transaction, with the ids it touched before and after the write (a row
+moved from one organisation to another refreshes both):
 
-- saving or deleting one row, a position, a meeting's start or an
-  organisation's type, through the ORM: the signal receivers below, whatever
-  code did it (admin forms, inlines, delete cascades, services);
-- bulk writes that send no signals (``bulk_create``, ``bulk_update``,
-  ``QuerySet.update``): the service that writes them calls ``changed()``, or
-  for the rows of one meeting (an import) ``rows_changed_at()``;
-- anything else (raw SQL, a restored backup): ``manage.py refresh_meeting_stats``.
+- the admin's save and delete hooks: ``AttendanceAdmin``, ``MeetingAdmin``
+  (its attendance rows, a new start, a deleted meeting's rows),
+  ``PositionAdmin``, and ``OrganisationAdmin`` and ``PersonAdmin`` (their
+  position rows, an organisation's new type), through ``Touched``; their
+  saves of an organisation, person or meeting, which write every column,
+  first read its figures again under the row's lock (``reload_figures``);
+- the services: ``attendance_import`` (``attended_at`` before its bulk
+  writes, ``rows_changed_at`` after), ``person_erase``, ``demo_load``;
+- the sample data generator: ``refresh_all``, once, after its bulk load;
+- anything else (raw SQL, a restored backup): ``manage.py
+  refresh_meeting_stats`` (``refresh_all_in_batches``).
 
-Inside ``deferred()`` (every request, via ``DeferredStatsMiddleware``; imports;
-the sample data generator) the records to refresh are collected and refreshed
-once at the end: a meeting deleted with 1,000 rows costs three updates, not
-3,000.
+A write elsewhere that changes attendance rows, positions, a meeting's start
+or an organisation's type must do the same; the test in
+tests/meetings/test_stats.py performs every write path and compares every
+stored figure with a fresh computation.
 """
 
-import contextlib
 import time
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import (
@@ -48,7 +48,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Concat
-from django.db.models.signals import post_delete, post_init, post_save
 
 from stakeholders.models import Organisation, Person, Position
 
@@ -166,16 +165,16 @@ def _in_batches(model, ids):
         yield model._base_manager.filter(pk__in=ids[start : start + BATCH])
 
 
-def refresh(organisations=(), people=(), meetings=()):
+def refresh(*, organisations=(), people=(), meetings=()):
     """Recompute the stored figures of these organisations, people and
-    meetings (ids) from their attendance rows."""
+    meetings (ids) from their attendance rows and positions: one UPDATE a
+    model for every 500 ids, none for a model without ids. An id of a deleted
+    row is skipped by its UPDATE."""
     for model, ids, values in (
         (Organisation, organisations, lambda: participant_stats("organisation")),
         (Person, people, person_stats),
         (Meeting, meetings, meeting_stats),
     ):
-        # The expressions are built only when there is something to refresh:
-        # every request ends with a refresh, nearly always of nothing.
         for rows in _in_batches(model, ids):
             rows.update(**values())
 
@@ -185,6 +184,130 @@ def refresh_types(people):
     value = person_stats()["organisation_types"]
     for rows in _in_batches(Person, people):
         rows.update(organisation_types=value)
+
+
+# What a row of each model counts towards: its foreign keys, and the figures
+# of whose ids they hold (an attendance row counts for its organisation,
+# person and meeting; a position gives its person the organisation's type).
+COUNTED = {
+    Attendance: {
+        "organisation": "organisations",
+        "person": "people",
+        "meeting": "meetings",
+    },
+    Position: {"person": "people"},
+}
+
+
+class Touched:
+    """The organisations, people and meetings whose stored figures a write
+    changes, gathered before it (what the rows pointed at) and after it (what
+    they point at now), and refreshed together once it is done, in its
+    transaction::
+
+        touched = stats.Touched().rows(queryset)
+        queryset.delete()
+        touched.refresh()
+
+    Each method returns the instance, and says what it reads."""
+
+    def __init__(self):
+        self.organisations, self.people, self.meetings = set(), set(), set()
+
+    def _values(self, model, values):
+        for name, ids in COUNTED[model].items():
+            getattr(self, ids).add(values[name])
+        return self
+
+    def row(self, obj):
+        """An attendance row or a position, as it is in memory (no query)."""
+        counted = COUNTED[type(obj)]
+        return self._values(
+            type(obj), {name: getattr(obj, f"{name}_id") for name in counted}
+        )
+
+    def rows(self, rows):
+        """Attendance rows or positions (a queryset): one query."""
+        names = list(COUNTED[rows.model])
+        for values in rows.order_by().values(*names).distinct():
+            self._values(rows.model, values)
+        return self
+
+    def form(self, form):
+        """The row of a change form (or inline form) as it was read, before
+        the form changed it: ``form.initial``, or for a field the form does
+        not edit (an inline's link to its parent) the instance's (no query)."""
+        model = type(form.instance)
+        return self._values(
+            model,
+            {
+                name: form.initial[name]
+                if name in form.initial
+                else getattr(form.instance, f"{name}_id")
+                for name in COUNTED[model]
+            },
+        )
+
+    def formsets(self, formsets):
+        """Before the inline formsets of a change form save: the rows they
+        change or delete, as they were (no query)."""
+        for formset in formsets:
+            if formset.model in COUNTED:
+                for form in formset.initial_forms:
+                    if form.has_changed():
+                        self.form(form)
+        return self
+
+    def saved(self, formsets):
+        """After the inline formsets saved: the rows they added or changed,
+        as they are now (no query)."""
+        for formset in formsets:
+            if formset.model in COUNTED:
+                for obj in formset.new_objects:
+                    self.row(obj)
+                for obj, _fields in formset.changed_objects:
+                    self.row(obj)
+        return self
+
+    def attended(self, meetings):
+        """The organisations and people that attended ``meetings`` (a
+        queryset of meetings, or meetings): their meetings attended and last
+        met change when a meeting's start does or it goes. One query."""
+        rows = Attendance.objects.filter(
+            meeting__in=meetings, status=Attendance.Status.ATTENDED
+        )
+        for organisation, person in (
+            rows.order_by().values_list("organisation", "person").distinct()
+        ):
+            self.organisations.add(organisation)
+            self.people.add(person)
+        return self
+
+    def typed_by(self, organisation):
+        """The people and meetings whose stored types include
+        ``organisation``'s: who held a position at it or attended on its
+        behalf, and the meetings it took part in. Three queries."""
+        positions = Position.objects.filter(organisation=organisation)
+        attended = Attendance.objects.filter(
+            organisation=organisation, status=Attendance.Status.ATTENDED
+        ).exclude(person=None)
+        taking_part = Attendance.objects.taking_part().filter(organisation=organisation)
+        for rows in (positions, attended):
+            self.people.update(
+                rows.order_by().values_list("person", flat=True).distinct()
+            )
+        self.meetings.update(
+            taking_part.order_by().values_list("meeting", flat=True).distinct()
+        )
+        return self
+
+    def refresh(self):
+        """Refresh everything gathered (see ``refresh``)."""
+        refresh(
+            organisations=self.organisations,
+            people=self.people,
+            meetings=self.meetings,
+        )
 
 
 def attended_at(meeting):
@@ -197,10 +320,11 @@ def attended_at(meeting):
     )
 
 
-def rows_changed_at(meeting, before):
+def rows_changed_at(meeting, before, *, new_people=()):
     """After bulk writes to the rows of one meeting (an import), given
     ``before = attended_at(meeting)`` read before them, in the same
-    transaction.
+    transaction; ``new_people``: the ids of people the writes created, each
+    with a position (whose type is theirs whether or not they attended).
 
     Recomputing every organisation at a 10,000-row import (the national core
     among them, 60,000 rows each) would take seconds. Who attended ``meeting``
@@ -220,12 +344,35 @@ def rows_changed_at(meeting, before):
     ):
         for rows in _in_batches(model, now - was):
             rows.update(meetings_attended=F("meetings_attended") + 1, last_met=later)
-    refresh_types(after[1])
-    changed(
+    refresh_types(after[1] | set(new_people))
+    refresh(
         organisations=before[0] - after[0],
         people=before[1] - after[1],
         meetings=[meeting.pk],
     )
+
+
+# The stored figures of each model, as refresh() writes them.
+FIGURES = {
+    Organisation: ("meetings_attended", "last_met"),
+    Person: ("meetings_attended", "last_met", "organisation_types"),
+    Meeting: ("organisations_attended", "organisation_types"),
+}
+
+
+def reload_figures(obj):
+    """Set the stored figures of ``obj`` (an organisation, person or meeting)
+    to their values in the database now, so that a full save of it (the
+    admin's) writes them back as they are rather than as they were read.
+
+    The admin reads its object before its form locks the row: a write
+    committed in between (an import, on PostgreSQL) refreshed the figures,
+    and the save would put the old ones back. Call it with the row locked
+    (``VersionedModelForm.clean`` locks it). One query."""
+    names = FIGURES[type(obj)]
+    values = type(obj)._base_manager.filter(pk=obj.pk).values(*names).first()
+    for name, value in (values or {}).items():
+        setattr(obj, name, value)
 
 
 def _all_figures():
@@ -280,145 +427,3 @@ def refresh_all_in_batches(*, on_progress=None):
             # Aim the next range at BATCH_SECONDS, growing at most fourfold.
             size = max(1, min(size * 4, int(size * BATCH_SECONDS / max(took, 1e-4))))
     return longest
-
-
-@dataclass
-class _Pending:
-    organisations: set = field(default_factory=set)
-    people: set = field(default_factory=set)
-    meetings: set = field(default_factory=set)
-
-
-_pending = ContextVar("meeting_stats_pending", default=None)
-
-
-def changed(organisations=(), people=(), meetings=()):
-    """Attendance of these organisations, people and meetings (ids) changed:
-    refresh them now, or at the end of the enclosing ``deferred()``."""
-    pending = _pending.get()
-    if pending is None:
-        refresh(organisations, people, meetings)
-        return
-    pending.organisations.update(organisations)
-    pending.people.update(people)
-    pending.meetings.update(meetings)
-
-
-@contextlib.contextmanager
-def deferred():
-    """Collect what ``changed()`` is told and refresh it once, on leaving
-    without an exception (nested blocks refresh with the outermost)."""
-    if _pending.get() is not None:
-        yield
-        return
-    pending = _Pending()
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    refresh(pending.organisations, pending.people, pending.meetings)
-
-
-class DeferredStatsMiddleware:
-    """Runs each request inside ``deferred()``: an admin save of a meeting
-    with 200 attendance rows refreshes its organisations and people once."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with deferred():
-            return self.get_response(request)
-
-
-# The receivers. ``post_init`` remembers what a loaded row pointed at, read
-# from ``__dict__`` so that a deferred field is not fetched for it.
-
-_ROW_FIELDS = ("organisation_id", "person_id", "meeting_id")
-
-
-def _remember_row(sender, instance, **kwargs):
-    instance._stats_origin = tuple(instance.__dict__.get(f) for f in _ROW_FIELDS)
-
-
-def _row_changed(sender, instance, raw=False, **kwargs):
-    if raw:  # loaddata: the fixture's figures are its own
-        return
-    now = tuple(getattr(instance, f) for f in _ROW_FIELDS)
-    before = getattr(instance, "_stats_origin", (None, None, None))
-    changed(
-        organisations={now[0], before[0]},
-        people={now[1], before[1]},
-        meetings={now[2], before[2]},
-    )
-    instance._stats_origin = now
-
-
-def _start_changed(meeting):
-    # A new start can change the last met of everyone who attended.
-    rows = Attendance.objects.filter(meeting=meeting)
-    changed(
-        organisations=rows.values_list("organisation_id", flat=True).distinct(),
-        people=rows.exclude(person=None).values_list("person_id", flat=True).distinct(),
-    )
-
-
-def _remember_position(sender, instance, **kwargs):
-    instance._stats_person = instance.__dict__.get("person_id")
-
-
-def _position_changed(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    # Its organisation may have changed too: the person's types are
-    # recomputed either way.
-    changed(people={instance.person_id, instance._stats_person})
-    instance._stats_person = instance.person_id
-
-
-def _type_changed(organisation):
-    # A new type changes the types of everyone who worked for or represented
-    # it, and of the meetings it took part in.
-    positions = Position.objects.filter(organisation=organisation)
-    attended = Attendance.objects.filter(
-        organisation=organisation, status=Attendance.Status.ATTENDED
-    ).exclude(person=None)
-    taking_part = Attendance.objects.taking_part().filter(organisation=organisation)
-    changed(
-        people={
-            *positions.values_list("person_id", flat=True),
-            *attended.values_list("person_id", flat=True),
-        },
-        meetings=taking_part.values_list("meeting_id", flat=True).distinct(),
-    )
-
-
-def _watch(model, attname, react):
-    """Call ``react(instance)`` after a save of an existing ``model`` row that
-    changed its ``attname`` (fixtures aside)."""
-    key = f"_stats_{attname}"
-
-    def remember(sender, instance, **kwargs):
-        setattr(instance, key, instance.__dict__.get(attname))
-
-    def saved(sender, instance, created, raw=False, **kwargs):
-        now = getattr(instance, attname)
-        if not (raw or created or getattr(instance, key) == now):
-            react(instance)
-        setattr(instance, key, now)
-
-    uid = f"hamkor_stats_{model._meta.label_lower}_{attname}"
-    post_init.connect(remember, sender=model, weak=False, dispatch_uid=uid)
-    post_save.connect(saved, sender=model, weak=False, dispatch_uid=uid)
-
-
-def connect():
-    post_init.connect(_remember_row, sender=Attendance)
-    post_save.connect(_row_changed, sender=Attendance)
-    post_delete.connect(_row_changed, sender=Attendance)
-    post_init.connect(_remember_position, sender=Position)
-    post_save.connect(_position_changed, sender=Position)
-    post_delete.connect(_position_changed, sender=Position)
-    _watch(Meeting, "starts_at", _start_changed)
-    _watch(Organisation, "type_id", _type_changed)

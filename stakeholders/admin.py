@@ -18,6 +18,8 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from meetings import stats
+
 from .forms import VersionedModelForm, limit_dates
 from .models import (
     Organisation,
@@ -425,6 +427,24 @@ class OrganisationAdmin(HamkorAdmin):
                 )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The stored types (meetings/stats.py) of the people its position
+        # rows were and are of; with a new type, of everyone who worked for
+        # or represented it and of the meetings it took part in. Deleting an
+        # organisation changes no figure: it cannot have attendance rows or
+        # positions (PROTECT).
+        touched = stats.Touched().formsets(formsets)
+        super().save_related(request, form, formsets, change)
+        touched.saved(formsets)
+        if change and "type" in form.changed_data:
+            touched.typed_by(form.instance)
+        touched.refresh()
+
     @admin.display(description=_("type"), ordering="type__name")
     def type_name(self, obj):
         return obj.type.name
@@ -584,6 +604,20 @@ class PersonAdmin(HamkorAdmin):
             request, "admin/stakeholders/person/erase_confirmation.html", context
         )
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            stats.reload_figures(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The stored types (meetings/stats.py) of the people its position
+        # rows were and are of. Deleting a person changes no one else's
+        # figures: they cannot have attendance rows (PROTECT), and their
+        # positions count for them alone.
+        touched = stats.Touched().formsets(formsets)
+        super().save_related(request, form, formsets, change)
+        touched.saved(formsets).refresh()
+
     def get_queryset(self, request):
         return super().get_queryset(request).with_current_positions()
 
@@ -634,3 +668,22 @@ class PositionAdmin(HamkorAdmin):
         "until",
         "notes",
     ]
+
+    # The stored types (meetings/stats.py) of the person a position was and
+    # is of.
+
+    def save_model(self, request, obj, form, change):
+        touched = stats.Touched()
+        if change:
+            touched.form(form)
+        super().save_model(request, obj, form, change)
+        touched.row(obj).refresh()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        stats.Touched().row(obj).refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = stats.Touched().rows(queryset)
+        super().delete_queryset(request, queryset)
+        touched.refresh()

@@ -159,7 +159,7 @@ class OrganisationFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_type(self, queryset, name, value):
-        return queryset.filter(type__in=value) if value else queryset
+        return queryset.of_type(value) if value else queryset
 
     def filter_active(self, queryset, name, value):
         return queryset.filter(is_active=value == "true")

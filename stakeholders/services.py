@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_update_with_history
 
+from meetings import stats
 from meetings.models import Attendance, FollowUp
 
 from .models import Person, Position
@@ -156,8 +157,15 @@ def person_erase(*, person, user):
     organisation_only = Attendance.objects.filter(
         meeting=OuterRef("meeting"), organisation=OuterRef("organisation"), person=None
     )
+    duplicates = rows.filter(Exists(organisation_only))
+    # The stored figures (meetings/stats.py): a row that goes may have been
+    # its organisation's only "attended" row at the meeting, or the
+    # meeting's only row of it taking part; a row that stays, as the
+    # organisation's, counts as it did. The person's own go with them.
+    touched = stats.Touched().rows(duplicates)
+    touched.people.clear()
     # Query-set writes send no history signals: nothing new mentions the person.
-    rows.filter(Exists(organisation_only)).delete()
+    duplicates.delete()
     rows.update(person=None, notes="", version=F("version") + 1)
     FollowUp.objects.filter(owner_person=person).update(
         owner_person=None, version=F("version") + 1
@@ -189,3 +197,4 @@ def person_erase(*, person, user):
         action_flag=DELETION,
         change_message="Erased on request, with its history.",
     )
+    touched.refresh()

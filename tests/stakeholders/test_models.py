@@ -14,6 +14,7 @@ from stakeholders.models import (
     OrganisationType,
     Person,
     Position,
+    of_organisation_types,
 )
 from tests.factories import (
     AttendanceFactory,
@@ -619,6 +620,35 @@ def test_search_lists_an_organisation_once_when_several_of_its_names_match():
     )
 
     assert list(Organisation.objects.search("здравоохранения")) == [who]
+
+
+# Organisations of a type
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        "donor",
+        ["donor", "un-agency"],
+        lambda: OrganisationType.objects.get(slug="donor"),
+        lambda: OrganisationType.objects.filter(slug__in=["donor", "un-agency"]),
+        lambda: [OrganisationType.objects.get(slug="donor").pk],
+    ],
+    ids=["a slug", "slugs", "a type", "types", "ids"],
+)
+def test_of_type_takes_slugs_types_or_ids(types):
+    donor = OrganisationFactory(type=OrganisationType.objects.get(slug="donor"))
+    OrganisationFactory(type=OrganisationType.objects.get(slug="ministry"))
+    types = types() if callable(types) else types
+
+    assert list(Organisation.objects.of_type(types)) == [donor]
+
+
+def test_of_type_of_no_known_type_is_no_organisation():
+    OrganisationFactory()
+
+    assert not Organisation.objects.of_type("no-such-type").exists()
+    assert not Person.objects.filter(of_organisation_types("no-such-type")).exists()
 
 
 # Meeting statistics

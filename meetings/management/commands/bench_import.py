@@ -228,8 +228,7 @@ def admin_import_watched(data, *, user, filename="sheet.csv"):
 def _forget_import(meeting):
     """Delete ``meeting``, the people, positions and organisations its import
     created, and all their history and log entries."""
-    # The stored figures refreshed once, not once a deleted row.
-    with transaction.atomic(), stats.deferred():
+    with transaction.atomic():
         created = {
             model: list(
                 model.history.filter(
@@ -242,6 +241,8 @@ def _forget_import(meeting):
         }
         attendance = list(meeting.attendances.values_list("pk", flat=True))
         pk = meeting.pk
+        # Whoever attended has a meeting less (those the import created go).
+        touched = stats.Touched().attended([meeting])
         meeting.delete()
         Attendance.history.filter(id__in=attendance).delete()
         Meeting.history.filter(id=pk).delete()
@@ -253,6 +254,7 @@ def _forget_import(meeting):
                 ids = created[model][chunk : chunk + 500]
                 model.objects.filter(pk__in=ids).delete()
                 model.history.filter(id__in=ids).delete()
+        touched.refresh()
 
 
 class Command(BaseCommand):
