@@ -17,30 +17,28 @@ at a time. Every text cell that a spreadsheet would run as a formula is
 neutralised first.
 
 The query runs, and its first chunk is read, before the response is returned:
-a database error there is an error status like any other. A CSV goes out as
-it is read, so an error after its first bytes cannot change the status: the
-file then ends with a line saying it is incomplete, and the error is logged.
-An XLSX is written whole before its first byte is sent, so any error while
-reading is an error status and no partial workbook is ever sent.
+a database error there is an error status like any other. A CSV and an XLSX
+go out as they are read, so an error after their first bytes cannot change
+the status: the file then ends with a row saying it is incomplete (a
+workbook is still closed as a valid file), and the error is logged.
 """
 
-import contextlib
 import csv
 import datetime
 import io
 import logging
-import tempfile
 from itertools import repeat
 
 from django.db import connections
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.sql.constants import MULTI
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from core import xlsx
 
 logger = logging.getLogger(__name__)
 
@@ -411,85 +409,76 @@ def export_rows(queryset, columns, *, for_csv=False):
         yield from chunk
 
 
-def csv_response(queryset, columns, filename, *, path=""):
-    """The rows as a streamed CSV file. ``path`` (the request's, without its
-    query string, which may hold a name searched for) names the export in the
-    log if it fails."""
-    plan = Plan(queryset, columns, for_csv=True)
-    # The query runs and its first chunk is read here, in the view: a database
-    # error is then the view's error (a 500), not a 200 with an empty file.
-    rest = plan.rows()
-    first = next(rest, None)
-    # In the request's language: the response is written after the view.
-    incomplete = str(INCOMPLETE)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+class Stream:
+    """The rows of a plan, headers first, a chunk at a time, for a response
+    that sends them as they are read.
 
-    def text(rows):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(rows)
-        return buffer.getvalue()
+    The query runs and its first chunk is read when the stream is made, in
+    the view: a database error there is the view's error (an error status),
+    not a 200 with an empty file. An error after the first bytes cannot
+    change the status: it is logged and the file ends with a row that says
+    it is incomplete. ``path`` (the request's, without its query string,
+    which may hold a name searched for) names the export in the log."""
 
-    def lines():
+    def __init__(self, plan, path):
+        self.headers = plan.headers
+        self.path = path
+        self.rest = plan.rows()
+        self.first = next(self.rest, None)
+        # In the request's language: the response is written after the view.
+        self.incomplete = str(INCOMPLETE)
+
+    def chunks(self):
         try:
-            # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
-            yield "\ufeff" + text([plan.headers])
-            if first is None:
+            yield [self.headers]
+            if self.first is None:
                 return
-            yield text(first)
-            written = len(first)
+            yield self.first
+            written = len(self.first)
             try:
-                for rows in rest:
-                    yield text(rows)
+                for rows in self.rest:
+                    yield rows
                     written += len(rows)
             except Exception:
-                # The status and the first rows are sent: only the file itself
-                # can say it is cut short. (A client that goes away is
-                # GeneratorExit, not an error.)
-                logger.exception(
-                    "CSV export %s stopped after %d rows", path or filename, written
-                )
-                yield text([[incomplete]])
+                # (A client that goes away is GeneratorExit, not an error.)
+                logger.exception("Export %s stopped after %d rows", self.path, written)
+                yield [[self.incomplete]]
         finally:
             # Closed with the response (the server closes it, read to its end
             # or not): the cursor goes with it, not with the garbage collector.
-            rest.close()
+            self.rest.close()
+
+
+def csv_response(queryset, columns, filename, *, path=""):
+    """The rows as a CSV file, sent as they are read (``Stream``)."""
+    stream = Stream(Plan(queryset, columns, for_csv=True), path or f"{filename}.csv")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def lines():
+        # A byte-order mark, so that Excel reads Cyrillic names as UTF-8.
+        mark = "\ufeff"
+        for rows in stream.chunks():
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(rows)
+            yield mark + buffer.getvalue()
+            mark = ""
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
 
-def xlsx_response(queryset, columns, filename):
-    """The workbook is written row by row to a temporary file (openpyxl's
-    write-only mode keeps no rows in memory), then streamed from it.
+def xlsx_response(queryset, columns, filename, *, path=""):
+    """The rows as a workbook of one sheet, written and sent as they are read
+    (``Stream``, ``core.xlsx``).
 
-    Nothing is sent before the workbook is complete, so an error while
-    reading rows is raised from the view (an error status), never a workbook
-    that looks whole without its last rows."""
-    plan = Plan(queryset, columns, for_csv=False)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(filename[:31])
-    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    try:
-        sheet.append(plan.headers)
-        for rows in plan.rows():
-            for row in rows:
-                sheet.append(row)
-    except BaseException:
-        # openpyxl spools the sheet to a named temporary file that only saving
-        # the workbook removes; without this each failed export would leave one
-        # (as large as the rows written) until the worker exits.
-        with contextlib.suppress(Exception):
-            workbook.save(output)
-        output.close()
-        raise
-    workbook.save(output)
-    output.seek(0)
-    return FileResponse(
-        output,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    openpyxl built the whole workbook before its first byte: the people at
+    XL took 43 s to start, past gunicorn's worker timeout (issue 18)."""
+    stream = Stream(Plan(queryset, columns, for_csv=False), path or f"{filename}.xlsx")
+    response = StreamingHttpResponse(
+        xlsx.stream(filename, stream.chunks()), content_type=xlsx.CONTENT_TYPE
     )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response

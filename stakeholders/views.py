@@ -95,11 +95,8 @@ class FilteredListView(PermissionRequiredMixin, ListView):
 
     def export(self, queryset):
         columns = self.get_export_columns()
-        if self.export_format == "csv":
-            return csv_response(
-                queryset, columns, self.export_filename, path=self.request.path
-            )
-        return xlsx_response(queryset, columns, self.export_filename)
+        respond = csv_response if self.export_format == "csv" else xlsx_response
+        return respond(queryset, columns, self.export_filename, path=self.request.path)
 
     def get_export_columns(self):
         return self.export_columns
