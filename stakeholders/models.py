@@ -542,8 +542,13 @@ class Person(VersionedModel):
                 name="person_name_types_idx",
             ),
             *meeting_stats_indexes("person"),
-            # The admin's people sorted by email: ORDER BY email, id.
-            models.Index(fields=["email", "id"], name="person_email_idx"),
+            # The admin's people sorted by email: ORDER BY email, full_name,
+            # id (the column, then the model's ordering). On (email, id) alone
+            # PostgreSQL at XL sorted the 50,000 people without an email by
+            # name before the first page: 118 ms against a target of 101.
+            models.Index(
+                fields=["email", "full_name", "id"], name="person_email_name_idx"
+            ),
             # The admin's "do not contact" filter, a few people in 500,000:
             # WHERE do_not_contact ORDER BY full_name, id from this index
             # instead of every person's row tested along the name index.
