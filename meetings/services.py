@@ -96,6 +96,7 @@ def demo_load(*, path=DEMO_FILE):
     # The figures of the meeting and of the organisations that attended it
     # (meetings/stats.py).
     stats.Touched().rows(meeting.attendances.all()).refresh()
+    OrganisationType.objects.refresh_active_organisations()
     return meeting
 
 
@@ -378,6 +379,9 @@ def _import_write(meeting, plan, *, user, progress):
     )
     for spec, organisation_id in zip(new_organisations, created, strict=True):
         ids[("new", spec.key)] = organisation_id
+    OrganisationType.objects.filter(
+        pk__in={o.type_id for o in new_organisations}
+    ).refresh_active_organisations()
 
     def pk(ref):
         """The id of ("id", pk) or of the record created for ("new", key)."""

@@ -431,13 +431,25 @@ class OrganisationAdmin(HamkorAdmin):
         if change:
             stats.reload_figures(obj)
         super().save_model(request, obj, form, change)
+        # Its type's count of active organisations, and its former type's.
+        if not change or {"type", "is_active"} & set(form.changed_data):
+            refresh_type_counts({obj.type_id, form.initial.get("type")})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh_type_counts({obj.type_id})
+
+    def delete_queryset(self, request, queryset):
+        types = set(queryset.values_list("type", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_type_counts(types)
 
     def save_related(self, request, form, formsets, change):
         # The stored types (meetings/stats.py) of the people its position
         # rows were and are of; with a new type, of everyone who worked for
         # or represented it and of the meetings it took part in. Deleting an
-        # organisation changes no figure: it cannot have attendance rows or
-        # positions (PROTECT).
+        # organisation changes no meeting figure: it cannot have attendance
+        # rows or positions (PROTECT).
         touched = stats.Touched().formsets(formsets)
         super().save_related(request, form, formsets, change)
         touched.saved(formsets)
@@ -468,6 +480,7 @@ class OrganisationAdmin(HamkorAdmin):
             ),
             is_active=True,
         )
+        refresh_type_counts(set(queryset.values_list("type", flat=True)))
 
     @admin.action(description=_("Mark selected organisations inactive"))
     def mark_inactive(self, request, queryset):
@@ -481,6 +494,12 @@ class OrganisationAdmin(HamkorAdmin):
             ),
             is_active=False,
         )
+        refresh_type_counts(set(queryset.values_list("type", flat=True)))
+
+
+def refresh_type_counts(types):
+    """The stored count of active organisations of these types (ids)."""
+    OrganisationType.objects.filter(pk__in=types).refresh_active_organisations()
 
 
 @admin.register(OrganisationName)

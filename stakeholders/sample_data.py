@@ -1125,6 +1125,7 @@ def sample_data_generate(*, plan, seed=DEFAULT_SEED, progress=False, replace=Fal
             # Rows were written without the ORM: the stored meetings attended,
             # last met and organisations taking part are computed once here.
             meeting_stats_refresh_all()
+            OrganisationType.objects.refresh_active_organisations()
             statements = connection.ops.sequence_reset_sql(no_style(), domain_models())
             with connection.cursor() as cursor:
                 for sql in statements:

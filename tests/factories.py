@@ -32,6 +32,16 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     type = factory.LazyFunction(lambda: OrganisationType.objects.get(slug="ministry"))
     country = "UZ"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A factory is a write path: its type's count of active organisations
+        # (the home page's), as the admin and the import refresh it.
+        organisation = super()._create(model_class, *args, **kwargs)
+        OrganisationType.objects.filter(
+            pk=organisation.type_id
+        ).refresh_active_organisations()
+        return organisation
+
 
 class OrganisationNameFactory(factory.django.DjangoModelFactory):
     class Meta:

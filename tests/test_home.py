@@ -168,16 +168,16 @@ def test_its_queries_do_not_grow_with_meetings(admin_client, django_assert_num_q
             MeetingFactory(starts_at=now + datetime.timedelta(days=days))
 
     make(1)
-    # session, user, active organisations, types with their counts, upcoming
-    # meetings with hosts, recent meetings with hosts
-    with django_assert_num_queries(6):
+    # session, user, types with their stored counts, upcoming meetings with
+    # hosts, recent meetings with hosts
+    with django_assert_num_queries(5):
         response = admin_client.get("/")
     assert len(response.context["recent"]) == 1
 
     make(5)
-    # session, user, active organisations, types with their counts, upcoming
-    # meetings with hosts, recent meetings with hosts
-    with django_assert_num_queries(6):
+    # session, user, types with their stored counts, upcoming meetings with
+    # hosts, recent meetings with hosts
+    with django_assert_num_queries(5):
         response = admin_client.get("/")
     assert len(response.context["recent"]) == 5
     assert len(response.context["upcoming"]) == 5

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count, Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from meetings import stats
 from meetings.imports import read_sheet
 from meetings.models import Attendance, FollowUp, Meeting
 from meetings.services import attendance_import
-from stakeholders.models import Organisation, Person, Position
+from stakeholders.models import Organisation, OrganisationType, Person, Position
 from stakeholders.sample_data import Plan, sample_data_generate
 from stakeholders.services import person_erase
 from tests.factories import (
@@ -68,6 +69,15 @@ def mismatches():
                 stored = comparable(name, row[name])
                 if stored != comparable(name, row[f"computed_{name}"]):
                     found.append((model.__name__, row["pk"], name, row[name]))
+    # The home page's count of active organisations by type.
+    counted = OrganisationType.objects.annotate(
+        computed=Count("organisations", filter=Q(organisations__is_active=True))
+    )
+    for row in counted.values("pk", "active_organisations", "computed"):
+        if row["active_organisations"] != row["computed"]:
+            found.append(
+                ("OrganisationType", row["pk"], "active_organisations", row["computed"])
+            )
     return found
 
 
@@ -85,9 +95,10 @@ def types(obj):
 
 def stored():
     """Every stored figure, by model and id."""
+    figures = {**stats.FIGURES, OrganisationType: ("active_organisations",)}
     return {
         (model.__name__, row.pop("pk")): row
-        for model, names in stats.FIGURES.items()
+        for model, names in figures.items()
         for row in model.objects.values("pk", *names)
     }
 
@@ -158,9 +169,10 @@ def run_action(client, action, objects):
     assert response.status_code == 302
 
 
-def import_sheet(client, meeting, data):
+def import_sheet(client, meeting, data, *, create_organisations=False):
     """Import ``data`` into ``meeting`` through the admin's pages: upload,
-    preview, import."""
+    preview, import (creating an organisation for every name on record
+    nowhere, if told to)."""
     url = reverse("admin:meetings_meeting_import", args=[meeting.pk])
     uploaded = client.post(
         url, {"file": SimpleUploadedFile("sheet.csv", data, "text/csv")}
@@ -175,6 +187,16 @@ def import_sheet(client, meeting, data):
         for name, value in choices.items()
         if value not in (None, False)
     }
+    if create_organisations:
+        for _question, choice, *_fields in form.organisation_rows():
+            choices[choice.name] = "new"
+        # Applied to the preview first, as the Import button waits for it.
+        applied = client.post(
+            uploaded.url,
+            {**choices, "digest": preview.context["plan"].digest, "_preview": "1"},
+        )
+        assert applied.status_code == 302
+        preview = client.get(uploaded.url)
     done = client.post(
         uploaded.url,
         {**choices, "digest": preview.context["plan"].digest, "_import": "1"},
@@ -413,6 +435,16 @@ def sheet_imported(client, w):
     )
 
 
+def sheet_imported_with_a_new_organisation(client, w):
+    import_sheet(
+        client,
+        w.early,
+        b"Organisation,Status\r\nRegional Health Department,attended\r\n",
+        create_organisations=True,
+    )
+    assert Organisation.objects.filter(name="Regional Health Department").exists()
+
+
 def person_erased(client, w):
     # At the early meeting the ministry is recorded without a person too
     # (invited): the erased person's row there goes, not merely loses them.
@@ -461,10 +493,11 @@ WRITE_PATHS = [
     (organisation_added_and_deleted, False),
     (person_deleted, False),
     (meetings_marked_held_and_cancelled, False),
-    (organisations_marked_inactive_and_active, False),
+    (organisations_marked_inactive_and_active, True),
     (follow_ups_marked_done, False),
     (follow_up_edited_in_its_list, False),
     (sheet_imported, True),
+    (sheet_imported_with_a_new_organisation, True),
     (person_erased, True),
     (demo_loaded, True),
     (sample_data_generated, True),

@@ -2,14 +2,16 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from meetings.stats import refresh_all_in_batches
+from stakeholders.models import OrganisationType
 
 
 class Command(BaseCommand):
     help = (
         "Recompute the stored meetings attended and last met of every "
         "organisation and person, the organisations taking part in every "
-        "meeting, and the organisation types of every person and meeting, from "
-        "the attendance rows and positions. Needed only after rows were "
+        "meeting, the organisation types of every person and meeting, from "
+        "the attendance rows and positions, and the number of active "
+        "organisations of each type. Needed only after rows were "
         "written outside Hamkor (raw SQL); Hamkor keeps them right itself. "
         "Safe while the application runs: it commits a short batch at a time."
     )
@@ -39,6 +41,8 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+        # A dozen rows, one short statement.
+        OrganisationType.objects.refresh_active_organisations()
         self.stdout.write(
             f"Meeting figures recomputed (the longest batch held the database "
             f"for {longest:.2f} s)."
