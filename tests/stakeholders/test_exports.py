@@ -11,7 +11,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
@@ -463,3 +463,30 @@ def test_a_small_export_left_unread_holds_no_cursor(admin_client, five_of_each):
     gc.collect()
 
     assert Organisation.objects.count() == 5
+
+
+@pytest.mark.parametrize("read", [True, False], ids=["read", "left unread"])
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_a_streamed_export_holds_its_transaction_until_it_is_closed(
+    reference_data, admin_client, monkeypatch, read, extension
+):
+    """On PostgreSQL the rows are read in a transaction of their own (a
+    cursor declared outside one is WITH HOLD: the whole result is computed
+    and stored before the first row leaves), from the view until the server
+    closes the response, read to its end or not. Outside a test's own
+    transaction, as a server runs; on SQLite nothing is held."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    for n in range(5):
+        OrganisationFactory(name=f"Partner {n}")
+
+    response = admin_client.get(f"/organisations/export.{extension}")
+
+    assert connection.in_atomic_block == (connection.vendor == "postgresql")
+    if read:
+        # The test client closes the response once it is read to its end.
+        rows = rows_of(response, extension)
+        assert len(rows) == 6
+    else:
+        response.close()
+    assert not connection.in_atomic_block
+    assert connection.get_autocommit()
