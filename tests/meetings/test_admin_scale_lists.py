@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from meetings import admin as meetings_admin
 from meetings.models import Attendance, Meeting
+from stakeholders import paginators
 from stakeholders.models import OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -288,6 +289,58 @@ def test_an_unfiltered_list_is_counted_in_full(admin_client, count_limit):
 
     assert "61 attendance" in response.content.decode()
     assert response.context["cl"].result_count == 61
+
+
+def test_an_unfiltered_list_of_a_large_table_says_about_its_estimated_size(
+    admin_client, count_limit, monkeypatch, django_assert_num_queries
+):
+    """On PostgreSQL a table estimated at ESTIMATE_FROM rows or more is
+    counted up to the limit, and its size given as the planner's estimate:
+    a COUNT(*) of 2.5 M attendance rows was most of a page at XL. (Here the
+    threshold is lowered to a small table's.) SQLite counts it in full."""
+    monkeypatch.setattr(paginators, "ESTIMATE_FROM", 50)
+    AttendanceFactory.create_batch(61, meeting=MeetingFactory())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE meetings_attendance"
+            if connection.vendor == "postgresql"
+            else "SELECT 1"
+        )
+
+    # session, user, the type filter's types, count (with the estimate on
+    # PostgreSQL), page
+    with django_assert_num_queries(5):
+        response = admin_client.get(changelist("attendance"))
+
+    html = response.content.decode()
+    if connection.vendor == "postgresql":
+        assert "About 61 attendance" in html
+        assert response.context["cl"].paginator.exceeds_limit
+    else:
+        assert "61 attendance" in html
+        assert "About" not in html
+    assert len(listed(response)) == 5
+    # Every page the limit covers opens.
+    assert listed(admin_client.get(changelist("attendance"), {"p": "12"}))
+
+
+def test_a_large_table_within_the_limit_gives_its_exact_count(
+    admin_client, count_limit, monkeypatch
+):
+    monkeypatch.setattr(paginators, "ESTIMATE_FROM", 10)
+    AttendanceFactory.create_batch(55, meeting=MeetingFactory())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE meetings_attendance"
+            if connection.vendor == "postgresql"
+            else "SELECT 1"
+        )
+
+    response = admin_client.get(changelist("attendance"))
+
+    html = response.content.decode()
+    assert "55 attendance" in html
+    assert "About" not in html
 
 
 def test_a_page_past_the_end_of_a_long_filtered_list_is_refused(
