@@ -37,14 +37,8 @@ from stakeholders.models import (
 
 from . import stats
 from .forms import ImportChoicesForm, SheetUploadForm
-from .imports import (
-    MAX_FILE_SIZE,
-    Decisions,
-    ImportNotReady,
-    PlanChanged,
-    Sheet,
-    plan_import,
-)
+from .imports.planning import Decisions, ImportNotReady, PlanChanged, plan_import
+from .imports.sheets import MAX_FILE_SIZE, Sheet
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from .services import attendance_import
 

@@ -5,17 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Organisation
 
-from .imports import (
+from .imports.matching import SUGGESTION_SCORE
+from .imports.planning import (
     DEFAULT_NEW_ORGANISATION_TYPE,
-    MAX_FILE_SIZE,
-    MAX_ROWS,
-    SUGGESTION_SCORE,
     Decisions,
     OrganisationChoice,
-    SheetError,
-    read_sheet,
-    too_big_message,
 )
+from .imports.reading import read_sheet
+from .imports.sheets import MAX_FILE_SIZE, MAX_ROWS, SheetError, too_big_message
 from .models import Attendance
 
 

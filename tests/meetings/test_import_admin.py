@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.admin import IMPORT_SESSION_KEY
-from meetings.imports import MAX_FILE_SIZE
+from meetings.imports.sheets import MAX_FILE_SIZE
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders.models import Organisation, Person
