@@ -6,7 +6,7 @@ whatever the length of the sheet and the size of the database, everything
 matching needs: how the sheet's organisation names resolve (every name on
 record is keyed, but only what the sheet's names need is kept), the people
 the sheet's emails and organisations point to, and the meeting's attendance.
-Names are compared by their keys (``names``), then by resemblance
+Names are compared by their keys (``core.names``), then by resemblance
 (rapidfuzz).
 """
 
@@ -16,16 +16,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
-from meetings.models import Attendance
-from stakeholders.models import (
-    Organisation,
-    OrganisationName,
-    OrganisationType,
-    Person,
-    Position,
-)
-
-from .names import (
+from core.names import (
     fuzzy_form,
     fuzzy_forms,
     loose_key,
@@ -33,6 +24,14 @@ from .names import (
     name_key,
     name_keys,
     person_key,
+)
+from meetings.models import Attendance
+from stakeholders.models import (
+    Organisation,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
 )
 
 # rapidfuzz WRatio (0-100) from which a name is offered as a suggestion.

@@ -19,10 +19,10 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz
 
+from core.names import name_key, person_key
 from meetings.models import Attendance
 
 from .matching import MatchIndex, ReadSnapshot
-from .names import name_key, person_key
 from .sheets import (
     EMAIL,
     FIELD_LABELS,

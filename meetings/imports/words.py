@@ -3,7 +3,7 @@ Uzbek: the headers that name its columns, and the roles and statuses in
 its cells.
 
 They are compared by ``word_key``, as written (a header in Cyrillic is not
-transliterated), which is not how names are compared (``names``).
+transliterated), which is not how names are compared (``core.names``).
 """
 
 import re

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.names import loose_key, name_key
 from meetings.imports import reading, xlsx
 from meetings.imports.matching import MatchIndex
-from meetings.imports.names import loose_key, name_key
 from meetings.imports.planning import (
     Decisions,
     ImportNotReady,

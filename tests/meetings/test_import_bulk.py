@@ -25,7 +25,7 @@ NEW_NAMES = 600
 RESEMBLING = 1500
 
 
-# Letters no transliteration folds together (meetings.imports.names._FOLDS), so
+# Letters no transliteration folds together (core.names._FOLDS), so
 # that a word with a letter missing stays another word.
 LETTERS = "abefgilmnoruvy"
 

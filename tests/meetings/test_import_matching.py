@@ -14,9 +14,10 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 from simple_history.utils import bulk_create_with_history
 
-from meetings.imports import matching, names
+from core import names
+from core.names import loose_key, name_key, person_key
+from meetings.imports import matching
 from meetings.imports.matching import MAX_SUGGESTIONS, SUGGESTION_SCORE, MatchIndex
-from meetings.imports.names import loose_key, name_key, person_key
 from meetings.imports.planning import build_plan, plan_import
 from meetings.imports.reading import read_sheet
 from meetings.services import _create_with_history, attendance_import

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from meetings.imports.names import name_key
+from core.names import name_key
 from meetings.imports.planning import (
     DEFAULT_NEW_ORGANISATION_TYPE,
     Decisions,
