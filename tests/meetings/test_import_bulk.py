@@ -8,7 +8,7 @@ import re
 import pytest
 from django.conf import settings
 
-from meetings.forms import (
+from meetings.imports.forms import (
     BULK_FROM,
     ORGANISATION_QUESTIONS_PER_PAGE,
     PERSON_QUESTIONS_PER_PAGE,
