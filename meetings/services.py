@@ -273,7 +273,7 @@ def attendance_import(
     plan=None,
     log=None,
 ):
-    """Import ``sheet`` (a ``meetings.imports.Sheet``) into ``meeting``: every
+    """Import ``sheet`` (a ``meetings.imports.sheets.Sheet``) into ``meeting``: every
     row or none.
 
     Refused with ``ImportNotReady`` when a row has an error or an organisation

@@ -13,20 +13,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings import imports
-from meetings.imports import (
+from core.names import loose_key, name_key
+from meetings.imports import reading, xlsx
+from meetings.imports.matching import MatchIndex
+from meetings.imports.planning import (
     Decisions,
     ImportNotReady,
-    MatchIndex,
     OrganisationChoice,
     Outcome,
     PlanChanged,
-    SheetError,
     build_plan,
-    loose_key,
-    name_key,
-    read_sheet,
 )
+from meetings.imports.reading import read_sheet
+from meetings.imports.sheets import MAX_FILE_SIZE, MAX_ROWS, SheetError
 from meetings.models import Attendance
 from meetings.services import attendance_import, demo_load
 from stakeholders.models import (
@@ -318,24 +317,24 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(monkeypatch):
     def never(data):
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(imports, "_read_csv", never)
-    monkeypatch.setattr(imports, "_read_xlsx", never)
+    monkeypatch.setattr(reading, "_read_csv", never)
+    monkeypatch.setattr(reading, "read_xlsx", never)
 
     with pytest.raises(SheetError, match="sheets of up to 5 MB are accepted"):
-        read_sheet(b"Organisation\n" + b"x" * imports.MAX_FILE_SIZE, "big.csv")
+        read_sheet(b"Organisation\n" + b"x" * MAX_FILE_SIZE, "big.csv")
 
 
 def test_a_sheet_over_the_row_limit_is_refused():
-    data = csv_data([["WHO"]] * (imports.MAX_ROWS + 1), header=["Organisation"])
+    data = csv_data([["WHO"]] * (MAX_ROWS + 1), header=["Organisation"])
 
     with pytest.raises(SheetError, match="more than 10,000 rows"):
         read_sheet(data, "long.csv")
 
 
 def test_a_sheet_at_the_row_limit_is_read():
-    data = csv_data([["WHO"]] * imports.MAX_ROWS, header=["Organisation"])
+    data = csv_data([["WHO"]] * MAX_ROWS, header=["Organisation"])
 
-    assert len(read_sheet(data, "long.csv").rows) == imports.MAX_ROWS
+    assert len(read_sheet(data, "long.csv").rows) == MAX_ROWS
 
 
 def zip_data(members, compression=zipfile.ZIP_DEFLATED):
@@ -436,7 +435,7 @@ def test_a_hostile_or_foreign_file_is_refused_quickly(name):
 
 def test_an_entity_bomb_past_the_scan_is_still_refused_as_unsafe(monkeypatch):
     """The second line of defence: the parser refuses a document type."""
-    monkeypatch.setattr(imports, "_UNSAFE_MARKERS", ())
+    monkeypatch.setattr(xlsx, "_UNSAFE_MARKERS", ())
 
     with pytest.raises(SheetError, match="refused as unsafe"):
         read_sheet(entity_bomb(), "bomb.xlsx")

@@ -10,8 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from meetings.admin import IMPORT_SESSION_KEY
-from meetings.imports import MAX_FILE_SIZE
+from meetings.imports.sheets import MAX_FILE_SIZE
+from meetings.imports.views import IMPORT_SESSION_KEY
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders.models import Organisation, Person

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.conf import settings
 
-from meetings.forms import (
+from meetings.imports.forms import (
     BULK_FROM,
     ORGANISATION_QUESTIONS_PER_PAGE,
     PERSON_QUESTIONS_PER_PAGE,
@@ -25,7 +25,7 @@ NEW_NAMES = 600
 RESEMBLING = 1500
 
 
-# Letters no transliteration folds together (meetings.imports._FOLDS), so
+# Letters no transliteration folds together (core.names._FOLDS), so
 # that a word with a letter missing stays another word.
 LETTERS = "abefgilmnoruvy"
 

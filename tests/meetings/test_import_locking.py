@@ -11,7 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from meetings.imports import MatchIndex, PlanChanged, plan_import, read_sheet
+from meetings.imports.matching import MatchIndex
+from meetings.imports.planning import PlanChanged, plan_import
+from meetings.imports.reading import read_sheet
 from meetings.models import Attendance
 from meetings.services import attendance_import
 from stakeholders.models import Organisation, Person

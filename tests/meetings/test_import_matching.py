@@ -14,18 +14,12 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 from simple_history.utils import bulk_create_with_history
 
-from meetings import imports
-from meetings.imports import (
-    MAX_SUGGESTIONS,
-    SUGGESTION_SCORE,
-    MatchIndex,
-    build_plan,
-    loose_key,
-    name_key,
-    person_key,
-    plan_import,
-    read_sheet,
-)
+from core import names
+from core.names import loose_key, name_key, person_key
+from meetings.imports import matching
+from meetings.imports.matching import MAX_SUGGESTIONS, SUGGESTION_SCORE, MatchIndex
+from meetings.imports.planning import build_plan, plan_import
+from meetings.imports.reading import read_sheet
 from meetings.services import _create_with_history, attendance_import
 from stakeholders.models import Organisation, OrganisationName, Person, Position
 from tests.factories import (
@@ -50,9 +44,9 @@ def csv_data(rows, header=("Organisation", "Name", "Email")):
 def reference_words(text):
     """The words of a name as the rules state them, step by step."""
     text = unicodedata.normalize("NFKC", text)
-    if imports._CYRILLIC.search(text):
+    if names._CYRILLIC.search(text):
         text = iuliia.UZ.translate(text)
-    return imports._WORD.findall(anyascii(text).lower())
+    return names._WORD.findall(anyascii(text).lower())
 
 
 AWKWARD = [
@@ -83,9 +77,9 @@ def test_the_transliteration_table_is_the_uzbek_schema():
     samples = [letters, letters.upper(), *AWKWARD]
     samples += [source for source, _expected in iuliia.UZ.samples]
 
-    assert imports._TRANSLIT is not None
+    assert names._TRANSLIT is not None
     for text in samples:
-        assert imports._transliterate(text) == iuliia.UZ.translate(text)
+        assert names._transliterate(text) == iuliia.UZ.translate(text)
 
 
 @pytest.mark.parametrize("text", AWKWARD)
@@ -93,8 +87,8 @@ def test_the_fast_keys_are_the_keys_the_rules_give(text):
     words = reference_words(text)
 
     assert name_key(text) == "".join(words)
-    assert loose_key(text) == "".join(imports._fold(w) for w in words)
-    assert person_key(text) == " ".join(sorted(imports._fold(w) for w in words))
+    assert loose_key(text) == "".join(names._fold(w) for w in words)
+    assert person_key(text) == " ".join(sorted(names._fold(w) for w in words))
 
 
 def test_keying_all_spellings_at_once_gives_each_ones_key():
@@ -110,7 +104,7 @@ def test_keying_all_spellings_at_once_gives_each_ones_key():
     without_separator = [text for text in texts if "\x01" not in text]
 
     for batch in (texts, without_separator, [t for t in texts if t.isascii()]):
-        assert imports._name_keys(batch) == ["".join(reference_words(t)) for t in batch]
+        assert names.name_keys(batch) == ["".join(reference_words(t)) for t in batch]
 
 
 # Organisations: the narrowed look-up answers as the full scan did.
@@ -137,7 +131,7 @@ def full_scan_match(text):
                 f"{how}, spelt differently"
             )
             if organisation.is_active:
-                forms.append(imports._fuzzy_form(spelling))
+                forms.append(names.fuzzy_form(spelling))
                 form_ids.append(organisation.pk)
     active = set(
         Organisation.objects.filter(is_active=True).values_list("pk", flat=True)
@@ -149,7 +143,7 @@ def full_scan_match(text):
         if len(matching) == 1:
             return matching[0], found[matching[0]], ()
         return None, "", tuple(matching or found)
-    form = imports._fuzzy_form(text)
+    form = names.fuzzy_form(text)
     scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
     suggested = []
     for _form, _score, position in process.extract(
@@ -272,7 +266,7 @@ def test_the_people_suggested_are_those_every_name_scored_would_give():
         for _ in range(rnd.randint(1, 50)):
             words = sorted(rnd.choice(vocabulary) for _ in range(rnd.randint(0, 4)))
             keys.setdefault(" ".join(words), set()).add(len(keys))
-        known = imports._KnownNames(keys)
+        known = matching._KnownNames(keys)
         for _ in range(20):
             words = rnd.choice(list(keys)).split(" ") if rnd.random() < 0.7 else []
             change = rnd.random()

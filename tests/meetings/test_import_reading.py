@@ -10,8 +10,9 @@ import zipfile
 
 import pytest
 
-from meetings import imports
-from meetings.imports import SheetError, read_sheet
+from meetings.imports import sheets, xlsx
+from meetings.imports.reading import read_sheet
+from meetings.imports.sheets import SheetError
 from tests.meetings.test_import import csv_data, xlsx_data
 
 # Windows code pages.
@@ -263,7 +264,7 @@ def test_an_excel_workbook_reads_as_written():
         properties=b'<workbookPr date1904="1"/>',
     )
 
-    table, _notices = imports._read_xlsx(data)
+    table, _notices = xlsx.read_xlsx(data)
     sheet = read_sheet(data, "sheet.xlsx")
 
     assert list(table)[2] == [
@@ -403,7 +404,7 @@ def spy(monkeypatch):
     every reader does, the count of XML elements)."""
     readers = []
 
-    class Spy(imports._Workbook):
+    class Spy(xlsx._Workbook):
         def __init__(self, archive):
             super().__init__(archive)
             self.parts = []
@@ -413,7 +414,7 @@ def spy(monkeypatch):
             self.parts.append(path)
             return super().parse(path, *args, **kwargs)
 
-    monkeypatch.setattr(imports, "_Workbook", Spy)
+    monkeypatch.setattr(xlsx, "_Workbook", Spy)
     return readers
 
 
@@ -463,14 +464,14 @@ def test_cells_far_right_are_skipped_and_said_so():
         + b"</sheetData>"
     )
 
-    table, notices = imports._read_xlsx(data)
+    table, notices = xlsx.read_xlsx(data)
 
     assert {len(row) for row in table} == {1}
-    assert notices == [f"Only the first {imports.MAX_COLUMNS} columns were read."]
+    assert notices == [f"Only the first {sheets.MAX_COLUMNS} columns were read."]
 
 
 def test_a_workbook_past_the_element_budget_is_refused(monkeypatch, spy):
-    monkeypatch.setattr(imports, "MAX_XLSX_ELEMENTS", 5_000)
+    monkeypatch.setattr(xlsx, "MAX_XLSX_ELEMENTS", 5_000)
     # A hundred participants in rows formatted as far as column ALL.
     empty = b"".join(b'<c s="1"/>' for _ in range(1000))
     data = workbook(
@@ -486,7 +487,7 @@ def test_a_workbook_past_the_element_budget_is_refused(monkeypatch, spy):
 
 
 def test_a_workbook_past_the_text_budget_is_refused(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_XLSX_TEXT", 10_000)
+    monkeypatch.setattr(xlsx, "MAX_XLSX_TEXT", 10_000)
     data = workbook(rows(["Organisation", "Name"], *[["WHO", "A" * 1000]] * 11))
 
     with pytest.raises(SheetError, match="far more than a sheet of 10,000 rows"):
@@ -494,7 +495,7 @@ def test_a_workbook_past_the_text_budget_is_refused(monkeypatch):
 
 
 def test_shared_strings_no_kept_cell_uses_do_not_count_as_text(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_XLSX_TEXT", 10_000)
+    monkeypatch.setattr(xlsx, "MAX_XLSX_TEXT", 10_000)
     # The text of other sheets: 100,000 characters.
     data = workbook(
         b"<sheetData><row><c t='s'><v>0</v></c></row>"
@@ -507,7 +508,7 @@ def test_shared_strings_no_kept_cell_uses_do_not_count_as_text(monkeypatch):
 
 
 def test_a_sheet_past_the_cell_budget_is_refused(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_XLSX_CELLS", 1_000)
+    monkeypatch.setattr(xlsx, "MAX_XLSX_CELLS", 1_000)
     # One value in column AX (50) a row: 50 cells a row kept.
     data = workbook(
         b"<sheetData>"
@@ -525,7 +526,9 @@ def test_a_sheet_past_the_cell_budget_is_refused(monkeypatch):
 
 
 def test_reading_stops_at_the_first_row_past_the_limit(monkeypatch, spy):
-    monkeypatch.setattr(imports, "MAX_ROWS", 10)
+    # The limit as the XLSX reader stops at it, and as the message states it.
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 10)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 10)
     data = workbook(rows(["Organisation", "Name"], *[["WHO", "Anna"]] * 1000))
 
     with pytest.raises(SheetError, match="more than 10 rows"):

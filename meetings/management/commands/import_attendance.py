@@ -4,19 +4,17 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from meetings.imports import (
+from core.names import name_key
+from meetings.imports.planning import (
     DEFAULT_NEW_ORGANISATION_TYPE,
-    MAX_FILE_SIZE,
     Decisions,
     ImportNotReady,
     OrganisationChoice,
     PlanChanged,
-    SheetError,
-    name_key,
     plan_import,
-    read_sheet,
-    too_big_message,
 )
+from meetings.imports.reading import read_sheet
+from meetings.imports.sheets import MAX_FILE_SIZE, SheetError, too_big_message
 from meetings.models import Meeting
 from meetings.services import attendance_import
 

@@ -1,22 +1,18 @@
+"""The forms of the import wizard: the upload of a sign-in sheet, and the
+editor's choices on its preview."""
+
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from meetings.models import Attendance
 from stakeholders.models import Organisation
 
-from .imports import (
-    DEFAULT_NEW_ORGANISATION_TYPE,
-    MAX_FILE_SIZE,
-    MAX_ROWS,
-    SUGGESTION_SCORE,
-    Decisions,
-    OrganisationChoice,
-    SheetError,
-    read_sheet,
-    too_big_message,
-)
-from .models import Attendance
+from .matching import SUGGESTION_SCORE
+from .planning import DEFAULT_NEW_ORGANISATION_TYPE, Decisions, OrganisationChoice
+from .reading import read_sheet
+from .sheets import MAX_FILE_SIZE, MAX_ROWS, SheetError, too_big_message
 
 
 class SheetUploadForm(forms.Form):

@@ -1,0 +1,214 @@
+"""Names compared across scripts: the one normalisation of the project.
+
+A name is written in Cyrillic or Latin letters, in either of the Uzbek and
+Russian transliterations, with quotes and punctuation as its writer pleases:
+"«Узинфоком»", "UZINFOCOM" and "Uzinfokom" are one organisation, "Иванов
+Иван" and "Ivan Ivanov" one person. Every comparison of two names goes
+through the keys here:
+
+- ``name_key``: letters and digits in lower-case ASCII (Cyrillic by the Uzbek
+  schema of iuliia, everything else by anyascii);
+- ``loose_key``: ``name_key`` with the letters transliterations disagree on
+  folded together (kh/x/h, q/k, ...);
+- ``person_key``: the folded words of a person's name in sorted order;
+- ``fuzzy_form``: the folded words in their order, for rapidfuzz.
+
+An import compares the sheet's few hundred spellings with every spelling on
+record (hundreds of thousands at national scale), so those are keyed all at
+once (``name_keys``, ``loose_keys``, ``fuzzy_forms``) and as cheaply as the
+rules allow: ASCII text needs no normalisation, transliteration or anyascii,
+and the Uzbek schema maps letter by letter, so it is a ``str.translate``
+table. The keys are the same as applying each rule in turn
+(tests/meetings/test_import_matching.py).
+
+Not here: the database's lower-cased ``search_key`` columns and the
+case-insensitive unique constraints, which compare text as the database's
+``lower()`` does (``stakeholders/search.py``, ``stakeholders/sqlite.py``).
+"""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import iuliia
+from anyascii import anyascii
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_WORD = re.compile(r"[a-z0-9]+")
+# Letters Latin spellings of Uzbek and Russian names disagree on: Узинфоком is
+# written Uzinfocom, Хасанов Xasanov or Khasanov, КфВ KfW. Longest first.
+_FOLD = re.compile("kh|ch|ck|ph|zh|dj|ts|[cqwx]")
+_FOLDS = {
+    "kh": "h",
+    "ch": "ch",
+    "ck": "k",
+    "ph": "f",
+    "zh": "j",
+    "dj": "j",
+    "ts": "s",
+    # Kept whole: "ch" (ч) is not "c" + "h".
+    "c": "k",
+    "q": "k",
+    "w": "v",
+    "x": "h",
+}
+
+
+def _translit_table():
+    """iuliia's Uzbek schema as a ``str.translate`` table of the Cyrillic
+    block, or None when the schema is not letter by letter (it then has to be
+    run as it is).
+
+    The schema translates each letter on its own (no rules for a letter's
+    neighbours or a word's ending), so translating each Cyrillic letter alone
+    gives its table; the schema's own samples check that."""
+    table = {code: iuliia.UZ.translate(chr(code)) for code in range(0x0400, 0x0500)}
+    for source, expected in iuliia.UZ.samples:
+        if _CYRILLIC_RUN.sub(lambda run: run.group().translate(table), source) != (
+            expected
+        ):
+            return None
+    return table
+
+
+_CYRILLIC_RUN = re.compile("[\u0400-\u04ff]+")
+_NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
+_TRANSLIT = _translit_table()
+
+
+def _transliterate(text):
+    """``iuliia.UZ.translate(text)``; the table is applied to the runs of
+    Cyrillic letters only (``str.translate`` is slow on every other
+    character)."""
+    if _TRANSLIT is None:
+        return iuliia.UZ.translate(text)
+    return _CYRILLIC_RUN.sub(lambda run: run.group().translate(_TRANSLIT), text)
+
+
+def _anyascii(text):
+    """``anyascii(text)``, which goes letter by letter in Python: applied to
+    the runs of non-ASCII letters only."""
+    return _NON_ASCII_RUN.sub(lambda run: anyascii(run.group()), text)
+
+
+def _ascii(text):
+    """``text`` in ASCII: NFKC-normalised, Cyrillic transliterated by the
+    Uzbek (UZ) schema, everything else by anyascii."""
+    if text.isascii():
+        # NFKC, the schema and anyascii leave ASCII as it is.
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    if _CYRILLIC.search(text):
+        text = _transliterate(text)
+    return _anyascii(text)
+
+
+def _words(text):
+    """The words of ``text`` in lower-case ASCII (see ``_ascii``);
+    punctuation, quotes («», “”) and spacing dropped."""
+    return _WORD.findall(_ascii(text).lower())
+
+
+# Every byte but ASCII letters and digits.
+_NOT_WORD_BYTES = bytes(
+    set(range(256))
+    - set(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+)
+
+
+@lru_cache(maxsize=100_000)
+def _fold(word):
+    # Names on record share most of their words: one fold per word.
+    return _FOLD.sub(lambda match: _FOLDS[match.group()], word)
+
+
+def _name_key(text):
+    # "".join(_words(text)), a few times faster.
+    return (
+        _ascii(text).encode("ascii").translate(None, _NOT_WORD_BYTES).lower()
+    ).decode("ascii")
+
+
+# Between the texts ``name_keys`` keys at once: a control character, which
+# NFKC, the schema and anyascii leave as it is and which combines with nothing.
+_SEPARATOR = "\x01"
+_KEY_BYTES = bytes(set(_NOT_WORD_BYTES) - {ord(_SEPARATOR)})
+
+
+def name_keys(texts):
+    """``[_name_key(text) for text in texts]`` for the hundreds of thousands
+    of spellings on record: each step (NFKC, the schema's table, anyascii,
+    dropping what is not a letter or digit, lower case) goes character by
+    character once the texts are split by ``_SEPARATOR``, so each runs once
+    over all the texts joined (the ASCII ones, which need only the last two,
+    apart)."""
+    texts = list(texts)
+    is_ascii = [text.isascii() for text in texts]
+    keys = [""] * len(texts)
+    for ascii_group in (True, False):
+        positions = [i for i, flag in enumerate(is_ascii) if flag is ascii_group]
+        joined = _SEPARATOR.join(texts[i] for i in positions)
+        found = None
+        if _TRANSLIT is not None and joined.count(_SEPARATOR) == len(positions) - 1:
+            found = (
+                (joined if ascii_group else _ascii(joined))
+                .encode("ascii")
+                .translate(None, _KEY_BYTES)
+                .lower()
+                .decode("ascii")
+                .split(_SEPARATOR)
+            )
+        if found is None or len(found) != len(positions):
+            # A text holding the separator, or the iuliia schema run as it is.
+            found = [_name_key(texts[i]) for i in positions]
+        for i, key in zip(positions, found, strict=True):
+            keys[i] = key
+    return keys
+
+
+def _loose_key(text):
+    return "".join(map(_fold, _words(text)))
+
+
+def _fuzzy_form_of(text):
+    return " ".join(map(_fold, _words(text)))
+
+
+@lru_cache(maxsize=10_000)
+def name_key(text):
+    """Key under which two spellings of an organisation's name are the same:
+    ``name_key("«Узинфоком»") == name_key("uzinfokom")``."""
+    return _name_key(text)
+
+
+@lru_cache(maxsize=10_000)
+def loose_key(text):
+    """``name_key`` with the letters transliterations disagree on folded
+    together: ``loose_key("Узинфоком") == loose_key("UZINFOCOM")``."""
+    return _loose_key(text)
+
+
+def loose_keys(texts):
+    """``[loose_key(text) for text in texts]``, bypassing its cache: for every
+    spelling on record, which would only churn it."""
+    return [_loose_key(text) for text in texts]
+
+
+@lru_cache(maxsize=10_000)
+def fuzzy_form(text):
+    """The words of ``text`` folded as in ``loose_key``, joined by spaces:
+    what rapidfuzz compares when a name matches no key."""
+    return _fuzzy_form_of(text)
+
+
+def fuzzy_forms(texts):
+    """``[fuzzy_form(text) for text in texts]``, bypassing its cache (see
+    ``loose_keys``)."""
+    return [_fuzzy_form_of(text) for text in texts]
+
+
+@lru_cache(maxsize=100_000)
+def person_key(text):
+    """Key of a person's name: word order, script and case do not matter, so
+    "Иванов Иван" and "Ivan Ivanov" are the same name."""
+    return " ".join(sorted(map(_fold, _words(text))))
