@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    # The kernel every app builds on, before the apps of the domain.
+    "core",
     "accounts",
     "stakeholders",
     "meetings",
