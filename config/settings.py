@@ -96,8 +96,8 @@ TEMPLATES = [
 ]
 
 # Forms write their common widgets in Python and anything else through Django's
-# templates, with the same output (stakeholders.forms.WidgetRenderer).
-FORM_RENDERER = "stakeholders.forms.WidgetRenderer"
+# templates, with the same output (core.forms.WidgetRenderer).
+FORM_RENDERER = "core.forms.WidgetRenderer"
 
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -3,8 +3,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateRangeForm, PickerInput
 from stakeholders.filters import SortFilter, TypeFilter, in_local_days
-from stakeholders.forms import DateRangeForm, PickerInput
 from stakeholders.models import Organisation, of_organisation_types
 
 from .models import AgendaItem, Meeting, Topic

@@ -8,6 +8,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.search import generated_search_key
 from stakeholders.models import (
     Organisation,
     Person,
@@ -16,7 +17,6 @@ from stakeholders.models import (
     in_list_order,
     organisation_types_field,
 )
-from stakeholders.search import generated_search_key
 
 
 class Topic(VersionedModel):
@@ -63,7 +63,7 @@ class MeetingQuerySet(models.QuerySet):
         if not term:
             return self
         # A set of ids (IN), from the search index or, for a term of one or
-        # two characters, one read of the table: see stakeholders.search.Includes.
+        # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
 
     def taken_part_by(self, organisation):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
-from stakeholders.exports import Column, JoinedColumn, choice_labels
+from core.exports import Column, JoinedColumn, choice_labels
 from stakeholders.models import Organisation, OrganisationType
 from stakeholders.views import FilteredListView, SuggestView
 

@@ -18,9 +18,10 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.forms import VersionedModelForm, limit_dates
+from core.paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
 from meetings import stats
 
-from .forms import VersionedModelForm, limit_dates
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -29,7 +30,6 @@ from .models import (
     Person,
     Position,
 )
-from .paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
 from .services import person_erase, person_export, records_bulk_update
 
 

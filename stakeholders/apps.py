@@ -10,7 +10,7 @@ class StakeholdersConfig(AppConfig):
     verbose_name = _("Stakeholders")
 
     def ready(self):
-        from . import search, sqlite
+        from core import search, sqlite
 
         connection_created.connect(sqlite.install, dispatch_uid="hamkor_sqlite_case")
         # Once per migrate (sender): the indexes of every app's searchable models.

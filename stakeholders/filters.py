@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from core.forms import DateRangeForm, FilterForm, LongSelect, PickerInput
 from meetings.models import Attendance, Meeting
 
-from .forms import DateRangeForm, FilterForm, LongSelect, PickerInput
 from .models import (
     Organisation,
     OrganisationType,

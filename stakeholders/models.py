@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .search import generated_search_key
+from core.search import generated_search_key
 
 
 def meeting_stats_indexes(prefix):
@@ -145,7 +145,7 @@ class VersionedModel(ConstraintFieldErrorsMixin, models.Model):
 
     ``version`` counts the saves of a row. A form remembers the version it was
     opened at, and a save from a form opened before someone else's save is
-    refused (see ``stakeholders.forms.VersionedModelForm``), so that two
+    refused (see ``core.forms.VersionedModelForm``), so that two
     coordinators editing one meeting never silently overwrite each other.
     """
 
@@ -284,7 +284,7 @@ class OrganisationQuerySet(models.QuerySet):
         if not term:
             return self
         # Each includes is a set of ids (IN) already, from the search index or
-        # one read of the table: see stakeholders.search.Includes.
+        # one read of the table: see core.search.Includes.
         other_names = OrganisationName.objects.filter(search_key__includes=term)
         return self.filter(
             Q(search_key__includes=term) | Q(pk__in=other_names.values("organisation"))
@@ -511,7 +511,7 @@ class PersonQuerySet(models.QuerySet):
         if not term:
             return self
         # A set of ids (IN), from the search index or, for a term of one or
-        # two characters, one read of the table: see stakeholders.search.Includes.
+        # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
 
     def with_current_positions(self):

@@ -18,17 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from meetings.models import Attendance, FollowUp, Meeting
-
-from .exports import (
+from core.exports import (
     Column,
     JoinedColumn,
     country_names,
     csv_response,
     xlsx_response,
 )
+from core.forms import SuggestForm
+from core.paginators import CappedCountPaginator, count_limit_for
+from meetings.models import Attendance, FollowUp, Meeting
+
 from .filters import OrganisationFilter, PersonFilter
-from .forms import SuggestForm
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -37,7 +38,6 @@ from .models import (
     Person,
     Position,
 )
-from .paginators import CappedCountPaginator, count_limit_for
 
 
 class FilteredListView(PermissionRequiredMixin, ListView):

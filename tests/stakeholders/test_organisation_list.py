@@ -16,10 +16,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import paginators
+from core.forms import WidgetRenderer
 from meetings.models import Attendance
 from meetings.services import demo_load
-from stakeholders import paginators, views
-from stakeholders.forms import WidgetRenderer
+from stakeholders import views
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
