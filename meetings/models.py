@@ -8,15 +8,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.models import VersionedModel, choice_label, in_list_order
 from core.search import generated_search_key
-from stakeholders.models import (
-    Organisation,
-    Person,
-    VersionedModel,
-    choice_label,
-    in_list_order,
-    organisation_types_field,
-)
+from stakeholders.models import Organisation, Person, organisation_types_field
 
 
 class Topic(VersionedModel):
