@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "accounts",
     "stakeholders",
     "meetings",
+    # The sample-data generator and the benchmark's commands.
+    "bench",
 ]
 
 MIDDLEWARE = [
