@@ -28,7 +28,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Q
 
-from stakeholders.admin import HamkorChangeList
+from core.admin import HamkorChangeList
 
 # Only a superuser may set these on a user.
 SUPERUSER_FIELDS = ["is_superuser", "is_staff", "user_permissions"]

@@ -1,2 +1,2 @@
-"""The Hamkor benchmark: ``make bench`` (``bench/run.py``). Not a test suite: it
-asserts nothing and ``make test`` never runs it. See docs/performance.md."""
+"""The benchmark (``make bench``: bench/run.py, asserting nothing, never run by
+``make test``) and the sample-data generator with its commands; no domain code."""

@@ -574,6 +574,6 @@ def export_cases(t):
             export=True,
             urlconf="bench.app_urls",
             note="The app has no attendance export: this one streams with "
-            "stakeholders.exports.csv_response, as an app export would.",
+            "core.exports.csv_response, as an app export would.",
         ),
     ]

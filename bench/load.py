@@ -23,7 +23,7 @@ refused or dropped connection, any other unexpected status: a 4xx, a redirect
 of a page, a save the form refused), the machine's CPU and the server's CPU
 per request. Before the levels, the first request of a few pages after the
 server started (cold). The issue's targets are checked and shown, never
-asserted. It never runs in ``make test``; tests/test_bench_load.py runs it for
+asserted. It never runs in ``make test``; tests/bench/test_load.py runs it for
 a few seconds on a small database.
 
 The saves change the notes of organisations of the benchmark database (and

@@ -38,16 +38,10 @@ from django.views import View
 from django_countries import countries
 
 from config import urls as app_urls
+from core.exports import Column, JoinedColumn, choice_labels, csv_response, field_at
 from meetings import views as meeting_views
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders import views as stakeholder_views
-from stakeholders.exports import (
-    Column,
-    JoinedColumn,
-    choice_labels,
-    csv_response,
-    field_at,
-)
 from stakeholders.models import (
     Organisation,
     OrganisationIdentifier,
@@ -561,7 +555,7 @@ class AttendanceCsv(LoginRequiredMixin, View):
 
 
 class AttendanceStreamedCsv(LoginRequiredMixin, View):
-    """With the app's streaming helper (stakeholders.exports.csv_response),
+    """With the app's streaming helper (core.exports.csv_response),
     its columns declared as an app list declares them: the same cells as
     ``attendance_columns()``."""
 

@@ -140,7 +140,7 @@ def prepare_database(scale, regenerate):
     from django.core.management import call_command
     from django.db import connection
 
-    from stakeholders.sample_data import (
+    from bench.sample_data import (
         DEFAULT_SEED,
         GENERATOR_VERSION,
         Plan,
@@ -581,7 +581,7 @@ def import_watched_case(user):
     Committed, then deleted."""
     row = {"name": "import 10,000-row sheet, saves alongside", "group": "import"}
     try:
-        from meetings.management.commands.bench_import import admin_import_watched
+        from bench.management.commands.bench_import import admin_import_watched
     except ImportError:
         return {**row, "not_available": True, "note": "not available"}
     figures = admin_import_watched(import_sheet(), user=user)

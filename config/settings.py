@@ -54,9 +54,13 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    # The kernel every app builds on, before the apps of the domain.
+    "core",
     "accounts",
     "stakeholders",
     "meetings",
+    # The sample-data generator and the benchmark's commands.
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -94,8 +98,8 @@ TEMPLATES = [
 ]
 
 # Forms write their common widgets in Python and anything else through Django's
-# templates, with the same output (stakeholders.forms.WidgetRenderer).
-FORM_RENDERER = "stakeholders.forms.WidgetRenderer"
+# templates, with the same output (core.forms.WidgetRenderer).
+FORM_RENDERER = "core.forms.WidgetRenderer"
 
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -1,2 +1,2 @@
-"""The kernel every domain app builds on: what is not about organisations,
-people or meetings. It imports no domain app."""
+"""Hamkor's kernel: what every app builds on and no model of the domain (the
+versioned base model, base views, forms, admin, exports, search, SQLite, backups)."""

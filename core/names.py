@@ -23,7 +23,7 @@ table. The keys are the same as applying each rule in turn
 
 Not here: the database's lower-cased ``search_key`` columns and the
 case-insensitive unique constraints, which compare text as the database's
-``lower()`` does (``stakeholders/search.py``, ``stakeholders/sqlite.py``).
+``lower()`` does (``core/search.py``, ``core/sqlite.py``).
 """
 
 import re

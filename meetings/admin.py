@@ -11,18 +11,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from stakeholders.admin import (
-    ConstraintCheckingFormSet,
-    HamkorAdmin,
-    HamkorInline,
-    count_of,
-)
+from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.models import at_least, in_list_order
 from stakeholders.models import (
     Organisation,
     OrganisationType,
     Person,
-    at_least,
-    in_list_order,
     of_organisation_types,
 )
 

@@ -3,8 +3,9 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from stakeholders.filters import SortFilter, TypeFilter, in_local_days
-from stakeholders.forms import DateRangeForm, PickerInput
+from core.filters import SortFilter, in_local_days
+from core.forms import DateRangeForm, PickerInput
+from stakeholders.filters import TypeFilter
 from stakeholders.models import Organisation, of_organisation_types
 
 from .models import AgendaItem, Meeting, Topic

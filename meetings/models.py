@@ -8,15 +8,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stakeholders.models import (
-    Organisation,
-    Person,
-    VersionedModel,
-    choice_label,
-    in_list_order,
-    organisation_types_field,
-)
-from stakeholders.search import generated_search_key
+from core.models import VersionedModel, choice_label, in_list_order
+from core.search import generated_search_key
+from stakeholders.models import Organisation, Person, organisation_types_field
 
 
 class Topic(VersionedModel):
@@ -63,7 +57,7 @@ class MeetingQuerySet(models.QuerySet):
         if not term:
             return self
         # A set of ids (IN), from the search index or, for a term of one or
-        # two characters, one read of the table: see stakeholders.search.Includes.
+        # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
 
     def taken_part_by(self, organisation):

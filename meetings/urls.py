@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stakeholders import converters  # noqa: F401 - registers <id:pk>
+from core import converters  # noqa: F401 - registers <id:pk>
 
 from . import views
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
-from stakeholders.exports import Column, JoinedColumn, choice_labels
+from core.exports import Column, JoinedColumn, choice_labels
+from core.views import FilteredListView, SuggestView
 from stakeholders.models import Organisation, OrganisationType
-from stakeholders.views import FilteredListView, SuggestView
 
 from .filters import MeetingFilter
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic

@@ -1,13 +1,7 @@
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
-from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
-from django.forms.models import BaseInlineFormSet
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,11 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
 from meetings import stats
 
-from .forms import VersionedModelForm, limit_dates
 from .models import (
     Organisation,
     OrganisationIdentifier,
@@ -29,255 +22,7 @@ from .models import (
     Person,
     Position,
 )
-from .paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
-from .services import person_erase, person_export, records_bulk_update
-
-
-def count_of(related, via):
-    """A correlated ``COUNT`` of the ``related`` rows whose ``via`` is the outer
-    row, for a changelist column.
-
-    Unlike ``Count()`` over a join it needs no GROUP BY of the whole table: it
-    is computed for the rows of the page only, and the changelist's total count
-    leaves it out.
-    """
-    rows = (
-        related.filter(**{via: OuterRef("pk")})
-        .order_by()
-        .values(via)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows), 0)
-
-
-class PreloadedAutocompleteSelect(AutocompleteSelect):
-    """Django's autocomplete widget, handed the selected object when the form's
-    instance already holds it.
-
-    Django looks up each widget's selected option with a query of its own: a
-    meeting with 300 attendance rows cost 600 queries to open, and an
-    attendance row's own form three. Forms are read with their related objects
-    (``select_related``), and ``HamkorForm`` passes each widget the object of
-    its instance.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.preloaded = {}
-
-    def optgroups(self, name, value, attr=None):
-        selected = {
-            str(v) for v in value if str(v) not in self.choices.field.empty_values
-        }
-        if not selected or not selected <= self.preloaded.keys():
-            return super().optgroups(name, value, attr)
-        options = []
-        if not self.is_required:
-            options.append(self.create_option(name, "", "", False, 0))
-        for key in sorted(selected):
-            label = self.choices.field.label_from_instance(self.preloaded[key])
-            options.append(self.create_option(name, key, label, selected, len(options)))
-        return [(None, options, 0)]
-
-
-class HamkorForm(VersionedModelForm):
-    """The admin's forms, main and inline: the version check, dates within
-    the years every engine can store (``limit_dates``), and autocomplete
-    widgets handed the related objects the instance was read with."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        limit_dates(self)
-        cached = self.instance._state.fields_cache
-        for name, field in self.fields.items():
-            widget = getattr(field.widget, "widget", field.widget)
-            related = cached.get(name)
-            if isinstance(widget, PreloadedAutocompleteSelect) and related is not None:
-                widget.preloaded = {str(related.pk): related}
-
-
-class HamkorFormMixin:
-    """Defaults shared by model admins and inlines: forms that carry the version
-    they were opened at (see VersionedModelForm), and autocomplete widgets that
-    need no query of their own (the admin's ``get_object`` or the inline's
-    ``get_queryset`` must ``select_related`` the autocomplete fields)."""
-
-    form = HamkorForm
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if any(
-            "seen_version" in fields for fields in map(flatten_fieldsets, [fieldsets])
-        ):
-            return fieldsets
-        (name, options), *rest = fieldsets
-        options = {**options, "fields": [*options["fields"], "seen_version"]}
-        return [(name, options), *rest]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = PreloadedAutocompleteSelect(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class HamkorInline(HamkorFormMixin):
-    """Defaults shared by every inline: those of HamkorFormMixin, and no empty
-    rows."""
-
-    extra = 0
-
-
-class HamkorChangeList(ChangeList):
-    """Django's changelist, answering a filter value that the database cannot
-    take as any other bad filter value (a redirect to the list with
-    ``?e=1``), not with a 500.
-
-    Such values are found in two ways: a NUL character before the query (on
-    PostgreSQL, text cannot hold one; the search box's own form refuses it
-    with a message), and a number too large for the database when the list
-    is counted (an id past 2**63 in an ``__in`` lookup on SQLite, or a day of
-    year 1 or 9999 whose start falls outside the years a UTC datetime can
-    have)."""
-
-    def get_filters_params(self, params=None):
-        lookup_params = super().get_filters_params(params)
-        for key, values in lookup_params.items():
-            if "\x00" in key or any("\x00" in value for value in values):
-                raise IncorrectLookupParameters(f"A NUL character in {key!r}.")
-        return lookup_params
-
-    def get_filters(self, request):
-        # A date hierarchy's ?<field>__year=9999 makes Django compute the
-        # start of year 10000 (a ValueError, outside its own check).
-        try:
-            return super().get_filters(request)
-        except (ValueError, OverflowError) as error:
-            raise IncorrectLookupParameters(error) from error
-
-    def get_results(self, request):
-        try:
-            super().get_results(request)
-        except OverflowError as error:
-            raise IncorrectLookupParameters(error) from error
-
-    def get_ordering(self, request, queryset):
-        # A column left out of ``sortable_by`` has no sort link, and a
-        # hand-written ?o= does not sort by it either: it was left out because
-        # sorting by it sorts the whole table. With no sortable column left,
-        # the list keeps its own order.
-        columns = self.params.get(ORDER_VAR, "").split(".")
-        kept = [column for column in columns if self._sortable(column)]
-        if kept:
-            self.params[ORDER_VAR] = ".".join(kept)
-        else:
-            self.params.pop(ORDER_VAR, None)
-        return super().get_ordering(request, queryset)
-
-    def _sortable(self, column):
-        try:
-            return self.list_display[int(column.lstrip("-"))] in self.sortable_by
-        except (IndexError, ValueError):
-            return False
-
-
-class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
-    """Defaults shared by every Hamkor model admin.
-
-    A full ``COUNT(*)`` of a big table on every changelist is the first thing to
-    slow down as the programme grows, so the unfiltered total is not shown.
-    """
-
-    show_full_result_count = False
-    list_per_page = 50
-    paginator = CappedCountPaginator
-    # Filtered and searched lists are counted up to this many rows (see
-    # CappedCountPaginator), or to ten pages past the one asked for, so that
-    # the page links always lead on.
-    count_limit = COUNT_LIMIT
-
-    # The related objects a change form shows (in its title, its autocomplete
-    # widgets), read with its object rather than by a query each.
-    object_select_related = []
-
-    def get_changelist(self, request, **kwargs):
-        return HamkorChangeList
-
-    def get_paginator(self, request, queryset, per_page, **kwargs):
-        limit = count_limit_for(request.GET.get(PAGE_VAR), per_page, self.count_limit)
-        return self.paginator(queryset, per_page, count_limit=limit, **kwargs)
-
-    def get_search_results(self, request, queryset, search_term):
-        """The model's own search, where its queryset has one (organisations,
-        people, meetings), for the changelist and the autocomplete alike: it
-        reads the matching keys as a set (see ``OrganisationQuerySet.search``)
-        rather than testing row by row along the list's sort index."""
-        if not hasattr(queryset, "search"):
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.search(search_term), False
-
-    def get_object(self, request, object_id, from_field=None):
-        """The object of a change, delete or history page, with
-        ``object_select_related``. Read from the model admin's base queryset,
-        not from ``get_queryset``: the changelist's computed columns are not
-        shown there (the busiest organisation's meeting statistics count
-        60,000 rows). A subclass that limits ``get_queryset`` to some rows
-        must limit this too."""
-        queryset = (
-            super().get_queryset(request).select_related(*self.object_select_related)
-        )
-        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
-        try:
-            return queryset.get(**{field.name: field.to_python(object_id)})
-        except (self.model.DoesNotExist, ValidationError, ValueError):
-            return None
-
-    def get_changelist_form(self, request, **kwargs):
-        # Django builds editable changelist rows from a plain ModelForm; these
-        # carry the version check too.
-        kwargs.setdefault("form", self.form)
-        return super().get_changelist_form(request, **kwargs)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        """A past version, read-only. simple-history would save a POST here
-        (a "revert") checking only the view permission and bypassing the
-        version check; a record is restored by editing it instead."""
-        if request.method == "POST":
-            raise PermissionDenied
-        self._404_unless_ids(object_id, version_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._404_unless_ids(object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def _404_unless_ids(self, object_id, version_id=None):
-        """A 404 for a history URL whose ids are not ids: simple-history
-        filters by them as sent (any text: ``<path:object_id>``), a 500."""
-        history = getattr(self.model, self.opts.simple_history_manager_attribute)
-        try:
-            self.opts.pk.to_python(unquote(object_id))
-            if version_id is not None:
-                history.model._meta.pk.to_python(version_id)
-        except ValidationError:
-            raise Http404(_("No such record.")) from None
-
-    def changelist_view(self, request, extra_context=None):
-        # Editable rows are checked and saved in one transaction, so that the
-        # version check holds its lock until the save (the change form view is
-        # atomic already).
-        if request.method == "POST":
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().changelist_view(request, extra_context)
-        return super().changelist_view(request, extra_context)
-
-    def _update_with_history(self, request, queryset, message, **values):
-        """Run an action's update with history; ``message`` is an
-        ``ngettext_lazy`` keyed on ``count``."""
-        count = records_bulk_update(queryset=queryset, user=request.user, **values)
-        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+from .services import person_erase, person_export
 
 
 @admin.register(OrganisationType)
@@ -298,46 +43,6 @@ class OrganisationTypeAdmin(HamkorAdmin):
     @admin.display(description=_("organisations"), ordering="organisation_count")
     def organisation_count(self, obj):
         return obj.organisation_count
-
-
-class ConstraintCheckingFormSet(BaseInlineFormSet):
-    """Inline rows checked against every constraint, the parent link included.
-
-    Django 5.2 leaves the constraints that involve the parent's foreign key out of
-    an inline form's validation (ticket #35676, fixed in Django 6.0), and checks
-    rows against each other only for plain unique fields. A duplicate would then
-    reach the database as an IntegrityError, a server error for the coordinator.
-    This checks each changed row against the database and, through ``row_key``,
-    against the other rows of the form.
-    """
-
-    duplicate_field = None
-    duplicate_message = ""
-
-    def row_key(self, instance):
-        """A key that two rows of the form must not share, or None."""
-        return None
-
-    def clean(self):
-        super().clean()
-        seen = set()
-        for form in self.forms:
-            if form.errors or not form.has_changed() or self._should_delete_form(form):
-                continue
-            instance = form.instance
-            setattr(instance, self.fk.name, self.instance)
-            if self.instance.pk is not None:
-                try:
-                    instance.validate_constraints()
-                except ValidationError as error:
-                    form.add_error(None, error)
-                    continue
-            key = self.row_key(instance)
-            if key is None:
-                continue
-            if key in seen:
-                form.add_error(self.duplicate_field, self.duplicate_message)
-            seen.add(key)
 
 
 class OrganisationNameFormSet(ConstraintCheckingFormSet):

@@ -1,18 +1,19 @@
 import functools
 import operator
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, models
-from django.db.models import F, Func, IntegerField, Prefetch, Q, Value
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, Lower, StrIndex
-from django.db.models.lookups import GreaterThan, In
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .search import generated_search_key
+from core.models import DERIVED_FIELDS, VersionedModel
+from core.search import generated_search_key
 
 
 def meeting_stats_indexes(prefix):
@@ -24,32 +25,6 @@ def meeting_stats_indexes(prefix):
         ),
         models.Index(fields=["-last_met", "id"], name=f"{prefix}_last_met_idx"),
     ]
-
-
-class ConstraintFieldErrorsMixin:
-    """Report a database constraint's violation on the field a user can correct.
-
-    Django attaches the error of an expression-based or conditional constraint
-    (``Lower("name")``, ``condition=...``) to the whole form. Each constraint here
-    sets ``violation_error_code``; ``constraint_error_fields`` maps that code to the
-    form field that is wrong, so the admin shows the message beside it.
-    """
-
-    constraint_error_fields: dict[str, str] = {}
-
-    def validate_constraints(self, exclude=None):
-        try:
-            super().validate_constraints(exclude=exclude)
-        except ValidationError as error:
-            errors = error.update_error_dict({})
-            for message in list(errors.get(NON_FIELD_ERRORS, [])):
-                field = self.constraint_error_fields.get(message.code)
-                if field:
-                    errors[NON_FIELD_ERRORS].remove(message)
-                    errors.setdefault(field, []).append(message)
-            if not errors.get(NON_FIELD_ERRORS):
-                errors.pop(NON_FIELD_ERRORS, None)
-            raise ValidationError(errors) from None
 
 
 def organisation_types_field():
@@ -80,79 +55,6 @@ def of_organisation_types(types):
             for pk in ids
         ),
     )
-
-
-class Unindexed(Func):
-    """An integer column that SQLite must not look rows up by (``+col``)."""
-
-    template = "+%(expressions)s"
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return compiler.compile(self.source_expressions[0])
-
-
-def in_list_order(values, field="pk"):
-    """A condition: the row's ``field`` (its key, or a foreign key's column)
-    is among ``values`` (a subquery), tested row by row as SQLite reads the
-    list in the order of its index.
-
-    ``pk IN (...)`` makes SQLite look each match up by key and sort them all
-    before the first row: for the busiest organisation's 33,000 meetings,
-    100 ms to show 50. Tested row by row, the set is built once and the
-    index walk stops at the page: 30 ms, whatever the number of matches,
-    but a walk of the whole index when there are few (then prefer ``pk__in``).
-    PostgreSQL plans both the same way.
-    """
-    return Q(In(Unindexed(F(field)), values.order_by()))
-
-
-def at_least(limit, *querysets):
-    """Whether ``querysets`` have ``limit`` rows or more together, in one
-    query that reads each up to ``limit`` rows: what chooses between
-    ``in_list_order`` (many) and ``__in`` (few)."""
-    parts, params = [], []
-    for queryset in querysets:
-        sql, part_params = queryset.order_by()[:limit].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) part)")  # noqa: S608
-        params.extend(part_params)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + " + ".join(parts), params)
-        (found,) = cursor.fetchone()
-    return found >= limit
-
-
-def choice_label(choices, value):
-    """``get_FOO_display()`` for a field of ``choices`` (a TextChoices): the
-    label of ``value``, or ``value`` itself when it is not one of them.
-
-    Django's own builds a dictionary of every choice on each call, hashing
-    each (lazy, translated) label: about 125 µs a call, which made up a third
-    of a 750-row meeting's page."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
-# Columns that history leaves out: the edit counter, and values derived from
-# other columns or tables.
-DERIVED_FIELDS = ["version", "search_key", "meetings_attended", "last_met"]
-
-
-class VersionedModel(ConstraintFieldErrorsMixin, models.Model):
-    """The base of every Hamkor model.
-
-    ``version`` counts the saves of a row. A form remembers the version it was
-    opened at, and a save from a form opened before someone else's save is
-    refused (see ``stakeholders.forms.VersionedModelForm``), so that two
-    coordinators editing one meeting never silently overwrite each other.
-    """
-
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-
-    class Meta:
-        abstract = True
 
 
 class IatiOrganisationType(models.TextChoices):
@@ -284,7 +186,7 @@ class OrganisationQuerySet(models.QuerySet):
         if not term:
             return self
         # Each includes is a set of ids (IN) already, from the search index or
-        # one read of the table: see stakeholders.search.Includes.
+        # one read of the table: see core.search.Includes.
         other_names = OrganisationName.objects.filter(search_key__includes=term)
         return self.filter(
             Q(search_key__includes=term) | Q(pk__in=other_names.values("organisation"))
@@ -511,7 +413,7 @@ class PersonQuerySet(models.QuerySet):
         if not term:
             return self
         # A set of ids (IN), from the search index or, for a term of one or
-        # two characters, one read of the table: see stakeholders.search.Includes.
+        # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
 
     def with_current_positions(self):

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import converters, views  # noqa: F401 - registers <id:pk>
+from core import converters  # noqa: F401 - registers <id:pk>
+
+from . import views
 
 # Two namespaces from one app: /organisations/ and /people/ are separate lists
 # with short URL names (organisations:list, people:detail, ...).

@@ -22,8 +22,8 @@ from django.db import models
 from django.urls import URLResolver, get_resolver, reverse
 from django.views.generic import DetailView
 
-from stakeholders.admin import HamkorAdmin
-from stakeholders.views import FilteredListView, SuggestView
+from core.admin import HamkorAdmin
+from core.views import FilteredListView, SuggestView
 from tests.factories import MeetingFactory, OrganisationFactory, PersonFactory
 from tests.stakeholders.test_admin import form_data, form_errors
 

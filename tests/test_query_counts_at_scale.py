@@ -19,8 +19,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.cases import Targets, app_cases, find_targets
+from bench.sample_data import Plan, domain_data_delete, sample_data_generate
 from meetings.models import Meeting
-from stakeholders.sample_data import Plan, domain_data_delete, sample_data_generate
 
 # The tests use no database themselves; the mark makes pytest-django create the
 # test database that the module's fixture fills.

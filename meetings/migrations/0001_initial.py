@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import simple_history.models
-import stakeholders.models
+import core.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'meetings',
                 'ordering': ['-starts_at'],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.CreateModel(
             name='HistoricalMeeting_initiators',
@@ -202,7 +202,7 @@ class Migration(migrations.Migration):
                 'ordering': ['name'],
                 'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='topic_name_unique_ci', violation_error_code='topic_name_unique_ci', violation_error_message='A topic with this name already exists.')],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.AddField(
             model_name='meeting',
@@ -254,7 +254,7 @@ class Migration(migrations.Migration):
                 'ordering': ['meeting_id', 'pk'],
                 'constraints': [models.UniqueConstraint(fields=('meeting', 'organisation', 'person'), name='attendance_person_once_per_organisation', violation_error_message='This person is already recorded at this meeting for this organisation.'), models.UniqueConstraint(condition=models.Q(('person__isnull', True)), fields=('meeting', 'organisation'), name='attendance_organisation_once_without_person', violation_error_code='attendance_organisation_once_without_person', violation_error_message='This organisation is already recorded at this meeting without a person.')],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.AddIndex(
             model_name='meeting',

@@ -1,8 +1,8 @@
-"""A trigram index on the meetings' search key (see stakeholders/search.py)."""
+"""A trigram index on the meetings' search key (see core/search.py)."""
 
 from django.db import migrations
 
-from stakeholders import search
+from core import search
 
 
 def index_create(apps, schema_editor):

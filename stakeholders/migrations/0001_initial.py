@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django_countries.fields
 import simple_history.models
-import stakeholders.models
+import core.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'organisations',
                 'ordering': ['name'],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.CreateModel(
             name='HistoricalOrganisationName',
@@ -202,7 +202,7 @@ class Migration(migrations.Migration):
                 'ordering': ['full_name'],
                 'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='person_email_unique_ci', violation_error_code='person_email_unique_ci', violation_error_message='A person with this email already exists.')],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.CreateModel(
             name='HistoricalPosition',
@@ -246,7 +246,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'positions',
                 'ordering': [models.OrderBy(models.F('until'), descending=True, nulls_first=True), models.OrderBy(models.F('since'), descending=True, nulls_last=True)],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.CreateModel(
             name='OrganisationIdentifier',
@@ -278,7 +278,7 @@ class Migration(migrations.Migration):
                 'ordering': ['organisation_id', 'name'],
                 'constraints': [models.UniqueConstraint(models.F('organisation'), django.db.models.functions.text.Lower('name'), name='organisationname_unique_ci', violation_error_code='organisationname_unique_ci', violation_error_message='This organisation already has this name.')],
             },
-            bases=(stakeholders.models.ConstraintFieldErrorsMixin, models.Model),
+            bases=(core.models.ConstraintFieldErrorsMixin, models.Model),
         ),
         migrations.AddConstraint(
             model_name='organisation',

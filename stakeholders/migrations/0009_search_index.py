@@ -1,5 +1,5 @@
 """A trigram index on the search keys, for searches that read only the rows
-they find (see stakeholders/search.py): FTS5 tables and their triggers on
+they find (see core/search.py): FTS5 tables and their triggers on
 SQLite, pg_trgm GIN indexes on PostgreSQL. Raw SQL of each engine, so nothing
 here is in the migration state. The SQL is search.py's rather than frozen
 here: the post_migrate repair (search.index_repair) must create the very same
@@ -7,7 +7,7 @@ objects."""
 
 from django.db import migrations
 
-from stakeholders import search
+from core import search
 
 MODELS = ["Organisation", "OrganisationName", "Person"]
 

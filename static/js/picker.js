@@ -1,7 +1,7 @@
 /*
  * Search-as-you-type pickers for filter fields that hold the id of a record
  * (an organisation, person, meeting or topic): see PickerInput in
- * stakeholders/forms.py.
+ * core/forms.py.
  *
  * Without JavaScript the field is a plain text input for the id. With it, the
  * input becomes a hidden field and a combobox is shown in its place: typing two

@@ -30,8 +30,8 @@ import config.urls
 from accounts.access import ANONYMOUS, allows, required_role
 from accounts.middleware import LAST_SEEN, client_ip
 from accounts.roles import ADMINISTRATOR, EDITOR, VIEWER
+from core.exports import neutralise
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
-from stakeholders.exports import neutralise
 from stakeholders.models import (
     Organisation,
     OrganisationIdentifier,

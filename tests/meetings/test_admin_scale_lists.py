@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core import paginators
 from meetings import admin as meetings_admin
 from meetings.models import Attendance, Meeting
-from stakeholders import paginators
 from stakeholders.models import OrganisationType
 from tests.factories import (
     AttendanceFactory,

@@ -255,13 +255,3 @@ def test_running_twice_changes_nothing(meeting, sheet, capsys):
 
     assert record_counts() == after_first
     assert "0 added, 0 updated, 2 unchanged" in capsys.readouterr().out
-
-
-def test_bench_import_reports_rows_seconds_and_queries(capsys):
-    call_command("bench_import", "--rows", "300", "--organisations", "10", "--no-watch")
-
-    out = capsys.readouterr().out
-    assert "300 rows" in out
-    assert "import (all new people)" in out
-    assert "Rolled back" in out
-    assert not Person.objects.exists()

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from meetings.management.commands.bench_import import SQLiteLockMonitor
+from bench.management.commands.bench_import import SQLiteLockMonitor
 from tests.meetings.test_import_bulk import word
 
 pytestmark = pytest.mark.concurrency

@@ -19,12 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.sample_data import Plan, sample_data_generate
 from meetings import stats
 from meetings.imports import read_sheet
 from meetings.models import Attendance, FollowUp, Meeting
 from meetings.services import attendance_import
 from stakeholders.models import Organisation, OrganisationType, Person, Position
-from stakeholders.sample_data import Plan, sample_data_generate
 from stakeholders.services import person_erase
 from tests.factories import (
     AttendanceFactory,

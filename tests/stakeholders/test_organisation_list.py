@@ -16,10 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import paginators
+from core import views as core_views
+from core.forms import WidgetRenderer
 from meetings.models import Attendance
 from meetings.services import demo_load
-from stakeholders import paginators, views
-from stakeholders.forms import WidgetRenderer
+from stakeholders import views
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -752,7 +754,7 @@ def small_pages(monkeypatch):
     """Pages of 2 rows, counted up to 4 rows or ten pages past the one asked."""
     monkeypatch.setattr(views.OrganisationListView, "paginate_by", 2)
     monkeypatch.setattr(
-        views,
+        core_views,
         "count_limit_for",
         lambda page, per_page: paginators.count_limit_for(page, per_page, minimum=4),
     )

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.services import recorded_as
 from meetings.services import demo_load
-from stakeholders.services import recorded_as
 
 
 class Command(BaseCommand):

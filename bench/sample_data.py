@@ -37,8 +37,7 @@ from tqdm import tqdm
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.stats import refresh_all as meeting_stats_refresh_all
-
-from .models import (
+from stakeholders.models import (
     Organisation,
     OrganisationIdentifier,
     OrganisationName,

@@ -14,8 +14,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from core.forms import LongSelect, PickerInput, WidgetRenderer
 from stakeholders.filters import OrganisationFilter
-from stakeholders.forms import LongSelect, PickerInput, WidgetRenderer
 
 CHOICES = [("", "Any country"), *countries]
 

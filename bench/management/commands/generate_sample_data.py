@@ -3,7 +3,7 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from stakeholders.sample_data import (
+from bench.sample_data import (
     DEFAULT_SEED,
     SCALES,
     Plan,

@@ -15,8 +15,8 @@ from django.db import OperationalError, connection, transaction
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
-from stakeholders import exports
-from stakeholders.exports import Plan, neutralise
+from core import exports
+from core.exports import Plan, neutralise
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -391,7 +391,7 @@ def test_a_csv_cut_short_by_an_error_ends_saying_it_is_incomplete(
 ):
     fail_after_chunks(monkeypatch, 1)
 
-    with caplog.at_level(logging.ERROR, logger="stakeholders.exports"):
+    with caplog.at_level(logging.ERROR, logger="core.exports"):
         rows = csv_rows(admin_client.get(f"{url}export.csv"))
 
     # The header, the rows read before the error (one or two: the last object
@@ -436,7 +436,7 @@ def test_an_xlsx_cut_short_by_an_error_is_a_whole_workbook_saying_so(
     workbook a spreadsheet opens, and the error is logged."""
     fail_after_chunks(monkeypatch, 2)
 
-    with caplog.at_level(logging.ERROR, logger="stakeholders.exports"):
+    with caplog.at_level(logging.ERROR, logger="core.exports"):
         response = admin_client.get(f"{url}export.xlsx")
         rows = xlsx_rows(response)
 

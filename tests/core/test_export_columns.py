@@ -8,9 +8,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core import exports
 from meetings.models import Meeting
-from stakeholders import exports
 from stakeholders.models import Person, Position
+from tests.core.test_exports import HOSTILE, assert_no_formula, csv_rows, rows_of
 from tests.factories import (
     AgendaItemFactory,
     MeetingFactory,
@@ -19,12 +20,6 @@ from tests.factories import (
     PersonFactory,
     PositionFactory,
     TopicFactory,
-)
-from tests.stakeholders.test_exports import (
-    HOSTILE,
-    assert_no_formula,
-    csv_rows,
-    rows_of,
 )
 
 pytestmark = pytest.mark.django_db

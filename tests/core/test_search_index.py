@@ -1,4 +1,4 @@
-"""The trigram index of the search keys (stakeholders/search.py): a search
+"""The trigram index of the search keys (core/search.py): a search
 through it finds exactly the rows a substring test of every key finds, it
 follows every kind of write, and a migration that drops its triggers or
 tables has them put back."""
@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import StrIndex
 
+from core import search
 from meetings.models import Meeting
-from stakeholders import search
 from stakeholders.models import (
     Organisation,
     OrganisationName,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.backups import MANIFEST_TABLE, BackupError, backup_check, backup_write
+from core.backups import MANIFEST_TABLE, BackupError, backup_check, backup_write
 
 
 class Command(BaseCommand):

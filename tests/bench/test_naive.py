@@ -3,10 +3,10 @@
 import pytest
 
 from bench.naive import naive_columns
-from stakeholders.exports import csv_cell
+from core.exports import csv_cell
 from stakeholders.views import OrganisationListView, PersonListView
+from tests.core.test_exports import csv_rows
 from tests.factories import OrganisationFactory, PersonFactory, PositionFactory
-from tests.stakeholders.test_exports import csv_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.template import engines
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-from stakeholders.templatetags import list_links
+from core.templatetags import list_links
 
 ROWS = (
     "{% load list_links %}"

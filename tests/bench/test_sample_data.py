@@ -8,15 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
+from bench.sample_data import ANCHOR, Plan, dataset_digest, domain_data_delete
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.services import demo_load
 from stakeholders.models import Organisation, OrganisationType, Person, Position
-from stakeholders.sample_data import (
-    ANCHOR,
-    Plan,
-    dataset_digest,
-    domain_data_delete,
-)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Case-insensitive text search that the database runs natively, from an index.
 
 ``icontains`` on SQLite goes through the Unicode-aware ``LIKE`` of
-``stakeholders/sqlite.py``, a Python call per row and column: 1.7 s to search
+``core/sqlite.py``, a Python call per row and column: 1.7 s to search
 500,000 people. Instead, each searchable model stores its searchable text
 lower-cased in a generated column (``search_key``: the database computes it on
 every write, whatever writes the row, so no code path can forget it), and a

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from accounts.backups import BackupError, backup_write
+from core.backups import BackupError, backup_write
 
 
 class Command(BaseCommand):

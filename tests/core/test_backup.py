@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from accounts.backups import MANIFEST_TABLE
+from core.backups import MANIFEST_TABLE
 from meetings.services import demo_load
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import AttendanceFactory, PositionFactory
@@ -141,7 +141,7 @@ def test_an_interrupted_backup_leaves_no_file_by_the_backups_name(
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("accounts.backups._read", interrupted)
+    monkeypatch.setattr("core.backups._read", interrupted)
     backup = tmp_path / "hamkor.sqlite3"
 
     with pytest.raises(KeyboardInterrupt):

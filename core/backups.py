@@ -39,7 +39,7 @@ from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from stakeholders import sqlite as hamkor_sqlite
+from core import sqlite as hamkor_sqlite
 
 MANIFEST_TABLE = "hamkor_backup"
 FORMAT = 1

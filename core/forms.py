@@ -124,7 +124,7 @@ class WidgetRenderer(DjangoTemplates):
     widgets, which took more time than the rest of the page together.
 
     The templates below give the same output as Django's, character for
-    character (tests/stakeholders/test_forms.py compares them). Any other
+    character (tests/core/test_forms.py compares them). Any other
     template, a select whose options have a template of their own, and an
     error list with errors are rendered by Django's templates as usual.
 
