@@ -334,7 +334,7 @@ BROAD_SEARCH = 1000
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(HamkorAdmin):
+class AttendanceAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
     list_display = ["meeting", "organisation", "person", "role", "status"]
     list_select_related = ["meeting", "organisation", "person"]
     # Listed by meeting already (the model's order). Sorting by a meeting's
@@ -383,25 +383,6 @@ class AttendanceAdmin(HamkorAdmin):
         else:
             conditions = [Q(**{f"{field}__in": ids}) for field, ids in found.items()]
         return queryset.filter(functools.reduce(operator.or_, conditions)), False
-
-    # The stored figures (meetings/stats.py) of the organisation, person and
-    # meeting a row was and is of.
-
-    def save_model(self, request, obj, form, change):
-        touched = stats.Touched()
-        if change:
-            touched.form(form)
-        super().save_model(request, obj, form, change)
-        touched.row(obj).refresh()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        stats.Touched().row(obj).refresh()
-
-    def delete_queryset(self, request, queryset):
-        touched = stats.Touched().rows(queryset)
-        super().delete_queryset(request, queryset)
-        touched.refresh()
 
 
 @admin.register(FollowUp)

@@ -427,3 +427,24 @@ def refresh_all_in_batches(*, on_progress=None):
             # Aim the next range at BATCH_SECONDS, growing at most fourfold.
             size = max(1, min(size * 4, int(size * BATCH_SECONDS / max(took, 1e-4))))
     return longest
+
+
+class RowFiguresAdminMixin:
+    """For the admin of attendance rows and positions: after a save or a
+    delete, the stored figures of what the row was and is of."""
+
+    def save_model(self, request, obj, form, change):
+        touched = Touched()
+        if change:
+            touched.form(form)
+        super().save_model(request, obj, form, change)
+        touched.row(obj).refresh()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        Touched().row(obj).refresh()
+
+    def delete_queryset(self, request, queryset):
+        touched = Touched().rows(queryset)
+        super().delete_queryset(request, queryset)
+        touched.refresh()

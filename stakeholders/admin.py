@@ -369,7 +369,7 @@ class CurrentPositionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Position)
-class PositionAdmin(HamkorAdmin):
+class PositionAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
     list_display = ["person", "title", "organisation", "department", "since", "until"]
     list_select_related = ["person", "organisation"]
     # The latest recorded first. The model's order (current first, then by
@@ -392,22 +392,3 @@ class PositionAdmin(HamkorAdmin):
         "until",
         "notes",
     ]
-
-    # The stored types (meetings/stats.py) of the person a position was and
-    # is of.
-
-    def save_model(self, request, obj, form, change):
-        touched = stats.Touched()
-        if change:
-            touched.form(form)
-        super().save_model(request, obj, form, change)
-        touched.row(obj).refresh()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        stats.Touched().row(obj).refresh()
-
-    def delete_queryset(self, request, queryset):
-        touched = stats.Touched().rows(queryset)
-        super().delete_queryset(request, queryset)
-        touched.refresh()

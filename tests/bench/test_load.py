@@ -59,32 +59,42 @@ def load_database(tmp_path):
             marker.unlink()
 
 
-def test_the_load_mode_serves_pages_and_saves_through_gunicorn(load_database, tmp_path):
-    database_url, query = load_database
-    output = tmp_path / "load.json"
-    env = {**os.environ, "DATABASE_URL": database_url}
-
+def run_load(database_url, output, *options):
+    """bench/load.py at scale S on ``database_url``, its report to
+    ``output``: the finished process, after checking it succeeded."""
     done = subprocess.run(
         [
             sys.executable,
             str(BASE_DIR / "bench" / "load.py"),
             "--scale=S",
-            "--levels=1,2",
-            "--duration=2",
-            "--warmup=0.5",
-            "--workers=2",
-            # A save in half the steps: a run of two seconds saves for sure.
-            "--save-share=0.5",
+            *options,
             f"--output={output}",
         ],
-        env=env,
+        env={**os.environ, "DATABASE_URL": database_url},
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
         timeout=180,
     )
-
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def test_the_load_mode_serves_pages_and_saves_through_gunicorn(load_database, tmp_path):
+    database_url, query = load_database
+    output = tmp_path / "load.json"
+
+    run_load(
+        database_url,
+        output,
+        "--levels=1,2",
+        "--duration=2",
+        "--warmup=0.5",
+        "--workers=2",
+        # A save in half the steps: a run of two seconds saves for sure.
+        "--save-share=0.5",
+    )
+
     report = json.loads(output.read_text())
     levels = report["levels"]
     assert [level["clients"] for level in levels] == [1, 2]
@@ -111,23 +121,8 @@ def test_the_exports_mode_downloads_every_export_whole(load_database, tmp_path):
     database_url, _query = load_database
     output = tmp_path / "exports.json"
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BASE_DIR / "bench" / "load.py"),
-            "--scale=S",
-            "--exports",
-            "--workers=1",
-            f"--output={output}",
-        ],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    run_load(database_url, output, "--exports", "--workers=1")
 
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(output.read_text())
     assert report["gunicorn"]["settings"]["timeout"] == "120"
     assert {row["path"] for row in report["exports"]} == {
@@ -147,27 +142,17 @@ def test_the_load_mode_measures_saves_while_a_maintenance_command_runs(
     database_url, _query = load_database
     output = tmp_path / "during.json"
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BASE_DIR / "bench" / "load.py"),
-            "--scale=S",
-            "--levels=2",
-            "--duration=6",
-            "--warmup=0.5",
-            "--workers=1",
-            "--save-share=0.5",
-            "--during=refresh_meeting_stats",
-            f"--output={output}",
-        ],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    done = run_load(
+        database_url,
+        output,
+        "--levels=2",
+        "--duration=6",
+        "--warmup=0.5",
+        "--workers=1",
+        "--save-share=0.5",
+        "--during=refresh_meeting_stats",
     )
 
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (level,) = json.loads(output.read_text())["levels"]
     assert level["during"]["command"] == "refresh_meeting_stats"
     assert level["during"]["returncode"] == 0, level["during"]["stderr_tail"]
