@@ -170,7 +170,6 @@ def group_by_organisation(rows):
 
 
 class MeetingDetailView(PermissionRequiredMixin, DetailView):
-    permission_required = "meetings.view_meeting"
     """A meeting: when and where, host and initiators, agenda, attendance grouped
     by organisation, follow-ups.
 
@@ -178,6 +177,7 @@ class MeetingDetailView(PermissionRequiredMixin, DetailView):
     follow-ups, whatever the number of each.
     """
 
+    permission_required = "meetings.view_meeting"
     model = Meeting
 
     def get_queryset(self):
@@ -271,11 +271,11 @@ def meeting_calendar(meeting, *, url=""):
 
 
 class MeetingCalendarView(PermissionRequiredMixin, DetailView):
-    permission_required = "meetings.view_meeting"
     """The meeting as an .ics file, to add to a calendar.
 
     Queries: the meeting and its agenda."""
 
+    permission_required = "meetings.view_meeting"
     model = Meeting
 
     def get_queryset(self):

@@ -308,16 +308,6 @@ class Organisation(VersionedModel):
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
 
-    def ancestors(self):
-        """The parent chain, nearest first (one query per level)."""
-        chain, seen = [], {self.pk}
-        ancestor = self.parent
-        while ancestor is not None and ancestor.pk not in seen:
-            chain.append(ancestor)
-            seen.add(ancestor.pk)
-            ancestor = ancestor.parent
-        return chain
-
 
 class OrganisationName(VersionedModel):
     class Language(models.TextChoices):

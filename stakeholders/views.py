@@ -231,7 +231,6 @@ def other_names_and_identifiers(organisation):
 
 
 class OrganisationDetailView(PermissionRequiredMixin, DetailView):
-    permission_required = "stakeholders.view_organisation"
     """An organisation with its place in the hierarchy, its people, the meetings
     it took part in, hosted or initiated, and the follow-ups it owns.
 
@@ -244,6 +243,7 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     rows at them and follow-ups, whatever the number of each.
     """
 
+    permission_required = "stakeholders.view_organisation"
     model = Organisation
     positions_shown = 100
     meetings_shown = 50
@@ -326,7 +326,6 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
 
 
 class PersonDetailView(PermissionRequiredMixin, DetailView):
-    permission_required = "stakeholders.view_person"
     """A person's positions over time, the meetings they attended and on whose
     behalf, and the follow-ups they own.
 
@@ -337,6 +336,7 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
     the number of each.
     """
 
+    permission_required = "stakeholders.view_person"
     model = Person
     attendance_shown = 100
     follow_ups_shown = 50

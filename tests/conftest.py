@@ -3,6 +3,8 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import VIEWER, roles_sync
@@ -84,3 +86,22 @@ def reference_data(transactional_db):
     )
     types.create_types(django_apps, None)
     roles_sync(django_apps)
+
+
+class CapturedQueries(CaptureQueriesContext):
+    @property
+    def sql(self):
+        """The text of each query the block ran, in order."""
+        return [query["sql"] for query in self.captured_queries]
+
+
+@pytest.fixture(scope="session")
+def capture_queries():
+    """``with capture_queries() as queries:`` records the queries the block runs
+    on the default database: ``len(queries)`` and their text, ``queries.sql``.
+
+    For a test that compares two runs of the same work (on more rows) or looks
+    for a statement; a page's fixed count is ``django_assert_num_queries``,
+    with a comment naming each query. Session-wide, so that a module's data
+    fixture can count with it too."""
+    return lambda: CapturedQueries(connection)

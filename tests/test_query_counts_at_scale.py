@@ -16,7 +16,6 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from bench.cases import Targets, app_cases, find_targets
 from bench.sample_data import Plan, domain_data_delete, sample_data_generate
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.django_db
 CASES = [case.key for case in app_cases(Targets.placeholder())]
 
 
-def measure(client, user):
+def measure(client, user, capture_queries):
     """{case key: (status, queries)} for every page, on the data there is."""
     found = {}
     for case in app_cases(find_targets()):  # not the exports
@@ -39,14 +38,14 @@ def measure(client, user):
         # The first request of a page fills the process's caches (content
         # types, …); those queries are not the page's.
         client.get(case.url)
-        with CaptureQueriesContext(connection) as queries:
+        with capture_queries() as queries:
             response = client.get(case.url)
         found[case.key] = (response.status_code, len(queries))
     return found
 
 
 @pytest.fixture(scope="module")
-def counts(django_db_setup, django_db_blocker):
+def counts(django_db_setup, django_db_blocker, capture_queries):
     # The busiest meeting at M has more attendance rows than the meeting page
     # lists inline (it links to them instead); compare the same page at both
     # scales. tests/test_change_form_queries.py covers the limit itself.
@@ -54,12 +53,12 @@ def counts(django_db_setup, django_db_blocker):
     limit = meeting_admin.attendance_inline_limit
     meeting_admin.attendance_inline_limit = 10**9
     try:
-        yield measure_both(django_db_blocker)
+        yield measure_both(django_db_blocker, capture_queries)
     finally:
         meeting_admin.attendance_inline_limit = limit
 
 
-def measure_both(django_db_blocker):
+def measure_both(django_db_blocker, capture_queries):
     with django_db_blocker.unblock(), transaction.atomic():
         # Never the configured database: the fixture deletes every organisation.
         name = str(connection.settings_dict["NAME"])
@@ -69,10 +68,10 @@ def measure_both(django_db_blocker):
         )
         client = Client()
         sample_data_generate(plan=Plan.for_scale("S"))
-        at_s = measure(client, user)
+        at_s = measure(client, user, capture_queries)
         domain_data_delete()
         sample_data_generate(plan=Plan.for_scale("M"))
-        at_m = measure(client, user)
+        at_m = measure(client, user, capture_queries)
         transaction.set_rollback(True)
     return at_s, at_m
 

@@ -10,8 +10,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from core.names import loose_key, name_key
 from meetings.imports import reading, xlsx
@@ -838,7 +836,7 @@ def test_a_role_on_record_is_kept_when_the_sheets_cell_is_empty(meeting):
 # The preview and the import.
 
 
-def test_the_preview_writes_nothing(meeting):
+def test_the_preview_writes_nothing(meeting, capture_queries):
     data = csv_data(
         [
             ["Acme Health LLC", "Jane", "jane@acme.example", "CEO", "", ""],
@@ -848,21 +846,23 @@ def test_the_preview_writes_nothing(meeting):
     decisions = choose(plan_for(meeting, data), "Acme Health LLC", new_type="ngo")
     before = record_counts()
 
-    with CaptureQueriesContext(connection) as queries:
+    with capture_queries() as queries:
         plan = plan_for(meeting, data, decisions)
 
     assert plan.summary()["add"] == 2
     assert plan.summary()["new_organisations"] == 1
     assert plan.summary()["new_people"] == 2
     assert record_counts() == before
-    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql in queries.sql)
 
 
-def test_the_preview_costs_the_same_queries_for_one_row_as_for_many(meeting):
+def test_the_preview_costs_the_same_queries_for_one_row_as_for_many(
+    meeting, capture_queries
+):
     def queries_for(rows):
         data = csv_data(rows)
         sheet = read_sheet(data, "sheet.csv")
-        with CaptureQueriesContext(connection) as queries:
+        with capture_queries() as queries:
             build_plan(sheet, MatchIndex.load(meeting, sheet))
         return len(queries)
 

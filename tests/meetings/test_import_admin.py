@@ -5,9 +5,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.imports.sheets import MAX_FILE_SIZE
@@ -244,7 +242,7 @@ def test_the_preview_shows_each_row_and_writes_nothing(editor_client, meeting):
 
 
 def test_the_preview_page_costs_the_same_queries_for_many_rows(
-    editor_client, meeting, django_assert_num_queries
+    editor_client, meeting, django_assert_num_queries, capture_queries
 ):
     def url_for(rows):
         return upload(editor_client, meeting, csv_data(rows)).url
@@ -253,7 +251,7 @@ def test_the_preview_page_costs_the_same_queries_for_many_rows(
     many = url_for([[org, f"P{n}"] for n, org in enumerate(["KfW", "GIZ"] * 40)])
     editor_client.get(few)  # warm the caches of names
 
-    with CaptureQueriesContext(connection) as few_queries:
+    with capture_queries() as few_queries:
         editor_client.get(few)
     # Session, user, permissions, meeting, then the plan's look-ups:
     # organisations, their other names, types, the meeting's attendance, people
@@ -402,7 +400,7 @@ def test_cancelling_forgets_the_sheet(editor_client, meeting):
 
 
 def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
-    editor_client, meeting
+    editor_client, meeting, capture_queries
 ):
     """The import request plans the preview and the import from one reading
     of the records, and reads them once more, in the import's transaction,
@@ -415,7 +413,7 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
         follow=True,
     )
 
-    with CaptureQueriesContext(connection) as queries:
+    with capture_queries() as queries:
         done = editor_client.post(
             applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
         )
@@ -423,9 +421,8 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
     assert done.status_code == 302
     assert Attendance.objects.filter(meeting=meeting).count() == 3
     other_names = [
-        q["sql"]
-        for q in queries
-        if q["sql"].startswith("SELECT")
-        and 'FROM "stakeholders_organisationname"' in q["sql"]
+        sql
+        for sql in queries.sql
+        if sql.startswith("SELECT") and 'FROM "stakeholders_organisationname"' in sql
     ]
     assert len(other_names) == 2

@@ -8,8 +8,6 @@ import unicodedata
 import iuliia
 import pytest
 from anyascii import anyascii
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from simple_history.utils import bulk_create_with_history
@@ -310,7 +308,7 @@ def test_resembling_people_are_suggested_best_first(meeting):
 # Queries.
 
 
-def test_the_plans_queries_do_not_grow_with_the_records(meeting):
+def test_the_plans_queries_do_not_grow_with_the_records(meeting, capture_queries):
     kfw = OrganisationFactory(name="KfW Bank", acronym="KfW")
     giz = OrganisationFactory(name="GIZ Office", acronym="GIZ")
     data = csv_data(
@@ -320,7 +318,7 @@ def test_the_plans_queries_do_not_grow_with_the_records(meeting):
     sheet = read_sheet(data, "sheet.csv")
 
     def queries():
-        with CaptureQueriesContext(connection) as captured:
+        with capture_queries() as captured:
             build_plan(sheet, MatchIndex.load(meeting, sheet))
         return len(captured)
 
@@ -335,7 +333,7 @@ def test_the_plans_queries_do_not_grow_with_the_records(meeting):
     assert queries() == few
 
 
-def test_the_commit_costs_the_same_queries_with_more_records(meeting):
+def test_the_commit_costs_the_same_queries_with_more_records(meeting, capture_queries):
     OrganisationFactory(name="KfW Bank", acronym="KfW")
 
     def queries(run):
@@ -344,7 +342,7 @@ def test_the_commit_costs_the_same_queries_with_more_records(meeting):
         )
         sheet = read_sheet(data, "sheet.csv")
         target = MeetingFactory()
-        with CaptureQueriesContext(connection) as captured:
+        with capture_queries() as captured:
             attendance_import(meeting=target, sheet=sheet)
         return len(captured)
 
@@ -432,19 +430,20 @@ def test_records_and_history_rows_are_those_bulk_create_with_history_writes(
 # Reusing the plan made for the preview.
 
 
-def test_a_plan_made_just_before_is_checked_not_made_again(meeting):
+def test_a_plan_made_just_before_is_checked_not_made_again(meeting, capture_queries):
     OrganisationFactory(name="KfW Bank", acronym="KfW")
     sheet = read_sheet(csv_data([["KfW", "Anna", "anna@kfw.example"]]), "s.csv")
     plan = plan_import(meeting, sheet)
 
-    with CaptureQueriesContext(connection) as queries:
+    with capture_queries() as queries:
         attendance_import(
             meeting=meeting, sheet=sheet, plan=plan, expected_digest=plan.digest
         )
 
     assert meeting.attendances.get().person.full_name == "Anna"
     # The names on record read once, by the check.
-    assert len([q for q in queries if "stakeholders_organisationname" in q["sql"]]) == 1
+    names = [sql for sql in queries.sql if "stakeholders_organisationname" in sql]
+    assert len(names) == 1
 
 
 def test_a_plan_for_another_meeting_is_not_used(meeting):

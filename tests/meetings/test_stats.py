@@ -13,9 +13,7 @@ import pytest
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count, Q
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -657,19 +655,21 @@ def test_moving_a_meeting_moves_the_last_met_of_everyone_at_it(admin_client):
     assert figures(row.person) == (1, at(20))
 
 
-def test_deleting_a_meeting_uncounts_its_rows_in_one_update_a_table(admin_client):
+def test_deleting_a_meeting_uncounts_its_rows_in_one_update_a_table(
+    admin_client, capture_queries
+):
     ministry = OrganisationFactory()
     AttendanceFactory(organisation=ministry, meeting=MeetingFactory(starts_at=at(1)))
     meeting = MeetingFactory(starts_at=at(5))
     AttendanceFactory.create_batch(30, meeting=meeting, organisation=ministry)
 
-    with CaptureQueriesContext(connection) as queries:
+    with capture_queries() as queries:
         delete(admin_client, meeting)
 
     updates = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith(
+        sql
+        for sql in queries.sql
+        if sql.startswith(
             ('UPDATE "stakeholders_organisation"', 'UPDATE "stakeholders_person"')
         )
     ]
