@@ -8,15 +8,18 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import router, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.forms import VersionedModelForm, limit_dates
+from core.history import Timeline
 from core.paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
 from core.services import records_bulk_update
 
@@ -237,9 +240,40 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         self._404_unless_ids(object_id, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    # The rows whose changes a record's history page shows with its own
+    # (``core.history.Source``: a meeting's attendance, agenda, follow-ups).
+    history_related = ()
+
     def history_view(self, request, object_id, extra_context=None):
+        """The record's changes and those of ``history_related``, newest
+        first, with names, dates in words, who and why (see core.history).
+        A deleted record's page is simple-history's (its last version)."""
         self._404_unless_ids(object_id)
-        return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return super().history_view(request, object_id, extra_context)
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        paginator = Paginator(
+            Timeline(obj, self.history_related), self.history_list_per_page
+        )
+        page_obj = paginator.get_page(request.GET.get(PAGE_VAR))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History: %s") % obj,
+            "subtitle": None,
+            "object": obj,
+            "module_name": capfirst(self.opts.verbose_name_plural),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "page_var": PAGE_VAR,
+            "pagination_required": paginator.num_pages > 1,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return self.render_history_view(request, "admin/hamkor_history.html", context)
 
     def _404_unless_ids(self, object_id, version_id=None):
         """A 404 for a history URL whose ids are not ids: simple-history

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.history import Source
 from core.models import at_least, in_list_order
 from stakeholders.models import (
     Organisation,
@@ -169,8 +170,20 @@ class OrganisationTypeFilter(admin.RelatedFieldListFilter):
         return queryset.filter(Exists(of_type.filter(pk=OuterRef("organisation"))))
 
 
+def attendee(row):
+    """An attendance row as the meeting's history names it."""
+    if row.person_id:
+        return f"{row.person}, {row.organisation}"
+    return str(row.organisation)
+
+
 @admin.register(Meeting)
 class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
+    history_related = [
+        Source(Attendance, "meeting", attendee),
+        Source(AgendaItem, "meeting"),
+        Source(FollowUp, "meeting"),
+    ]
     list_display = ["title", "starts", "host", "format", "status", "attendance_count"]
     list_select_related = ["host"]
     list_filter = [

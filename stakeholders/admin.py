@@ -12,6 +12,7 @@ from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 
 from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.history import Source
 from meetings import stats
 
 from .models import (
@@ -73,8 +74,20 @@ class PositionInline(HamkorInline, admin.TabularInline):
         return super().get_queryset(request).select_related("person", "organisation")
 
 
+def holder(position):
+    """A position as its organisation's history names it."""
+    if position.title:
+        return f"{position.person} — {position.title}"
+    return str(position.person)
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(HamkorAdmin):
+    history_related = [
+        Source(OrganisationName, "organisation"),
+        Source(OrganisationIdentifier, "organisation"),
+        Source(Position, "organisation", holder),
+    ]
     list_display = [
         "name",
         "acronym",
@@ -231,6 +244,7 @@ class OrganisationIdentifierAdmin(HamkorAdmin):
 
 @admin.register(Person)
 class PersonAdmin(HamkorAdmin):
+    history_related = [Source(Position, "person")]
     list_display = [
         "full_name",
         "email",

@@ -426,3 +426,34 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
         if sql.startswith("SELECT") and 'FROM "stakeholders_organisationname"' in sql
     ]
     assert len(other_names) == 2
+
+
+def test_an_import_is_labelled_with_its_file(editor_client, meeting):
+    response = preview(editor_client, meeting)
+    acme = question_id(response, "Acme Health LLC")
+    applied = editor_client.post(
+        response.request["PATH_INFO"],
+        choices(response, **{f"org-{acme}": "new", f"org-{acme}-type": "ngo"}),
+        follow=True,
+    )
+    done = editor_client.post(
+        applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
+    )
+    assert done.status_code == 302
+
+    url = reverse("admin:meetings_meeting_history", args=[meeting.pk])
+    page = editor_client.get(url).context["page_obj"]
+    rows = [e for e in page if not e.own]
+
+    assert {(e.kind, e.subject) for e in rows} == {
+        (
+            "Attendance",
+            "Иванов Иван, Unified Integrator for the Development and Support "
+            "of State Information Systems (UZINFOCOM)",
+        ),
+        ("Attendance", "Anna Schmidt, KfW Bank (KfW)"),
+        ("Attendance", "Jane Doe, Acme Health LLC"),
+    }
+    assert {(e.reason, e.user) for e in rows} == {
+        ("Imported from sign-in sheet sheet.csv", "editor")
+    }

@@ -199,9 +199,9 @@ def test_every_admin_page_opens_with_data_present(admin_client, model_name, page
     elif page == "change":
         assert response.context["original"] == record
     elif page == "history":
-        assert [r.history_id for r in response.context["page_obj"]] == list(
-            record.history.values_list("history_id", flat=True)
-        )
+        assert [
+            e.record.history_id for e in response.context["page_obj"] if e.own
+        ] == list(record.history.values_list("history_id", flat=True))
         assert response.context["page_obj"]
 
 
@@ -501,10 +501,9 @@ def test_an_admin_edit_is_recorded_with_the_user_and_shown_on_the_history_page(
         reverse("admin:stakeholders_organisation_history", args=[organisation.pk])
     )
     shown = response.context["page_obj"][0]
-    assert [
-        (change["field"], change["old"], change["new"])
-        for change in shown.history_delta_changes
-    ] == [("Name", old_name, "KfW Development Bank")]
+    assert [(c.field, c.old, c.new) for c in shown.changes] == [
+        ("Name", old_name, "KfW Development Bank")
+    ]
     user_url = reverse("admin:auth_user_change", args=[superuser.pk])
     assert f'<a href="{user_url}">{superuser.username}</a>' in response.content.decode()
 
