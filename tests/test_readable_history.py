@@ -6,8 +6,6 @@ in words and the words of a text that changed (issue 16, item 5)."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.models import Attendance, Meeting
@@ -152,14 +150,16 @@ def test_a_deleted_related_record_is_named_by_its_id(admin_client):
     assert rows[0].subject == f"#{gone} (deleted)"
 
 
-def test_the_history_page_costs_the_same_queries_for_many_entries(admin_client):
+def test_the_history_page_costs_the_same_queries_for_many_entries(
+    admin_client, capture_queries
+):
     def count_for(rows):
         meeting = MeetingFactory()
         for _ in range(rows):
             row = AttendanceFactory(meeting=meeting)
             row.notes = "changed"
             row.save()
-        with CaptureQueriesContext(connection) as queries:
+        with capture_queries() as queries:
             assert history(admin_client, meeting).status_code == 200
         return len(queries)
 
