@@ -1,11 +1,12 @@
 import functools
 import operator
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.forms import Textarea
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from stakeholders.models import (
 )
 
 from . import stats
+from .folding import attendance_fold
 from .imports.views import AttendanceImportMixin
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 
@@ -310,6 +312,10 @@ class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
         touched = stats.Touched().formsets(formsets)
         super().save_related(request, form, formsets, change)
         touched.saved(formsets)
+        # One row per organisation: people added under an organisation
+        # recorded alone take its row's place (meetings/folding.py; the
+        # figures do not change).
+        attendance_fold([form.instance.pk])
         if change and "starts_at" in form.changed_data:
             # Everyone who attended it may have a new last met.
             touched.attended([form.instance])
@@ -372,6 +378,37 @@ class AttendanceAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
     autocomplete_fields = ["meeting", "organisation", "person"]
     object_select_related = ["meeting", "organisation", "person"]
     fields = ["meeting", "organisation", "person", "role", "status", "notes"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # One row per organisation and meeting (meetings/folding.py): a row of
+        # a person takes the place of their organisation's row alone, and an
+        # organisation's row alone beside its people's is folded into them.
+        if attendance_fold([obj.meeting_id]) and not (
+            Attendance.objects.filter(pk=obj.pk).exists()
+        ):
+            obj.folded = True
+
+    def _folded_response(self, request, obj):
+        messages.info(
+            request,
+            _(
+                "%(organisation)s already has people recorded at this meeting: "
+                "the row was folded into theirs (its role and notes with it)."
+            )
+            % {"organisation": obj.organisation},
+        )
+        return redirect("admin:meetings_meeting_change", obj.meeting_id)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "folded", False):
+            return self._folded_response(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(obj, "folded", False):
+            return self._folded_response(request, obj)
+        return super().response_change(request, obj)
 
     def get_search_results(self, request, queryset, search_term):
         """Rows of the organisations, people and meetings whose search finds

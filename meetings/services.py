@@ -18,6 +18,7 @@ from stakeholders.models import (
 )
 
 from . import stats
+from .folding import attendance_fold
 from .imports import Decisions, ImportNotReady, Outcome, PlanChanged, plan_import
 from .models import AgendaItem, Attendance, Meeting, Topic
 
@@ -464,6 +465,9 @@ def _import_write(meeting, plan, *, user, progress):
         )
         if progress is not None:
             progress(len(chunk))
+    # People of an organisation recorded alone take its row's place
+    # (meetings/folding.py); what rows_changed_at reads below is after it.
+    attendance_fold([meeting.pk])
     stats.rows_changed_at(
         meeting,
         attended_before,

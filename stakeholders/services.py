@@ -8,6 +8,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from meetings import stats
+from meetings.folding import attendance_fold
 from meetings.models import Attendance, FollowUp
 
 from .models import Person, Position
@@ -103,7 +104,11 @@ def person_erase(*, person, user):
     touched.people.clear()
     # Query-set writes send no history signals: nothing new mentions the person.
     duplicates.delete()
+    meetings = set(rows.values_list("meeting_id", flat=True))
     rows.update(person=None, notes="", version=F("version") + 1)
+    # A row that became its organisation's alone beside other people's rows
+    # of it is folded into theirs (meetings/folding.py).
+    attendance_fold(meetings)
     FollowUp.objects.filter(owner_person=person).update(
         owner_person=None, version=F("version") + 1
     )

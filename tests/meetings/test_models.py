@@ -236,7 +236,9 @@ def test_database_accepts_two_people_from_one_organisation_at_a_meeting():
     assert recorded.meeting.attendances.count() == 2
 
 
-def test_admin_accepts_an_organisation_only_row_beside_a_person_row(admin_client):
+def test_admin_folds_an_organisation_only_row_added_beside_a_person_row(
+    admin_client,
+):
     recorded = AttendanceFactory()
 
     response = admin_client.post(
@@ -245,8 +247,11 @@ def test_admin_accepts_an_organisation_only_row_beside_a_person_row(admin_client
         secure=True,
     )
 
+    # One row per organisation and meeting (issue 16): the person's row says
+    # the organisation attended; the row alone was folded into it.
     assert response.status_code == 302
-    assert recorded.meeting.attendances.filter(person=None).count() == 1
+    assert not recorded.meeting.attendances.filter(person=None).exists()
+    assert recorded.meeting.attendances.get() == recorded
 
 
 def test_database_accepts_an_organisation_only_row_beside_a_person_row():
@@ -348,7 +353,7 @@ def test_meeting_admin_refuses_an_attendance_row_repeating_a_recorded_person(
     assert meeting.attendances.count() == 1
 
 
-def test_meeting_admin_accepts_an_organisation_only_row_and_a_person_row_together(
+def test_meeting_admin_folds_an_organisation_only_row_into_a_person_row_posted_with_it(
     admin_client,
 ):
     meeting = MeetingFactory(
@@ -373,7 +378,6 @@ def test_meeting_admin_accepts_an_organisation_only_row_and_a_person_row_togethe
 
     assert response.status_code == 302
     assert set(meeting.attendances.values_list("organisation", "person")) == {
-        (ministry.pk, None),
         (ministry.pk, person.pk),
     }
 
