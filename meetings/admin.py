@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.forms import OptionalTimeField
 from core.models import at_least, in_list_order
 from stakeholders.models import (
     Organisation,
@@ -21,6 +22,7 @@ from stakeholders.models import (
 )
 
 from . import stats
+from .forms import MeetingAdminForm
 from .imports.views import AttendanceImportMixin
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 
@@ -187,6 +189,9 @@ class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
     autocomplete_fields = ["host", "initiators"]
     object_select_related = ["host"]
     readonly_fields = ["created_at", "updated_at"]
+    form = MeetingAdminForm
+    # The start's and end's times may be left empty (MeetingAdminForm).
+    formfield_overrides = {models.DateTimeField: {"form_class": OptionalTimeField}}
     fieldsets = [
         (
             None,
