@@ -1,6 +1,8 @@
 """The admin's import page on a meeting: upload, preview, choices, import;
 access control, CSRF and bad files."""
 
+import datetime
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
@@ -429,3 +431,81 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
         and 'FROM "stakeholders_organisationname"' in q["sql"]
     ]
     assert len(other_names) == 2
+
+
+# Choices that do no harm (issue 16).
+
+TYPO_SHEET = csv_data(
+    [
+        ["Ministry of Helth", "Dilnoza Karimova", "", "", "", ""],
+        ["Узинфоком", "Иванов Иван", "ivan@uzinfocom.uz", "", "", ""],
+        ["Ministry of Finance", "Bobur Aliyev", "", "", "", ""],
+    ]
+)
+HEALTH = "Ministry of Health of the Republic of Uzbekistan"
+
+
+def test_a_typo_is_suggested_not_matched_and_not_remembered(editor_client, meeting):
+    health = Organisation.objects.get(name=HEALTH)
+    response = preview(editor_client, meeting, TYPO_SHEET)
+    plan = response.context["plan"]
+    questions = {q.text: q for q in plan.organisation_questions}
+
+    # Suggested, for the editor to choose: not taken on their behalf.
+    typo = questions["Ministry of Helth"]
+    assert [o.id for o in typo.suggestions][:1] == [health.pk]
+    assert plan.rows[0].outcome == "choice"
+    # Written in Cyrillic, UZINFOCOM is still matched as before.
+    assert "Узинфоком" not in questions
+    assert (
+        plan.rows[1].organisation[1] == Organisation.objects.get(acronym="UZINFOCOM").pk
+    )
+    # Another word is not a typo: no ministry is suggested for it.
+    assert health.pk not in [o.id for o in questions["Ministry of Finance"].suggestions]
+
+    # Remembering the spelling is unticked until the editor ticks it.
+    remember = response.context["form"][f"org-{typo.id}-remember"]
+    assert remember.value() is False
+    finance = questions["Ministry of Finance"].id
+    applied = editor_client.post(
+        response.request["PATH_INFO"],
+        choices(
+            response,
+            **{
+                f"org-{typo.id}": f"use:{health.pk}",
+                f"org-{finance}": "new",
+                f"org-{finance}-type": "ministry",
+            },
+        ),
+        follow=True,
+    )
+    done = editor_client.post(
+        applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
+    )
+
+    assert done.status_code == 302
+    assert meeting.attendances.filter(organisation=health).exists()
+    assert not health.other_names.exists()
+
+
+def test_a_person_added_by_an_import_is_there_since_the_meeting_day(
+    editor_client, meeting
+):
+    # Midnight of 29 January in Tashkent, 19:00 UTC the day before.
+    meeting.starts_at = datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC)
+    meeting.ends_at = None
+    meeting.date_only = True
+    meeting.save()
+    response = preview(
+        editor_client,
+        meeting,
+        csv_data([["KfW", "Anna Schmidt", "anna@kfw.example", "Adviser", "", ""]]),
+    )
+
+    done = editor_client.post(
+        response.request["PATH_INFO"], {**choices(response), "_import": "1"}
+    )
+
+    assert done.status_code == 302
+    position = Person.objects.get(full_name="Anna Schmidt").positions.get()
+    assert position.since == datetime.date(2025, 1, 29)
