@@ -15,6 +15,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
+# Printed by `make run`, shown in the README and run by tests/meetings/test_demo.py.
+SAMPLE_DATA_COMMAND := DEBUG=true $(MANAGE) generate_sample_data --scale S --append
+
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load
 
@@ -35,6 +38,8 @@ run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
 	@DEBUG=true $(MANAGE) migrate --no-input -v 0
 	@DEBUG=true $(MANAGE) load_demo
 	@DEBUG=true $(MANAGE) ensure_admin
+	@echo "More to try: generated people, meetings and follow-ups, every name starting with 'Sample':"
+	@echo "  $(SAMPLE_DATA_COMMAND)"
 	@echo "Hamkor: http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
 	@DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 

@@ -148,13 +148,17 @@ class Column:
     function from the value to its text (see ``choice_labels``).
 
     Numbers, booleans ("yes"/"no"), dates and times (local) are written as
-    ``cell()`` writes them, text neutralised.
+    ``cell()`` writes them, text neutralised. ``date_only``, the path of a
+    boolean, makes a date-time's cell the local date alone (a date cell in
+    XLSX) in the rows where it is true: a time that was never recorded is not
+    exported as midnight.
     """
 
-    def __init__(self, header, path, display=None):
+    def __init__(self, header, path, display=None, *, date_only=None):
         self.header = header
         self.path = path
         self.display = display
+        self.date_only = date_only
 
 
 class JoinedColumn:
@@ -252,10 +256,20 @@ class Plan:
             c.display(field_at(queryset.model, c.path)) if c.display else None
             for c in plain
         ]
+        # The flags of the date-times shown as dates alone, read after the
+        # plain columns and left out of the output: the date-time's index
+        # and its flag's.
+        self.date_alone = {}
+        for index, column in enumerate(plain):
+            if column.date_only:
+                self.date_alone[index] = len(paths)
+                paths.append(column.date_only)
+                self.displays.append(None)
+        self.width = len(paths)
         # Where each output column is in a converted row: the plain columns
-        # first, then the joined text.
+        # first, then the flags, then the joined text.
         self.order = [
-            len(plain) if isinstance(c, JoinedColumn) else plain.index(c)
+            self.width if isinstance(c, JoinedColumn) else plain.index(c)
             for c in columns
         ]
         queryset = queryset.prefetch_related(None)
@@ -268,7 +282,6 @@ class Plan:
             ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
             queryset = queryset.order_by(*ordering, "pk", *column.ordering())
             paths += ["pk", column.path("pk"), *map(column.path, column.fields)]
-        self.width = len(plain)
         self.queryset = queryset.values_list(*paths)
 
     def chunks(self):
@@ -307,10 +320,14 @@ class Plan:
 
     def column_converter(self, index):
         """A function from one column of a chunk (raw values) to its cells."""
+        if index in self.date_alone.values():
+            return None  # a flag: read as it comes (0/1 or a boolean)
         convert = self.convert_with(index)
         display = self.displays[index]
         kind = self.fields[index].get_internal_type()
-        to_cell = csv_cell if self.for_csv else cell
+        # A date-time that may become a date is written by dates_alone().
+        for_csv = self.for_csv and index not in self.date_alone
+        to_cell = csv_cell if for_csv else cell
         if display is None and kind in TEXT_FIELDS:
             if convert is None:
                 return text_cells
@@ -323,7 +340,7 @@ class Plan:
         if display is None and kind == "DateTimeField":
             # cell() or csv_cell() of an aware datetime, the time zone looked
             # up once.
-            tz, for_csv = self.timezone, self.for_csv
+            tz = self.timezone
 
             def one(value):
                 if convert is not None:
@@ -359,7 +376,25 @@ class Plan:
             for index, convert in enumerate(converters):
                 if convert is not None:
                     columns[index] = convert(columns[index])
+            for index, flag in self.date_alone.items():
+                columns[index] = self.dates_alone(columns[index], columns[flag])
             yield list(zip(*(columns[i] for i in self.order), strict=True))
+
+    def dates_alone(self, cells, flags):
+        """A date-time column's cells (local naive datetimes), each a date
+        where its flag is true, written as CSV writes them for a CSV."""
+        for_csv = self.for_csv
+        column = []
+        for value, alone in zip(cells, flags, strict=True):
+            if isinstance(value, datetime.datetime):
+                if alone:
+                    value = value.date()
+                    if for_csv:
+                        value = value.isoformat()
+                elif for_csv:
+                    value = value.isoformat(sep=" ")
+            column.append(value)
+        return column
 
     def join(self, chunks):
         """Raw chunks with one row per object: its plain values, then the text

@@ -302,6 +302,29 @@ class DateRangeForm(FilterForm):
         return cleaned_data
 
 
+class OptionalTimeField(forms.SplitDateTimeField):
+    """The admin's date and time, the time optional: a date alone is that day's
+    start (local midnight). Whether a date alone is allowed is the form's to
+    say (``time_missing``): the field cannot see the other fields."""
+
+    def __init__(self, **kwargs):
+        super().__init__(require_all_fields=False, **kwargs)
+        # Without all fields required, the date is still required by its own
+        # field ("Enter a complete value."), the time by nobody.
+        self.fields[1].required = False
+
+    def compress(self, data_list):
+        if data_list and data_list[1] in self.empty_values:
+            data_list = [data_list[0], datetime.time.min]
+        return super().compress(data_list)
+
+
+def time_missing(bound_field):
+    """Whether an ``OptionalTimeField`` was posted with a date and no time."""
+    date, time = [*(bound_field.data or ()), "", ""][:2]
+    return bool(date) and not time
+
+
 class SuggestForm(forms.Form):
     """The query string of a picker's suggestions: ``q``, a search term, or
     ``id``, a record's. A CharField refuses a NUL character, which PostgreSQL

@@ -11,7 +11,9 @@ through the keys here:
 - ``loose_key``: ``name_key`` with the letters transliterations disagree on
   folded together (kh/x/h, q/k, ...);
 - ``person_key``: the folded words of a person's name in sorted order;
-- ``fuzzy_form``: the folded words in their order, for rapidfuzz.
+- ``fuzzy_form``: the folded words in their order, for rapidfuzz;
+- ``Vocabulary``: the words of the fuzzy forms on record, to correct a
+  name's typos word by word ("ministry of helth" is "ministry of health").
 
 An import compares the sheet's few hundred spellings with every spelling on
 record (hundreds of thousands at national scale), so those are keyed all at
@@ -28,10 +30,13 @@ case-insensitive unique constraints, which compare text as the database's
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 import iuliia
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -212,3 +217,67 @@ def person_key(text):
     """Key of a person's name: word order, script and case do not matter, so
     "Иванов Иван" and "Ivan Ivanov" are the same name."""
     return " ".join(sorted(map(_fold, _words(text))))
+
+
+def typo_distance(word):
+    """How many letters (Damerau–Levenshtein: an insertion, a deletion, a
+    change, two neighbours swapped) ``word`` may differ from a word on record
+    by and still be a typo of it: none below 4 letters ("of", "un": a letter
+    makes another word), one up to 7, two from 8."""
+    if len(word) < 4:
+        return 0
+    return 1 if len(word) < 8 else 2
+
+
+class Vocabulary:
+    """The words of ``forms`` (``fuzzy_form``s of the names on record), to
+    correct the typos of a name that matches none of them.
+
+    A word is compared only with the words of its block, not with every word
+    on record: those of a length it may reach by its typo distance and of the
+    same first letter, or of the same last letter. One typo cannot change
+    both ends of a word of 4 letters or more, so for the words of 4-7 letters
+    nothing is missed; a word of 8 or more whose two typos change both its
+    ends is not corrected."""
+
+    def __init__(self, forms):
+        self.counts = Counter(word for form in forms for word in form.split())
+        self.by_first = {}
+        self.by_last = {}
+        self.corrected = {}
+        for word in self.counts:
+            if typo_distance(word):
+                self.by_first.setdefault((len(word), word[0]), []).append(word)
+                self.by_last.setdefault((len(word), word[-1]), []).append(word)
+
+    def correct_word(self, word):
+        """``word``, or the word on record it is a typo of: the nearest, the
+        most frequent of the nearest, the first of those alphabetically."""
+        limit = typo_distance(word)
+        if not limit or word in self.counts:
+            return word
+        if word in self.corrected:
+            return self.corrected[word]
+        best = None
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for block in (
+                self.by_first.get((length, word[0]), ()),
+                self.by_last.get((length, word[-1]), ()),
+            ):
+                # Compared in C, a block at a time: those within the limit.
+                for candidate, distance, _index in process.extract(
+                    word,
+                    block,
+                    scorer=DamerauLevenshtein.distance,
+                    score_cutoff=limit,
+                    limit=None,
+                ):
+                    rank = (distance, -self.counts[candidate], candidate)
+                    best = min(best, rank) if best else rank
+        self.corrected[word] = corrected = best[2] if best else word
+        return corrected
+
+    def correct(self, form):
+        """A fuzzy form with each word that is a typo of a word on record
+        replaced by that word."""
+        return " ".join(map(self.correct_word, form.split()))

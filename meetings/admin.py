@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.forms import OptionalTimeField
 from core.history import Source
 from core.models import at_least, in_list_order
 from stakeholders.models import (
@@ -24,6 +25,7 @@ from stakeholders.models import (
 
 from . import stats
 from .folding import attendance_fold
+from .forms import MeetingAdminForm
 from .imports.views import AttendanceImportMixin
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 
@@ -202,6 +204,9 @@ class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
     autocomplete_fields = ["host", "initiators"]
     object_select_related = ["host"]
     readonly_fields = ["created_at", "updated_at"]
+    form = MeetingAdminForm
+    # The start's and end's times may be left empty (MeetingAdminForm).
+    formfield_overrides = {models.DateTimeField: {"form_class": OptionalTimeField}}
     fieldsets = [
         (
             None,

@@ -408,6 +408,8 @@ def _import_write(meeting, plan, *, user, progress):
     )
     for spec, person_id in zip(new_people, created, strict=True):
         ids[("new", spec.key)] = person_id
+    # The sheet shows them there on the meeting's day, not before.
+    seen_on = timezone.localdate(meeting.starts_at)
     _create_with_history(
         Position,
         [
@@ -415,6 +417,7 @@ def _import_write(meeting, plan, *, user, progress):
                 "person_id": ids[("new", p.key)],
                 "organisation_id": pk(p.organisation),
                 "title": p.title,
+                "since": seen_on,
             }
             for p in new_people
         ],

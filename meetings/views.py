@@ -49,7 +49,7 @@ class MeetingListView(FilteredListView):
     filterset_class = MeetingFilter
     export_filename = "meetings"
     export_columns = [
-        Column(_("Starts"), "starts_at"),
+        Column(_("Starts"), "starts_at", date_only="date_only"),
         Column(_("Title"), "title"),
         Column(_("Venue"), "venue"),
         Column(_("Format"), "format", display=choice_labels),

@@ -25,6 +25,15 @@ def _row(obj):
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def meeting_start(meeting):
+    """When ``meeting`` starts, in ISO 8601: the local date alone
+    ("2025-01-29") when its time was not recorded, which in UTC would be the
+    evening before."""
+    if meeting.date_only:
+        return timezone.localdate(meeting.starts_at).isoformat()
+    return meeting.starts_at.isoformat()
+
+
 def person_export(*, person):
     """Everything Hamkor holds about ``person``, for a subject access request:
     the record, positions, attendance, follow-ups they own, the history of each
@@ -46,7 +55,7 @@ def person_export(*, person):
             {
                 **_row(a),
                 "meeting_title": a.meeting.title,
-                "meeting_starts_at": a.meeting.starts_at.isoformat(),
+                "meeting_starts_at": meeting_start(a.meeting),
                 "organisation_name": a.organisation.name,
             }
             for a in attendances

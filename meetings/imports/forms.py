@@ -171,7 +171,9 @@ class ImportChoicesForm(forms.Form):
                     % {"name": question.text},
                     label_suffix="",
                     required=False,
-                    initial=chosen.remember if chosen else True,
+                    # Off unless chosen: a typo remembered would become an
+                    # official other name of the organisation.
+                    initial=chosen.remember if chosen else False,
                 )
         for question in self.person_questions:
             options = [("new", _("Add as a new person"))]
@@ -330,8 +332,10 @@ class ImportChoicesForm(forms.Form):
             for question in open_organisations:
                 best = question.best_suggestion(score)
                 if best is not None:
+                    # Not remembered: a suggestion taken in bulk is unseen,
+                    # and may be a typo.
                     decisions.organisations[question.id] = OrganisationChoice(
-                        organisation_id=best.id, remember=self.allow_remember
+                        organisation_id=best.id
                     )
         if which := data.get("bulk-new"):
             for question in open_organisations:

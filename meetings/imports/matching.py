@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
 from core.names import (
+    Vocabulary,
     fuzzy_form,
     fuzzy_forms,
     loose_key,
@@ -372,23 +373,30 @@ class MatchIndex:
             if form:
                 choices.append(form)
                 choice_ids.append(pk)
+        # A name with a typo ("Ministry of Helth") is also compared as
+        # corrected: as written, it may resemble a longer name too little
+        # ("Ministry of Health of the Republic of Uzbekistan", 85.5).
+        vocabulary = Vocabulary(choices)
         suggestions = {}
         for text, form in forms:
-            # WRatio weighs partial matches, which makes any short name
-            # "resemble" every long one that contains its letters.
-            scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
-            results = process.extract(
-                form,
-                choices,
-                scorer=scorer,
-                processor=None,
-                score_cutoff=SUGGESTION_SCORE,
-                limit=MAX_SUGGESTIONS * 4,
-            )
             found = {}
-            for _form, score, position in results:
-                found.setdefault(choice_ids[position], score)
-            best = list(found.items())[:MAX_SUGGESTIONS]
+            for compared in dict.fromkeys([vocabulary.correct(form), form]):
+                # WRatio weighs partial matches, which makes any short name
+                # "resemble" every long one that contains its letters.
+                scorer = fuzz.ratio if len(compared) <= 4 else fuzz.WRatio
+                results = process.extract(
+                    compared,
+                    choices,
+                    scorer=scorer,
+                    processor=None,
+                    score_cutoff=SUGGESTION_SCORE,
+                    limit=MAX_SUGGESTIONS * 4,
+                )
+                for _form, score, position in results:
+                    pk = choice_ids[position]
+                    found[pk] = max(found.get(pk, 0), score)
+            # Best first; among equals, as found (the corrected name's first).
+            best = sorted(found.items(), key=lambda item: -item[1])[:MAX_SUGGESTIONS]
             suggestions[text] = (
                 tuple(pk for pk, _score in best),
                 tuple(score for _pk, score in best),

@@ -1,6 +1,7 @@
 """An administrator exports everything held about a person, and erases a person
 with their history, leaving meetings and organisation-level attendance."""
 
+import datetime
 import json
 
 import pytest
@@ -107,6 +108,36 @@ def test_the_export_holds_the_record_positions_attendance_and_history(
     assert len(data["history"]["person"]) == 2  # created, then edited
     assert data["history"]["positions"]
     assert data["admin_log"]
+
+
+def test_the_export_gives_a_date_only_meeting_its_local_date_alone(
+    client, administrator
+):
+    person = PersonFactory(full_name=NAME)
+    # Midnight of 29 January in Tashkent is 19:00 UTC the day before.
+    by_date = MeetingFactory(
+        title="By date",
+        starts_at=datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC),
+        date_only=True,
+    )
+    timed = MeetingFactory(
+        title="Timed",
+        starts_at=datetime.datetime(2025, 1, 29, 5, 30, tzinfo=datetime.UTC),
+    )
+    AttendanceFactory(meeting=by_date, person=person)
+    AttendanceFactory(meeting=timed, person=person)
+    client.force_login(administrator)
+
+    response = client.get(
+        reverse("admin:stakeholders_person_personal_data", args=[person.pk])
+    )
+
+    starts = {
+        a["meeting_title"]: a["meeting_starts_at"]
+        for a in json.loads(response.content)["attendance"]
+    }
+    assert starts["By date"] == "2025-01-29"
+    assert datetime.datetime.fromisoformat(starts["Timed"]) == timed.starts_at
 
 
 def test_erasure_leaves_no_trace_of_the_person(client, administrator, person):

@@ -4,9 +4,11 @@ query whatever the number of rows, the same cells as the model would give
 every text cell neutralised, joined ones included."""
 
 import datetime
+import io
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from core import exports
 from meetings.models import Meeting
@@ -289,3 +291,70 @@ def test_control_characters_are_blanked_in_joined_columns(admin_client, extensio
 
     assert organisations[1][4] == "KfW Bank"
     assert people[1][3] == "Head of office, KfW Bank"
+
+
+# Meetings recorded by date alone (issue 16)
+
+
+def test_a_date_only_meeting_is_exported_as_its_date_alone_in_csv(admin_client):
+    # Midnight of 29 January in Tashkent is 19:00 UTC the day before.
+    MeetingFactory(
+        title="By date",
+        starts_at=datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC),
+        date_only=True,
+        host=None,
+    )
+    MeetingFactory(
+        title="Timed",
+        starts_at=datetime.datetime(2025, 1, 29, 5, 30, tzinfo=datetime.UTC),
+        host=None,
+    )
+
+    rows = csv_rows(admin_client.get("/meetings/export.csv"))
+
+    starts = {row[1]: row[0] for row in rows[1:]}
+    assert starts == {"By date": "2025-01-29", "Timed": "2025-01-29 10:30:00"}
+
+
+def test_a_date_only_meeting_is_a_date_cell_in_xlsx(admin_client):
+    MeetingFactory(
+        title="By date",
+        starts_at=datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC),
+        date_only=True,
+        host=None,
+    )
+    MeetingFactory(
+        title="Timed",
+        starts_at=datetime.datetime(2025, 1, 29, 5, 30, tzinfo=datetime.UTC),
+        host=None,
+    )
+    response = admin_client.get("/meetings/export.xlsx")
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+    cells = {row[1].value: row[0] for row in workbook.active.iter_rows(min_row=2)}
+
+    assert cells["By date"].value == datetime.datetime(2025, 1, 29)
+    assert cells["By date"].number_format == "yyyy-mm-dd"
+    assert cells["Timed"].value == datetime.datetime(2025, 1, 29, 10, 30)
+    assert cells["Timed"].number_format == "yyyy-mm-dd h:mm:ss"
+
+
+def test_date_only_meetings_across_chunks_keep_their_own_cells(
+    admin_client, small_chunks
+):
+    for day in range(1, 11):
+        MeetingFactory(
+            title=f"Meeting {day:02}",
+            starts_at=datetime.datetime(2025, 3, day, 5, tzinfo=datetime.UTC),
+            date_only=day % 3 == 0,
+            host=None,
+        )
+    AgendaItemFactory(meeting=Meeting.objects.get(title="Meeting 06"))
+
+    rows = csv_rows(admin_client.get("/meetings/export.csv"))
+
+    starts = {row[1]: row[0] for row in rows[1:]}
+    assert starts["Meeting 06"] == "2025-03-06"
+    assert starts["Meeting 07"] == "2025-03-07 10:00:00"
+    assert len(rows[0]) == len(MEETING_HEADER)
+    assert all(len(row) == len(MEETING_HEADER) for row in rows)

@@ -583,3 +583,44 @@ def test_a_date_only_meeting_is_listed_with_its_date_alone(admin_client):
         r'<td class="field-starts[^"]*">([^<]*)</td>', response.content.decode()
     )
     assert cells == ["29 Jan 2025, 2:30 p.m.", "29 Jan 2025"]
+
+
+# Meetings recorded by date alone (issue 16).
+
+
+def test_a_date_only_meeting_may_be_saved_without_a_time(admin_client):
+    url = reverse("admin:meetings_meeting_add")
+    data = form_data(admin_client.get(url))
+    data.update(
+        title="Digital health partners",
+        starts_at_0="2025-01-29",
+        starts_at_1="",
+        ends_at_0="2025-01-29",
+        ends_at_1="",
+        date_only="on",
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, form_errors(response)
+    meeting = Meeting.objects.get()
+    # The local midnight that starts the day, and the one that ends it.
+    assert meeting.starts_at == datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC)
+    assert meeting.ends_at == datetime.datetime(2025, 1, 29, 19, tzinfo=datetime.UTC)
+
+
+def test_a_timed_meeting_without_a_time_is_refused_and_not_saved(admin_client):
+    url = reverse("admin:meetings_meeting_add")
+    data = form_data(admin_client.get(url))
+    data.update(
+        title="Digital health partners", starts_at_0="2025-01-29", starts_at_1=""
+    )
+    data.pop("date_only", None)
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert form_errors(response) == {
+        "starts_at": ["Enter a time, or tick “Date only”."]
+    }
+    assert not Meeting.objects.exists()

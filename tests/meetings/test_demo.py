@@ -1,9 +1,15 @@
+import io
+import shlex
+from pathlib import Path
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from meetings.models import AgendaItem, Attendance, Meeting, Topic
+from accounts.roles import role_of
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.services import demo_load
-from stakeholders.models import Organisation, OrganisationName
+from stakeholders.models import Organisation, OrganisationName, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +117,84 @@ def test_the_command_reports_the_meeting(capsys):
     call_command("load_demo")
 
     assert "10 organisations attending" in capsys.readouterr().out
+
+
+# `make run`: the demo's accounts and its sample data (issue 16).
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sample_data_command():
+    """The command `make run` prints, as the Makefile spells it."""
+    (line,) = [
+        line
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if line.startswith("SAMPLE_DATA_COMMAND :=")
+    ]
+    return line.split(":=", 1)[1].strip().replace("$(MANAGE)", MANAGE)
+
+
+MANAGE = ".venv/bin/python manage.py"
+
+
+def test_the_demo_has_an_account_for_each_role(monkeypatch, client):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-16")
+    call_command("load_demo", stdout=io.StringIO())
+    out = io.StringIO()
+
+    call_command("ensure_admin", stdout=out)
+
+    assert "'admin', 'viewer', 'editor'" in out.getvalue()
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert {name: role_of(user) for name, user in users.items()} == {
+        "admin": "administrator",
+        "viewer": "viewer",
+        "editor": "editor",
+    }
+    assert all(u.check_password("demo-password-16") for u in users.values())
+    # Each can try what its role allows, and no more.
+    client.force_login(users["viewer"])
+    assert client.get("/meetings/").status_code == 200
+    assert client.get("/admin/meetings/meeting/").status_code == 302
+    client.force_login(users["editor"])
+    assert client.get("/admin/meetings/meeting/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 403
+
+
+def test_the_demo_accounts_are_made_once(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-16")
+    call_command("ensure_admin", stdout=io.StringIO())
+    monkeypatch.setenv("DEMO_PASSWORD", "another")
+    out = io.StringIO()
+
+    call_command("ensure_admin", stdout=out)
+
+    assert "Created" not in out.getvalue()
+    assert get_user_model().objects.count() == 3
+    assert (
+        get_user_model()
+        .objects.get(username="viewer")
+        .check_password("demo-password-16")
+    )
+
+
+def test_the_readme_shows_the_sample_data_command_make_run_prints():
+    command = sample_data_command()
+
+    assert command in (ROOT / "README.md").read_text()
+    assert command.startswith(f"DEBUG=true {MANAGE} generate_sample_data ")
+
+
+def test_the_sample_data_command_adds_labelled_data_to_the_demo():
+    meeting = demo_load()
+    args = shlex.split(sample_data_command().removeprefix(f"DEBUG=true {MANAGE} "))
+
+    call_command(*args, no_progress=True, stdout=io.StringIO())
+
+    assert Meeting.objects.filter(pk=meeting.pk).exists()
+    sample = Meeting.objects.exclude(pk=meeting.pk)
+    assert sample.exists()
+    assert all(m.title.startswith("Sample") for m in sample)
+    assert Person.objects.exists()
+    assert all(p.full_name.startswith("Sample") for p in Person.objects.all())
+    assert FollowUp.objects.exists()

@@ -435,6 +435,19 @@ def test_a_two_day_meeting_by_date_exports_both_days(user_client):
     assert "13 May 2025" in when
 
 
+def test_a_one_day_meeting_by_date_is_an_all_day_event(user_client):
+    meeting = MeetingFactory(
+        date_only=True,
+        starts_at=datetime.datetime(2025, 1, 28, 19, 0, tzinfo=UTC),  # 29 January
+        ends_at=None,
+    )
+
+    content = user_client.get(ics_url(meeting)).content.decode()
+
+    assert "DTSTART;VALUE=DATE:20250129\r\n" in content
+    assert "DTEND;VALUE=DATE:20250130\r\n" in content
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [

@@ -1,11 +1,15 @@
 """The admin's import page on a meeting: upload, preview, choices, import;
 access control, CSRF and bad files."""
 
+import datetime
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.imports.sheets import MAX_FILE_SIZE
@@ -242,7 +246,7 @@ def test_the_preview_shows_each_row_and_writes_nothing(editor_client, meeting):
 
 
 def test_the_preview_page_costs_the_same_queries_for_many_rows(
-    editor_client, meeting, django_assert_num_queries, capture_queries
+    editor_client, meeting, django_assert_num_queries
 ):
     def url_for(rows):
         return upload(editor_client, meeting, csv_data(rows)).url
@@ -251,7 +255,7 @@ def test_the_preview_page_costs_the_same_queries_for_many_rows(
     many = url_for([[org, f"P{n}"] for n, org in enumerate(["KfW", "GIZ"] * 40)])
     editor_client.get(few)  # warm the caches of names
 
-    with capture_queries() as few_queries:
+    with CaptureQueriesContext(connection) as few_queries:
         editor_client.get(few)
     # Session, user, permissions, meeting, then the plan's look-ups:
     # organisations, their other names, types, the meeting's attendance, people
@@ -400,7 +404,7 @@ def test_cancelling_forgets_the_sheet(editor_client, meeting):
 
 
 def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
-    editor_client, meeting, capture_queries
+    editor_client, meeting
 ):
     """The import request plans the preview and the import from one reading
     of the records, and reads them once more, in the import's transaction,
@@ -413,7 +417,7 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
         follow=True,
     )
 
-    with capture_queries() as queries:
+    with CaptureQueriesContext(connection) as queries:
         done = editor_client.post(
             applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
         )
@@ -421,11 +425,90 @@ def test_importing_plans_once_and_checks_the_plan_in_its_transaction(
     assert done.status_code == 302
     assert Attendance.objects.filter(meeting=meeting).count() == 3
     other_names = [
-        sql
-        for sql in queries.sql
-        if sql.startswith("SELECT") and 'FROM "stakeholders_organisationname"' in sql
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "stakeholders_organisationname"' in q["sql"]
     ]
     assert len(other_names) == 2
+
+
+# Choices that do no harm (issue 16).
+
+TYPO_SHEET = csv_data(
+    [
+        ["Ministry of Helth", "Dilnoza Karimova", "", "", "", ""],
+        ["Узинфоком", "Иванов Иван", "ivan@uzinfocom.uz", "", "", ""],
+        ["Ministry of Finance", "Bobur Aliyev", "", "", "", ""],
+    ]
+)
+HEALTH = "Ministry of Health of the Republic of Uzbekistan"
+
+
+def test_a_typo_is_suggested_not_matched_and_not_remembered(editor_client, meeting):
+    health = Organisation.objects.get(name=HEALTH)
+    response = preview(editor_client, meeting, TYPO_SHEET)
+    plan = response.context["plan"]
+    questions = {q.text: q for q in plan.organisation_questions}
+
+    # Suggested, for the editor to choose: not taken on their behalf.
+    typo = questions["Ministry of Helth"]
+    assert [o.id for o in typo.suggestions][:1] == [health.pk]
+    assert plan.rows[0].outcome == "choice"
+    # Written in Cyrillic, UZINFOCOM is still matched as before.
+    assert "Узинфоком" not in questions
+    assert (
+        plan.rows[1].organisation[1] == Organisation.objects.get(acronym="UZINFOCOM").pk
+    )
+    # Another word is not a typo: no ministry is suggested for it.
+    assert health.pk not in [o.id for o in questions["Ministry of Finance"].suggestions]
+
+    # Remembering the spelling is unticked until the editor ticks it.
+    remember = response.context["form"][f"org-{typo.id}-remember"]
+    assert remember.value() is False
+    finance = questions["Ministry of Finance"].id
+    applied = editor_client.post(
+        response.request["PATH_INFO"],
+        choices(
+            response,
+            **{
+                f"org-{typo.id}": f"use:{health.pk}",
+                f"org-{finance}": "new",
+                f"org-{finance}-type": "ministry",
+            },
+        ),
+        follow=True,
+    )
+    done = editor_client.post(
+        applied.request["PATH_INFO"], {**choices(applied), "_import": "1"}
+    )
+
+    assert done.status_code == 302
+    assert meeting.attendances.filter(organisation=health).exists()
+    assert not health.other_names.exists()
+
+
+def test_a_person_added_by_an_import_is_there_since_the_meeting_day(
+    editor_client, meeting
+):
+    # Midnight of 29 January in Tashkent, 19:00 UTC the day before.
+    meeting.starts_at = datetime.datetime(2025, 1, 28, 19, tzinfo=datetime.UTC)
+    meeting.ends_at = None
+    meeting.date_only = True
+    meeting.save()
+    response = preview(
+        editor_client,
+        meeting,
+        csv_data([["KfW", "Anna Schmidt", "anna@kfw.example", "Adviser", "", ""]]),
+    )
+
+    done = editor_client.post(
+        response.request["PATH_INFO"], {**choices(response), "_import": "1"}
+    )
+
+    assert done.status_code == 302
+    position = Person.objects.get(full_name="Anna Schmidt").positions.get()
+    assert position.since == datetime.date(2025, 1, 29)
 
 
 def test_an_import_is_labelled_with_its_file(editor_client, meeting):

@@ -10,6 +10,7 @@ import pytest
 from anyascii import anyascii
 from django.utils import timezone
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 from simple_history.utils import bulk_create_with_history
 
 from core import names
@@ -142,19 +143,46 @@ def full_scan_match(text):
             return matching[0], found[matching[0]], ()
         return None, "", tuple(matching or found)
     form = names.fuzzy_form(text)
-    scorer = fuzz.ratio if len(form) <= 4 else fuzz.WRatio
-    suggested = []
-    for _form, _score, position in process.extract(
-        form,
-        forms,
-        scorer=scorer,
-        processor=None,
-        score_cutoff=SUGGESTION_SCORE,
-        limit=MAX_SUGGESTIONS * 4,
-    ):
-        if form_ids[position] not in suggested:
-            suggested.append(form_ids[position])
+    found = {}
+    for compared in dict.fromkeys([typos_corrected(form, forms), form]):
+        scorer = fuzz.ratio if len(compared) <= 4 else fuzz.WRatio
+        for _form, score, position in process.extract(
+            compared,
+            forms,
+            scorer=scorer,
+            processor=None,
+            score_cutoff=SUGGESTION_SCORE,
+            limit=MAX_SUGGESTIONS * 4,
+        ):
+            pk = form_ids[position]
+            found[pk] = max(found.get(pk, 0), score)
+    suggested = sorted(found, key=lambda pk: -found[pk])
     return None, "", tuple(suggested[:MAX_SUGGESTIONS])
+
+
+def typos_corrected(form, forms):
+    """``form`` with each word of 4 letters or more that no name on record
+    holds replaced by the nearest such word, if one is close enough (1 letter
+    for 4-7 letters, 2 from 8), the most frequent and then the first
+    alphabetically among the nearest: every word on record compared."""
+    counts = {}
+    for other in forms:
+        for word in other.split():
+            counts[word] = counts.get(word, 0) + 1
+    words = []
+    for word in form.split():
+        limit = 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+        if limit and word not in counts:
+            near = [
+                (DamerauLevenshtein.distance(word, known), -count, known)
+                for known, count in counts.items()
+                if len(known) >= 4
+            ]
+            near = [n for n in near if n[0] <= limit]
+            if near:
+                word = min(near)[2]
+        words.append(word)
+    return " ".join(words)
 
 
 @pytest.fixture
@@ -197,6 +225,8 @@ WRITTEN = [
     "giz",
     "Deutsche Gesellschaft fur Internationale Zusammenarbeit",
     "Minstry of Helth",
+    "Ministry of Helth",
+    "Hinistry of Finance",
     "Ministry of Finanse",
     "Regional Ofice 17",
     "Regional Office 170",
