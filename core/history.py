@@ -168,6 +168,7 @@ class Timeline:
 
     def entry(self, version, before, source, labels, m2m):
         instance = labels.instance(version)
+        skip = None if source is None else source.parent
         if source is None:
             kind = capfirst(type(self.obj)._meta.verbose_name)
             subject = str(instance)
@@ -181,9 +182,9 @@ class Timeline:
         }[version.history_type]
         changes = []
         if version.history_type == "~" and before is not None:
-            changes = differences(before, version, labels, m2m)
+            changes = differences(before, version, labels, m2m, skip=skip)
         elif version.history_type == "+":
-            changes = values_of(version, labels, m2m)
+            changes = values_of(version, labels, m2m, skip=skip)
         return Entry(
             record=version,
             own=source is None,
@@ -295,9 +296,11 @@ def shown(f, value, labels):
     return str(value)
 
 
-def differences(before, version, labels, m2m):
+def differences(before, version, labels, m2m, *, skip=None):
     changes = []
     for f in tracked_fields(version):
+        if f.name == skip:
+            continue
         old, new = getattr(before, f.attname), getattr(version, f.attname)
         if old == new:
             continue
@@ -324,10 +327,13 @@ def differences(before, version, labels, m2m):
     return changes
 
 
-def values_of(version, labels, m2m):
-    """What a record was created with: its fields that hold a value."""
+def values_of(version, labels, m2m, *, skip=None):
+    """What a record was created with: its fields that hold a value (but
+    ``skip``, the link to the record whose history it is shown in)."""
     changes = []
     for f in tracked_fields(version):
+        if f.name == skip:
+            continue
         value = getattr(version, f.attname)
         if (
             value is None

@@ -60,6 +60,8 @@ def test_an_attendance_row_added_in_the_meetings_form_shows_on_its_history(
     shown = {c.field: str(c.new) for c in added[0].changes}
     assert shown["On behalf of"] == "Deutsche Gesellschaft (GIZ)"
     assert shown["Status"] == "Attended"
+    # Not the meeting again: the page is the meeting's.
+    assert "Meeting" not in shown
     page = response.content.decode()
     assert "Dilnoza Karimova" in page
     assert "None" not in page
