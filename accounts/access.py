@@ -42,6 +42,7 @@ RULES = [
     Rule("login", BOTH, ANONYMOUS, "the login form"),
     Rule("logout", WRITE, ANONYMOUS, "logging out (POST only)"),
     Rule("password_change*", BOTH, VIEWER, "one's own password"),
+    Rule("language", WRITE, ANONYMOUS, "choosing the interface language"),
     Rule("admin:login", BOTH, ANONYMOUS, "the admin's login form"),
     Rule(
         "admin:logout",

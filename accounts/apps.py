@@ -12,9 +12,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from .languages import remember_language
         from .middleware import start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="hamkor_idle_clock")
+        user_logged_in.connect(remember_language, dispatch_uid="hamkor_language")
 
 
 class HamkorAdminConfig(admin_apps.AdminConfig):

@@ -2,7 +2,7 @@ import ipaddress
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.utils import timezone
+from django.utils import timezone, translation
 
 LAST_SEEN = "hamkor_last_seen"
 
@@ -67,3 +67,35 @@ def start_idle_clock(sender, request, user, **kwargs):
     """``user_logged_in`` receiver: a new session starts its idle clock now, so
     that its first request does not have to write the session again."""
     request.session[LAST_SEEN] = timezone.now().timestamp()
+
+
+class UserLanguageMiddleware:
+    """The signed-in user's own language before the browser's (see
+    accounts.languages). Reads only the session, which a signed-in request
+    has loaded anyway; a response to a sign-in also sets the language
+    cookie, so that the login page of the next visit speaks it too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .languages import LANGUAGE_KEY, supported
+
+        language = request.session.get(LANGUAGE_KEY)
+        if language and supported(language) and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        chosen = getattr(request, "language_chosen", None)
+        if chosen:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -11,7 +11,6 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,9 +66,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (its cookie, else Accept-Language) ...
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ... unless the signed-in user chose one (accounts.Preferences).
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,9 +160,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Internationalisation: meetings are held, and recorded, in Tashkent time.
-# British English: "29 Jan 2025" and 24-hour times, as the partners write them.
+# Uzbek (Latin script), Russian and British English ("29 Jan 2025" and
+# 24-hour times, as the partners write them). The interface language comes
+# from the user's own choice (accounts.Preferences, kept in the session and
+# a cookie), else the browser's Accept-Language; no URL carries it. Each
+# language is named in itself in the switch.
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("uz", "Oʻzbekcha"), ("ru", "Русский"), ("en-gb", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
 USE_I18N = True
 USE_TZ = True
@@ -184,6 +195,7 @@ STORAGES = {
 # to stay on HTTPS. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

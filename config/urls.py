@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.languages import language_view
 from meetings.views import HomeView
 from stakeholders.urls import organisation_patterns, person_patterns
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/language/", language_view, name="language"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),
