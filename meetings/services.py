@@ -51,10 +51,18 @@ def demo_load(*, path=DEMO_FILE):
                 country=row.get("country", ""),
                 parent=organisations.get(row.get("parent")),
             )
+        # A name alone, or with its language (the official names in Uzbek and
+        # Russian, where the organisation has them).
         for other_name in row.get("other_names", []):
-            if not organisation.other_names.filter(name__iexact=other_name).exists():
+            if isinstance(other_name, str):
+                other_name = {"name": other_name}
+            if not organisation.other_names.filter(
+                name__iexact=other_name["name"]
+            ).exists():
                 OrganisationName.objects.create(
-                    organisation=organisation, name=other_name
+                    organisation=organisation,
+                    name=other_name["name"],
+                    language=other_name.get("language", ""),
                 )
         organisations[row["name"]] = organisation
 
