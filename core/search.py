@@ -12,22 +12,24 @@ search is a substring test on that column:
 The term is lower-cased in Python, as SQLite's ``lower()`` is (it is the same
 function) and as PostgreSQL's is for the scripts used here.
 
-On PostgreSQL, the engine for national scale, each ``search_key`` of
-``INDEXED`` has a trigram index: a GIN index ``<table>_search_trgm`` of
-pg_trgm's ``gin_trgm_ops``, which finds the rows containing a string of
-three characters or more without reading the others. The test becomes
-``search_key LIKE '%term%'``, which the index serves (``STRPOS`` cannot use
-it); a shorter term has no trigram to look up and is tested on every row.
+A substring test of every row still reads the whole table (0.4 s for 500,000
+people), so a ``search_key`` can have a trigram index, which finds the rows
+containing a string of three characters or more without reading the others,
+and gives exactly the rows the substring test gives:
+
+- PostgreSQL, every model of ``INDEXED``: a GIN index ``<table>_search_trgm``
+  of pg_trgm's ``gin_trgm_ops``. The test becomes ``search_key LIKE
+  '%term%'``, which the index serves (``STRPOS`` cannot use it).
+- SQLite, the models of ``FTS`` only (the people): an FTS5 table
+  ``<table>_fts`` with the trigram tokenizer over the model's table
+  (``content=``: it holds the index, not a copy of the text), kept by
+  triggers on the table. The test becomes ``id IN (SELECT rowid FROM
+  <table>_fts WHERE <table>_fts MATCH '"term"')``. The other models' keys
+  are read with ``instr``, one pass over the table.
+
+A shorter term has no trigram to look up: it is still tested on every row.
 The migrations build the indexes with ``index_create``; ``index_repair`` puts
 back what a later migration removed.
-
-SQLite reads every key with ``instr``, in one pass over the table. FTS5
-trigram tables kept by triggers did it from an index until issue 11; median
-ms with / without them, measured on SQLite: at L every search page within
-the targets either way (the attendance search 40 / 64, people ?q 16 / 26);
-at XL, the scale PostgreSQL serves, people ?q 19 / 115, admin person search
-37 / 130, admin autocomplete person 9 / 104, admin organisation search 58 /
-90, the attendance search ("health") 68 / 344, the slowest.
 """
 
 import sys
@@ -43,14 +45,28 @@ from django.db.models.functions import Concat, Lower
 # fields ("name" + "acronym"): a search term is one stripped line.
 SEPARATOR = "\n"
 
-# The models whose search key has a trigram index on PostgreSQL, with the
-# migration that indexed it.
+# The models whose search key has a trigram index (on SQLite only those of
+# ``FTS``), with the migration that indexed it.
 INDEXED = {
     "stakeholders.organisation": ("stakeholders", "0009_search_index"),
     "stakeholders.organisationname": ("stakeholders", "0009_search_index"),
     "stakeholders.person": ("stakeholders", "0009_search_index"),
     "meetings.meeting": ("meetings", "0008_search_index"),
 }
+
+# The models whose search key SQLite reads through an FTS5 table: a speed
+# trick for SQLite at national scale that the people's table alone earns
+# (issue 11). Median ms on SQLite at XL, with / without it: the attendance
+# search ("health") 68 / 344 on a quiet machine, 140 / 631 with the load at
+# 3.5 (548 in another loaded run without it), past 400 ms; people ?q
+# 19 / 115, admin person search 37 / 130, admin autocomplete person 9 / 104,
+# suggest people 6 / 101. At L every page was within its targets without
+# it (the attendance search 40 / 64, people ?q 16 / 26). The tables of the
+# organisations, their other names and the meetings went: without them, at
+# XL, organisations ?q 36 / 67, admin organisation search 58 / 90, admin
+# meeting search 56 / 66, the attendance search 70 / 143 (147 / 285 under
+# load); at L at most 6 ms more a page.
+FTS = {"stakeholders.person"}
 
 # The length of a trigram: a shorter term is in no trigram index.
 TRIGRAM = 3
@@ -65,10 +81,10 @@ class Includes(Lookup):
     """``search_key__includes=term``: the key contains ``term`` lower-cased.
 
     On a model of ``INDEXED``, a condition on the primary key: the ids of the
-    matching rows as a set (IN), from PostgreSQL's trigram index where the
-    term is long enough, else from one read of the table in order with
-    ``instr`` / ``strpos`` (no pattern to escape, no call into Python on
-    SQLite). A set
+    matching rows as a set (IN), from the trigram index where there is one
+    and the term is long enough, else from one read of the table in order
+    with ``instr`` / ``strpos`` (no pattern to escape, no call into Python
+    on SQLite). A set
     rather than a test of each row as a list reads it: SQLite would test
     them along the list's sort index, reading the table in a random order."""
 
@@ -92,6 +108,22 @@ class Includes(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{function}({lhs}, {rhs}) > 0", (*lhs_params, *rhs_params)
+
+    def as_sqlite(self, compiler, connection):
+        # FTS5 reads a query string up to its first NUL.
+        if (
+            not self.indexed()
+            or self.lhs.target.model._meta.label_lower not in FTS
+            or len(self.rhs) < TRIGRAM
+            or "\x00" in self.rhs
+        ):
+            return self.as_sql(compiler, connection)
+        fts = connection.ops.quote_name(_fts(self.lhs.target.model._meta.db_table))
+        return self.keys(
+            compiler,
+            f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s",  # noqa: S608
+            fts_string(self.rhs),
+        )
 
     def as_postgresql(self, compiler, connection):
         if not self.indexed() or len(self.rhs) < TRIGRAM:
@@ -117,6 +149,12 @@ class Includes(Lookup):
         return f"{pk} IN ({subquery})", (*pk_params, param)
 
 
+def fts_string(term):
+    """``term`` as an FTS5 string, in which every character is literal (``*``,
+    ``-``, ``:``, ``AND``...): in double quotes, its own doubled."""
+    return '"' + term.replace('"', '""') + '"'
+
+
 def generated_search_key(*fields):
     """A generated column holding ``fields`` lower-cased, one per line."""
     parts = []
@@ -133,38 +171,130 @@ def generated_search_key(*fields):
     )
 
 
-# The indexes (PostgreSQL's)
+# The indexes
+
+
+def _fts(table):
+    return f"{table}_fts"
+
+
+def _triggers(table):
+    return [f"{table}_fts_{event}" for event in ("insert", "update", "delete")]
 
 
 def _gin(table):
     return f"{table}_search_trgm"
 
 
-def index_create(connection, model):
-    """Create the trigram index of ``model``'s search key on PostgreSQL, where
-    it is missing.
+def _sqlite_index(model):
+    """The statements that create the FTS5 index of ``model`` and the
+    triggers that keep it, each a no-op where its object exists.
 
-    Creating the pg_trgm extension takes the CREATE privilege on the database
-    (it is a trusted extension) if it is not there yet."""
-    if connection.vendor != "postgresql":
-        return
+    External content: the FTS table reads ``search_key`` from the model's
+    table, so a row leaves the index with the text it was indexed with (the
+    ``'delete'`` command), which only a trigger still has. Rows whose key
+    did not change (meeting statistics, version) are not re-indexed."""
     table = model._meta.db_table
+    pk = model._meta.pk.column
+    fts, (on_insert, on_update, on_delete) = _fts(table), _triggers(table)
+    # Table and column names are the models' own, not input (noqa: S608).
+    add = (
+        f'INSERT INTO "{fts}"(rowid, search_key) '  # noqa: S608
+        f'VALUES (new."{pk}", new.search_key);'
+    )
+    remove = (
+        f'INSERT INTO "{fts}"("{fts}", rowid, search_key) '  # noqa: S608
+        f"VALUES ('delete', old.\"{pk}\", old.search_key);"
+    )
+    return [
+        # Case-sensitive: the key and the term are lower-cased already, and
+        # the tokenizer's own folding would differ from lower()'s.
+        f'CREATE VIRTUAL TABLE IF NOT EXISTS "{fts}" USING fts5(search_key, '
+        f"content='{table}', content_rowid='{pk}', "
+        f"tokenize='trigram case_sensitive 1')",
+        f'CREATE TRIGGER IF NOT EXISTS "{on_insert}" AFTER INSERT ON "{table}" '
+        f"BEGIN {add} END",
+        f'CREATE TRIGGER IF NOT EXISTS "{on_update}" AFTER UPDATE ON "{table}" '
+        f'WHEN old.search_key IS NOT new.search_key OR old."{pk}" IS NOT new."{pk}" '
+        f"BEGIN {remove} {add} END",
+        f'CREATE TRIGGER IF NOT EXISTS "{on_delete}" AFTER DELETE ON "{table}" '
+        f"BEGIN {remove} END",
+        f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')',  # noqa: S608
+    ]
+
+
+def _postgresql_index(model):
+    table = model._meta.db_table
+    return [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f'CREATE INDEX IF NOT EXISTS "{_gin(table)}" ON "{table}" '
+        "USING gin (search_key gin_trgm_ops)",
+    ]
+
+
+def _statements(vendor, model):
+    if vendor == "sqlite":
+        return _sqlite_index(model) if model._meta.label_lower in FTS else []
+    if vendor == "postgresql":
+        return _postgresql_index(model)
+    return []
+
+
+def index_create(connection, model):
+    """Create the trigram index of ``model``'s search key, or complete it:
+    on SQLite, the missing triggers too, and read every row into it again
+    (nothing on SQLite for a model not in ``FTS``).
+
+    On PostgreSQL, creating the pg_trgm extension takes the CREATE privilege
+    on the database (it is a trusted extension) if it is not there yet."""
     with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        cursor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{_gin(table)}" ON "{table}" '
-            "USING gin (search_key gin_trgm_ops)"
-        )
+        for statement in _statements(connection.vendor, model):
+            cursor.execute(statement)
 
 
 def index_drop(connection, model):
     """Remove the index of ``model``'s search key (the reverse of
     ``index_create``). The pg_trgm extension stays: it may predate the
     index or serve another; dropping it is the database owner's choice."""
-    if connection.vendor != "postgresql":
+    table = model._meta.db_table
+    if connection.vendor == "sqlite":
+        statements = [f'DROP TRIGGER IF EXISTS "{name}"' for name in _triggers(table)]
+        statements.append(f'DROP TABLE IF EXISTS "{_fts(table)}"')
+    elif connection.vendor == "postgresql":
+        statements = [f'DROP INDEX IF EXISTS "{_gin(table)}"']
+    else:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP INDEX IF EXISTS "{_gin(model._meta.db_table)}"')
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _names(vendor, model):
+    """The names of the objects that make the search index of ``model``."""
+    table = model._meta.db_table
+    if vendor == "sqlite":
+        if model._meta.label_lower not in FTS:
+            return []
+        return [_fts(table), *_triggers(table)]
+    return [_gin(table)]
+
+
+def _present(connection, names):
+    """Which of the tables, triggers and indexes ``names`` exist."""
+    placeholders = ", ".join(["%s"] * len(names))
+    if connection.vendor == "sqlite":
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "  # noqa: S608
+            f"AND name IN ({placeholders})"
+        )
+    else:
+        sql = (
+            "SELECT indexname FROM pg_indexes "  # noqa: S608
+            f"WHERE schemaname = current_schema() AND indexname IN ({placeholders})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, names)
+        return {name for (name,) in cursor.fetchall()}
 
 
 def index_repair(
@@ -172,13 +302,15 @@ def index_repair(
 ):
     """``post_migrate`` receiver: rebuild an index that a migration broke.
 
-    The indexes are raw SQL, outside the migration state: dropping and adding
-    a generated column (to change its expression) drops the GIN index on it,
-    silently. So after every ``migrate`` on PostgreSQL, a missing GIN index
-    of an indexed model is created again. One query when nothing is
-    missing."""
+    To alter a column, Django's SQLite schema editor often copies the table
+    into a new one and drops the old, and the old one's triggers with it: the
+    FTS table would go stale from the next write on, silently. Dropping and
+    adding a generated column (to change its expression) drops a PostgreSQL
+    index on it the same way. So after every ``migrate``, a missing trigger,
+    FTS table or GIN index of an indexed model is created again, and the FTS
+    index filled again from its table. One query when nothing is missing."""
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("sqlite", "postgresql"):
         return
     expected = {}
     for label in INDEXED:
@@ -186,19 +318,11 @@ def index_repair(
             model = apps.get_model(label)
         except LookupError:  # Migrated back to before the model.
             continue
-        expected[model] = _gin(model._meta.db_table)
-    if not expected:
+        expected[model] = _names(connection.vendor, model)
+    if not any(expected.values()):
         return
-    names = list(expected.values())
-    placeholders = ", ".join(["%s"] * len(names))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes "  # noqa: S608
-            f"WHERE schemaname = current_schema() AND indexname IN ({placeholders})",
-            names,
-        )
-        present = {name for (name,) in cursor.fetchall()}
-    broken = [model for model, name in expected.items() if name not in present]
+    present = _present(connection, [n for names in expected.values() for n in names])
+    broken = [m for m, names in expected.items() if not present.issuperset(names)]
     if not broken:
         return
     # Not migrated yet, or migrated back: no index is expected.

@@ -1,6 +1,7 @@
 """Drop the FTS5 table, and its triggers, that indexed the meetings' search
-key on SQLite: SQLite reads the keys with ``instr`` (see core/search.py,
-issue 11). PostgreSQL's GIN index stays. The names are frozen here."""
+key on SQLite: SQLite reads the keys with ``instr`` (see
+``core.search.FTS``, issue 11). PostgreSQL's GIN index stays. The names are
+frozen here: search.py no longer makes these."""
 
 from django.db import migrations
 

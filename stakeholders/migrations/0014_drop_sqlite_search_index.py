@@ -1,15 +1,12 @@
-"""Drop the FTS5 tables, and their triggers, that indexed the organisations',
-their other names' and the people's search keys on SQLite: SQLite reads the
-keys with ``instr`` (see core/search.py, issue 11). PostgreSQL's GIN indexes
-stay. The names are frozen here: search.py no longer makes them."""
+"""Drop the FTS5 tables, and their triggers, that indexed the organisations'
+and their other names' search keys on SQLite: SQLite reads those keys with
+``instr`` (see ``core.search.FTS``, issue 11). The people's table stays, and
+so do PostgreSQL's GIN indexes. The names are frozen here: search.py no
+longer makes these."""
 
 from django.db import migrations
 
-TABLES = [
-    "stakeholders_organisation",
-    "stakeholders_organisationname",
-    "stakeholders_person",
-]
+TABLES = ["stakeholders_organisation", "stakeholders_organisationname"]
 
 
 def fts_drop(apps, schema_editor):

@@ -1,7 +1,7 @@
-"""The searches of the search keys (core/search.py): a search finds
-exactly the rows a substring test of every key finds (through PostgreSQL's
-trigram index or SQLite's instr), it follows every kind of write, and a
-migration that drops PostgreSQL's index has it put back."""
+"""The trigram index of the search keys (core/search.py): a search
+through it finds exactly the rows a substring test of every key finds, it
+follows every kind of write, and a migration that drops its triggers or
+tables has them put back."""
 
 import random
 
@@ -30,7 +30,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 sqlite_only = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="PostgreSQL refuses a NUL in text."
+    connection.vendor != "sqlite", reason="The FTS5 index is SQLite's."
 )
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="The GIN index is PostgreSQL's."
@@ -54,8 +54,7 @@ def found(model, term):
 
 
 # Sample names: Latin, Cyrillic and Uzbek in both scripts, with the symbols
-# that search syntaxes (FTS5's, which SQLite used) and LIKE patterns give a
-# meaning to.
+# that FTS5 query syntax and LIKE patterns give a meaning to.
 SYLLABLES = [
     *("ka", "ri", "mo", "va", "sha", "cho‘", "g‘u", "ul", "bek", "jon", "xon", "O'z"),
     *("Ми", "ра", "ва", "ко", "ста", "ние", "здра", "во", "ху", "Ўз", "қа", "ғо", "ҳа"),
@@ -181,7 +180,8 @@ def test_a_term_across_two_parts_of_a_key_matches_nothing():
 
 
 @sqlite_only
-def test_a_term_with_a_nul_character_finds_nothing():
+def test_a_term_with_a_nul_character_is_tested_on_every_row():
+    """FTS5 would read the query string up to the NUL and fail."""
     PersonFactory(full_name="Aziza Karimova")
 
     assert not Person.objects.search("kari\x00mova").exists()
@@ -205,6 +205,11 @@ def test_it_reads_every_character_of_a_term_literally(name, term):
     PersonFactory(full_name="Nuroniy Toshkent Hub Ochiq Data Hujjatlar")
 
     assert list(Person.objects.search(term)) == [person]
+
+
+def test_fts_string_doubles_the_quotes_of_a_term():
+    assert search.fts_string('o"z') == '"o""z"'
+    assert search.fts_string("a* - b:(c)") == '"a* - b:(c)"'
 
 
 # Writes
@@ -291,10 +296,29 @@ def test_it_still_finds_a_row_after_a_write_that_leaves_its_key_alone():
 # The plans
 
 
-def test_a_term_of_two_characters_finds_its_rows():
-    person = PersonFactory(full_name="Li Wei")
-    PersonFactory(full_name="Aziz Tursunov")
+@sqlite_only
+def test_a_search_reads_the_fts_table_and_the_list_still_pages_in_order():
+    PersonFactory.create_batch(3, full_name="Karimov")
+    queryset = Person.objects.search("karimov").order_by("full_name", "pk")[:2]
+    sql, params = queryset.query.sql_with_params()
 
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = [row[-1] for row in cursor.fetchall()]
+
+    assert any("stakeholders_person_fts VIRTUAL TABLE" in step for step in plan), plan
+    assert "INSTR" not in sql
+    assert len(queryset) == 2
+
+
+@sqlite_only
+def test_a_term_of_two_characters_is_tested_on_every_row():
+    person = PersonFactory(full_name="Li Wei")
+
+    sql = str(Person.objects.search("li").query)
+
+    assert "INSTR" in sql
+    assert "_fts" not in sql
     assert list(Person.objects.search("li")) == [person]
 
 
@@ -325,12 +349,70 @@ def execute(sql):
         cursor.execute(sql)
 
 
-@postgresql_only
 def test_the_repair_costs_one_query_when_every_index_is_there(
     django_assert_num_queries,
 ):
     with django_assert_num_queries(1):  # the names of the index objects
         repair()
+
+
+@sqlite_only
+def test_the_repair_puts_back_a_dropped_trigger_and_rebuilds_the_index():
+    before = PersonFactory(full_name="Aziz Tursunov")
+    execute('DROP TRIGGER "stakeholders_person_fts_insert"')
+    # Written while the trigger was missing: not in the index.
+    missed = PersonFactory(full_name="Anvar Tursunov")
+    assert set(Person.objects.search("tursunov")) == {before}
+
+    repair()
+    after = PersonFactory(full_name="Bobur Tursunov")
+
+    assert set(Person.objects.search("tursunov")) == {before, missed, after}
+
+
+@sqlite_only
+def test_the_repair_puts_back_a_dropped_fts_table():
+    person = PersonFactory(full_name="Aziz Tursunov")
+    execute('DROP TABLE "stakeholders_person_fts"')
+
+    repair()
+
+    assert list(Person.objects.search("tursunov")) == [person]
+    added = PersonFactory(full_name="Anvar Tursunov")
+    assert set(Person.objects.search("tursunov")) == {person, added}
+
+
+@sqlite_only
+def test_the_repair_leaves_alone_an_index_whose_migration_is_not_applied():
+    execute('DROP TABLE "stakeholders_person_fts"')
+    execute(
+        "DELETE FROM django_migrations "
+        "WHERE app = 'stakeholders' AND name = '0009_search_index'"
+    )
+
+    repair()
+
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    assert "stakeholders_person_fts" not in tables
+
+
+@postgresql_only
+def test_the_repair_leaves_alone_a_gin_index_whose_migration_is_not_applied():
+    execute('DROP INDEX "meetings_meeting_search_trgm"')
+    execute(
+        "DELETE FROM django_migrations "
+        "WHERE app = 'meetings' AND name = '0008_search_index'"
+    )
+
+    repair()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes "
+            "WHERE indexname = 'meetings_meeting_search_trgm'"
+        )
+        assert cursor.fetchone() == (0,)
 
 
 @postgresql_only
@@ -348,31 +430,50 @@ def test_the_repair_puts_back_a_dropped_gin_index():
     assert "gin_trgm_ops" in definition
 
 
-@postgresql_only
-def test_the_repair_leaves_alone_an_index_whose_migration_is_not_applied():
-    execute('DROP INDEX "meetings_meeting_search_trgm"')
-    execute(
-        "DELETE FROM django_migrations "
-        "WHERE app = 'meetings' AND name = '0008_search_index'"
-    )
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_the_repair_follows_a_migration_that_copies_the_table():
+    """Django's SQLite schema editor alters a column by copying the table into
+    a new one and dropping the old, triggers included."""
+    person = PersonFactory(full_name="Aziz Tursunov")
+    old = Person._meta.get_field("phone")
+    new = old.clone()
+    new.set_attributes_from_name("phone")
+    new.max_length = old.max_length + 1
+    with connection.schema_editor() as editor:
+        editor.alter_field(Person, old, new)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master "
+                "WHERE name = 'stakeholders_person_fts_insert'"
+            )
+            assert cursor.fetchone() == (0,)
 
-    repair()
+        repair()
+        added = PersonFactory(full_name="Anvar Tursunov")
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_indexes "
-            "WHERE indexname = 'meetings_meeting_search_trgm'"
-        )
-        assert cursor.fetchone() == (0,)
+        assert set(Person.objects.search("tursunov")) == {person, added}
+    finally:
+        with connection.schema_editor() as editor:
+            editor.alter_field(Person, new, old)
+        repair()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_flush_empties_the_index():
-    """``flush`` (a transactional test's teardown) deletes the rows, and a
-    search no longer finds them."""
+    """``flush`` (a transactional test's teardown) deletes the rows: the
+    delete triggers take them out of the index."""
     PersonFactory(full_name="Aziz Tursunov")
 
     call_command("flush", interactive=False, verbosity=0)
     person = PersonFactory(full_name="Anvar Tursunov")
 
     assert list(Person.objects.search("tursunov")) == [person]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM stakeholders_person_fts "
+                "WHERE stakeholders_person_fts MATCH '\"tursunov\"'"
+            )
+            assert cursor.fetchone() == (1,)
