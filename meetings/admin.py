@@ -330,11 +330,13 @@ class AgendaItemAdmin(HamkorAdmin):
 
 # On SQLite, a search whose organisations, people and meetings number this
 # many or more has the attendance rows tested as the list is read (see
-# get_search_results). Measured on SQLite (median ms, with / without the
-# walk): "health" (a tenth of the names) 100 / 292 at XL; "sample" (every
-# name) 134 / 600 at L and 277 / 4,653 at XL, past the targets without it.
-# PostgreSQL plans both forms the same way, so it skips the capped count:
-# 43 ms instead of 47 for "health" at L, one query fewer.
+# get_search_results). Measured on SQLite (issue 11; median ms, with /
+# without the walk): "sample" (in every name) 134 / 600 at L and 308 /
+# 5,967 at XL, past the targets without it; "health" (a tenth of the names)
+# 244 / 310 at XL. A family name that 1,000 people share is slower walked
+# ("karimov" at XL 267 / 152), but within the targets. PostgreSQL plans
+# both forms the same way, so it skips the capped count: 43 ms instead of
+# 47 for "health" at L, one query fewer.
 BROAD_SEARCH = 1000
 
 
