@@ -84,9 +84,9 @@ class Includes(Lookup):
     matching rows as a set (IN), from the trigram index where there is one
     and the term is long enough, else from one read of the table in order
     with ``instr`` / ``strpos`` (no pattern to escape, no call into Python
-    on SQLite). A set
-    rather than a test of each row as a list reads it: SQLite would test
-    them along the list's sort index, reading the table in a random order."""
+    on SQLite). A set rather than a test of each row as a list reads it:
+    SQLite would test them along the list's sort index, reading the table in
+    a random order."""
 
     lookup_name = "includes"
 
