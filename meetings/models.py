@@ -62,10 +62,11 @@ class MeetingQuerySet(models.QuerySet):
         meeting (EXISTS), which the OR would force on every meeting.
 
         The busiest organisation's 33,000 meetings at XL are collected and
-        sorted for one page too: its detail page takes 334 ms and
-        /meetings/?organisation= 102 ms on SQLite at XL (143 and 93 ms when
-        they were read in the list's order, a walk SQLite alone needed), 81
-        and 28 ms at L; PostgreSQL plans the two the same way."""
+        sorted for one page too. Reading them in the list's order instead
+        (``core.models.in_list_order``) served SQLite alone and went in issue
+        11: on SQLite at XL its detail page takes 220 ms and
+        /meetings/?organisation= 111 ms (143 and 93 with the walk, in a run
+        where they took 334 and 102 without it), at L 83 and 31 ms."""
         attended = (
             Attendance.objects.taking_part()
             .filter(organisation=organisation)
