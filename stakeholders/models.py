@@ -47,11 +47,11 @@ def of_organisation_types(types):
 
     Measured against "people with a position or attendance at an
     organisation of ``Organisation.objects.of_type``" as IN subqueries
-    (issue 11; median ms, stored / subquery): PostgreSQL at L, /people/?type=
-    24 / 73 (heaviest SQL 1.3 / 29 ms, growing with the people), ministries
-    27 / 61, /meetings/?type= 52 / 68; SQLite at XL, people 49 / 260,
-    ministries 64 / 353, meetings 50 / 212. Kept: the subquery makes
-    PostgreSQL slower.
+    (issue 11; median ms, stored / subquery): PostgreSQL at XL, /people/?type=
+    54 / 431 (heaviest SQL 1.4 / 463 ms), ministries 41 / 295,
+    /meetings/?type= 63 / 237 (SQL 0.6 / 149), ministries 79 / 163, past the
+    150 ms target; at L 24 / 73 and 52 / 68; SQLite at XL 49 / 260 and
+    50 / 212, ministries 64 / 353. Kept.
     """
     ids = organisation_type_ids(types)
     if not ids:
