@@ -13,17 +13,19 @@ The term is lower-cased in Python, as SQLite's ``lower()`` is (it is the same
 function) and as PostgreSQL's is for the scripts used here.
 
 A substring test of every row still reads the whole table (0.4 s for 500,000
-people), so each ``search_key`` of ``INDEXED`` has a trigram index, which finds
-the rows containing a string of three characters or more without reading the
-others, and gives exactly the rows the substring test gives:
+people), so a ``search_key`` can have a trigram index, which finds the rows
+containing a string of three characters or more without reading the others,
+and gives exactly the rows the substring test gives:
 
-- SQLite: an FTS5 table ``<table>_fts`` with the trigram tokenizer over the
-  model's table (``content=``: it holds the index, not a copy of the text),
-  kept by triggers on the table. The test becomes ``id IN (SELECT rowid FROM
-  <table>_fts WHERE <table>_fts MATCH '"term"')``.
-- PostgreSQL: a GIN index ``<table>_search_trgm`` of pg_trgm's
-  ``gin_trgm_ops``. The test becomes ``search_key LIKE '%term%'``, which the
-  index serves (``STRPOS`` cannot use it).
+- PostgreSQL, every model of ``INDEXED``: a GIN index ``<table>_search_trgm``
+  of pg_trgm's ``gin_trgm_ops``. The test becomes ``search_key LIKE
+  '%term%'``, which the index serves (``STRPOS`` cannot use it).
+- SQLite, the models of ``FTS`` only (the people): an FTS5 table
+  ``<table>_fts`` with the trigram tokenizer over the model's table
+  (``content=``: it holds the index, not a copy of the text), kept by
+  triggers on the table. The test becomes ``id IN (SELECT rowid FROM
+  <table>_fts WHERE <table>_fts MATCH '"term"')``. The other models' keys
+  are read with ``instr``, one pass over the table.
 
 A shorter term has no trigram to look up: it is still tested on every row.
 The migrations build the indexes with ``index_create``; ``index_repair`` puts
@@ -43,13 +45,28 @@ from django.db.models.functions import Concat, Lower
 # fields ("name" + "acronym"): a search term is one stripped line.
 SEPARATOR = "\n"
 
-# The models whose search key is indexed, with the migration that indexed it.
+# The models whose search key has a trigram index (on SQLite only those of
+# ``FTS``), with the migration that indexed it.
 INDEXED = {
     "stakeholders.organisation": ("stakeholders", "0009_search_index"),
     "stakeholders.organisationname": ("stakeholders", "0009_search_index"),
     "stakeholders.person": ("stakeholders", "0009_search_index"),
     "meetings.meeting": ("meetings", "0008_search_index"),
 }
+
+# The models whose search key SQLite reads through an FTS5 table: a speed
+# trick for SQLite at national scale that the people's table alone earns
+# (issue 11). Median ms on SQLite at XL, with / without it: the attendance
+# search ("health") 68 / 344 on a quiet machine, 140 / 631 with the load at
+# 3.5 (548 in another loaded run without it), past 400 ms; people ?q
+# 19 / 115, admin person search 37 / 130, admin autocomplete person 9 / 104,
+# suggest people 6 / 101. At L every page was within its targets without
+# it (the attendance search 40 / 64, people ?q 16 / 26). The tables of the
+# organisations, their other names and the meetings went: without them, at
+# XL, organisations ?q 36 / 67, admin organisation search 58 / 90, admin
+# meeting search 56 / 66, the attendance search 70 / 143 (147 / 285 under
+# load); at L at most 6 ms more a page.
+FTS = {"stakeholders.person"}
 
 # The length of a trigram: a shorter term is in no trigram index.
 TRIGRAM = 3
@@ -64,11 +81,12 @@ class Includes(Lookup):
     """``search_key__includes=term``: the key contains ``term`` lower-cased.
 
     On a model of ``INDEXED``, a condition on the primary key: the ids of the
-    matching rows as a set (IN), from the trigram index where the term is
-    long enough, else from one read of the table in order with ``instr`` /
-    ``strpos`` (no pattern to escape, no call into Python on SQLite). A set
-    rather than a test of each row as a list reads it: SQLite would test
-    them along the list's sort index, reading the table in a random order."""
+    matching rows as a set (IN), from the trigram index where there is one
+    and the term is long enough, else from one read of the table in order
+    with ``instr`` / ``strpos`` (no pattern to escape, no call into Python
+    on SQLite). A set rather than a test of each row as a list reads it:
+    SQLite would test them along the list's sort index, reading the table in
+    a random order."""
 
     lookup_name = "includes"
 
@@ -93,7 +111,12 @@ class Includes(Lookup):
 
     def as_sqlite(self, compiler, connection):
         # FTS5 reads a query string up to its first NUL.
-        if not self.indexed() or len(self.rhs) < TRIGRAM or "\x00" in self.rhs:
+        if (
+            not self.indexed()
+            or self.lhs.target.model._meta.label_lower not in FTS
+            or len(self.rhs) < TRIGRAM
+            or "\x00" in self.rhs
+        ):
             return self.as_sql(compiler, connection)
         fts = connection.ops.quote_name(_fts(self.lhs.target.model._meta.db_table))
         return self.keys(
@@ -211,7 +234,7 @@ def _postgresql_index(model):
 
 def _statements(vendor, model):
     if vendor == "sqlite":
-        return _sqlite_index(model)
+        return _sqlite_index(model) if model._meta.label_lower in FTS else []
     if vendor == "postgresql":
         return _postgresql_index(model)
     return []
@@ -219,7 +242,8 @@ def _statements(vendor, model):
 
 def index_create(connection, model):
     """Create the trigram index of ``model``'s search key, or complete it:
-    on SQLite, the missing triggers too, and read every row into it again.
+    on SQLite, the missing triggers too, and read every row into it again
+    (nothing on SQLite for a model not in ``FTS``).
 
     On PostgreSQL, creating the pg_trgm extension takes the CREATE privilege
     on the database (it is a trusted extension) if it is not there yet."""
@@ -245,9 +269,12 @@ def index_drop(connection, model):
             cursor.execute(statement)
 
 
-def _names(vendor, table):
-    """The names of the objects that make the search index of ``table``."""
+def _names(vendor, model):
+    """The names of the objects that make the search index of ``model``."""
+    table = model._meta.db_table
     if vendor == "sqlite":
+        if model._meta.label_lower not in FTS:
+            return []
         return [_fts(table), *_triggers(table)]
     return [_gin(table)]
 
@@ -291,8 +318,8 @@ def index_repair(
             model = apps.get_model(label)
         except LookupError:  # Migrated back to before the model.
             continue
-        expected[model] = _names(connection.vendor, model._meta.db_table)
-    if not expected:
+        expected[model] = _names(connection.vendor, model)
+    if not any(expected.values()):
         return
     present = _present(connection, [n for names in expected.values() for n in names])
     broken = [m for m, names in expected.items() if not present.issuperset(names)]

@@ -8,7 +8,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.models import VersionedModel, choice_label, in_list_order
+from core.models import VersionedModel, choice_label
 from core.search import generated_search_key
 from stakeholders.models import Organisation, Person, organisation_types_field
 
@@ -43,13 +43,6 @@ class Topic(VersionedModel):
         return f"{reverse('meetings:list')}?topic={self.pk}"
 
 
-# An organisation that attended this many meetings has its meetings read in
-# the list's order (``in_list_order``) rather than collected and sorted: the
-# collecting costs about 3 µs a row (3 ms here), the ordered walk up to the
-# whole meetings index (30 ms at 50,000 meetings).
-BUSY_ORGANISATION = 1000
-
-
 class MeetingQuerySet(models.QuerySet):
     def search(self, term):
         """Meetings whose title or venue contains ``term``, ignoring case."""
@@ -66,7 +59,14 @@ class MeetingQuerySet(models.QuerySet):
 
         One organisation's rows are a short list next to all meetings: each
         set of meeting ids is read once (IN) rather than probed once per
-        meeting (EXISTS), which the OR would force on every meeting."""
+        meeting (EXISTS), which the OR would force on every meeting.
+
+        The busiest organisation's 33,000 meetings at XL are collected and
+        sorted for one page too. Reading them in the list's order instead
+        (``core.models.in_list_order``) served SQLite alone and went in issue
+        11: on SQLite at XL its detail page takes 220 ms and
+        /meetings/?organisation= 111 ms (143 and 93 with the walk, in a run
+        where they took 334 and 102 without it), at L 83 and 31 ms."""
         attended = (
             Attendance.objects.taking_part()
             .filter(organisation=organisation)
@@ -75,13 +75,6 @@ class MeetingQuerySet(models.QuerySet):
         initiated = Meeting.initiators.through.objects.filter(
             organisation=organisation
         ).values("meeting")
-        if getattr(organisation, "meetings_attended", 0) >= BUSY_ORGANISATION:
-            # Most meetings are its own: read them in the list's order.
-            return self.filter(
-                in_list_order(attended)
-                | Q(host=organisation)
-                | in_list_order(initiated)
-            )
         return self.filter(
             Q(pk__in=attended) | Q(host=organisation) | Q(pk__in=initiated)
         )

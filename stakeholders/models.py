@@ -44,6 +44,14 @@ def of_organisation_types(types):
     holding the key, for the people) stops at its first 50 matches instead of
     collecting every person of the type first: /people/?type=donor at 500,000
     people read 60,000 of them and sorted them (200 ms) to show 50 (1 ms).
+
+    Measured against "people with a position or attendance at an
+    organisation of ``Organisation.objects.of_type``" as IN subqueries
+    (issue 11; median ms, stored / subquery): PostgreSQL at XL, /people/?type=
+    54 / 431 (heaviest SQL 1.4 / 463 ms), ministries 41 / 295,
+    /meetings/?type= 63 / 237 (SQL 0.6 / 149), ministries 79 / 163, past the
+    150 ms target; at L 24 / 73 and 52 / 68; SQLite at XL 49 / 260 and
+    50 / 212, ministries 64 / 353. Kept.
     """
     ids = organisation_type_ids(types)
     if not ids:

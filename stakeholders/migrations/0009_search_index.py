@@ -1,6 +1,6 @@
 """A trigram index on the search keys, for searches that read only the rows
 they find (see core/search.py): FTS5 tables and their triggers on
-SQLite, pg_trgm GIN indexes on PostgreSQL. Raw SQL of each engine, so nothing
+SQLite (the people's alone since 0014), pg_trgm GIN indexes on PostgreSQL. Raw SQL of each engine, so nothing
 here is in the migration state. The SQL is search.py's rather than frozen
 here: the post_migrate repair (search.index_repair) must create the very same
 objects."""

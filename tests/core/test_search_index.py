@@ -373,18 +373,33 @@ def test_the_repair_puts_back_a_dropped_trigger_and_rebuilds_the_index():
 @sqlite_only
 def test_the_repair_puts_back_a_dropped_fts_table():
     person = PersonFactory(full_name="Aziz Tursunov")
-    execute('DROP TABLE "meetings_meeting_fts"')
+    execute('DROP TABLE "stakeholders_person_fts"')
 
     repair()
 
     assert list(Person.objects.search("tursunov")) == [person]
-    meeting = MeetingFactory(title="Tursunov bilan uchrashuv")
-    assert list(Meeting.objects.search("tursunov")) == [meeting]
+    added = PersonFactory(full_name="Anvar Tursunov")
+    assert set(Person.objects.search("tursunov")) == {person, added}
 
 
 @sqlite_only
 def test_the_repair_leaves_alone_an_index_whose_migration_is_not_applied():
-    execute('DROP TABLE "meetings_meeting_fts"')
+    execute('DROP TABLE "stakeholders_person_fts"')
+    execute(
+        "DELETE FROM django_migrations "
+        "WHERE app = 'stakeholders' AND name = '0009_search_index'"
+    )
+
+    repair()
+
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    assert "stakeholders_person_fts" not in tables
+
+
+@postgresql_only
+def test_the_repair_leaves_alone_a_gin_index_whose_migration_is_not_applied():
+    execute('DROP INDEX "meetings_meeting_search_trgm"')
     execute(
         "DELETE FROM django_migrations "
         "WHERE app = 'meetings' AND name = '0008_search_index'"
@@ -393,8 +408,11 @@ def test_the_repair_leaves_alone_an_index_whose_migration_is_not_applied():
     repair()
 
     with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
-    assert "meetings_meeting_fts" not in tables
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes "
+            "WHERE indexname = 'meetings_meeting_search_trgm'"
+        )
+        assert cursor.fetchone() == (0,)
 
 
 @postgresql_only

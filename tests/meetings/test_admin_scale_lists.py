@@ -188,9 +188,10 @@ def test_an_attendance_search_costs_the_same_queries_whatever_it_finds(
     AttendanceFactory.create_batch(n, organisation=organisation)
     AttendanceFactory.create_batch(3)
 
-    # session, user, organisation type choices, how much the search finds,
+    # session, user, organisation type choices, how much the search finds
+    # (SQLite only: PostgreSQL reads the rows one way whatever it finds),
     # count, page
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(6 if connection.vendor == "sqlite" else 5):
         response = admin_client.get(changelist("attendance"), {"q": "health"})
 
     assert len(listed(response)) == n
