@@ -12,7 +12,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.admin import (
+    ConstraintCheckingFormSet,
+    HamkorAdmin,
+    HamkorInline,
+    HamkorTabularInline,
+    count_of,
+)
 from core.forms import OptionalTimeField
 from core.history import Source
 from core.models import at_least, in_list_order
@@ -48,7 +54,7 @@ class TopicAdmin(HamkorAdmin):
         return obj.meeting_count
 
 
-class AgendaItemInline(HamkorInline, admin.TabularInline):
+class AgendaItemInline(HamkorTabularInline):
     model = AgendaItem
     formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2})}}
     fields = ["order", "topic", "notes", "outcome"]
@@ -69,7 +75,7 @@ class AttendanceFormSet(ConstraintCheckingFormSet):
         return instance.organisation_id if instance.person_id is None else None
 
 
-class AttendanceInline(HamkorInline, admin.TabularInline):
+class AttendanceInline(HamkorTabularInline):
     model = Attendance
     formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 1})}}
     formset = AttendanceFormSet
@@ -77,12 +83,7 @@ class AttendanceInline(HamkorInline, admin.TabularInline):
     autocomplete_fields = ["organisation", "person"]
 
     def get_queryset(self, request):
-        # The meeting too: a row's heading is its __str__, which names it.
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("meeting", "organisation", "person")
-        )
+        return super().get_queryset(request).select_related("organisation", "person")
 
 
 class FollowUpInline(HamkorInline, admin.StackedInline):
