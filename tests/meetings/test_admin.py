@@ -123,6 +123,26 @@ def test_the_meeting_form_heads_no_inline_row_with_the_meeting(admin_client):
     )
 
 
+def test_the_attendance_list_names_a_meeting_by_its_date_and_short_title(
+    admin_client,
+):
+    title = "WHO and UZINFOCOM meeting on advancing digital healthcare in Uzbekistan"
+    AttendanceFactory(
+        meeting=MeetingFactory(
+            title=title,
+            starts_at=datetime.datetime(2025, 1, 29, 10, tzinfo=datetime.UTC),
+        )
+    )
+
+    response = admin_client.get(changelist("attendance"))
+
+    (cell,) = re.findall(
+        r'<th class="field-meeting_column">(.*?)</th>', response.content.decode()
+    )
+    assert f'<span title="{title}">29 Jan 2025 — WHO and UZINFOCOM meeting on' in cell
+    assert "healthcare in Uzbekistan</span>" not in cell
+
+
 # Changelist query counts: the same with 2 rows as with 20, each row with two or
 # more related rows.
 
