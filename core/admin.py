@@ -2,7 +2,7 @@
 need no query, capped counts, history, and inline rows checked against
 every constraint."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
@@ -119,6 +119,20 @@ class HamkorInline(HamkorFormMixin):
     rows."""
 
     extra = 0
+
+
+class HamkorTabularInline(HamkorInline, admin.TabularInline):
+    """A tabular inline whose rows carry no caption.
+
+    Django heads each saved row with its ``str()``, which names the parent
+    ("… at 29 Jan 2025 — WHO and UZINFOCOM meeting on …") and the row's own
+    fields again; the row's fields say what it is. Nor a "View on site" link:
+    the rows' pages are their parent's, and each related field has its own
+    view link.
+    """
+
+    template = "admin/edit_inline/tabular_uncaptioned.html"
+    view_on_site = False
 
 
 class HamkorChangeList(ChangeList):

@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries.filters import CountryFilter
 
-from core.admin import ConstraintCheckingFormSet, HamkorAdmin, HamkorInline, count_of
+from core.admin import (
+    ConstraintCheckingFormSet,
+    HamkorAdmin,
+    HamkorTabularInline,
+    count_of,
+)
 from core.history import Source
 from meetings import stats
 
@@ -54,18 +59,18 @@ class OrganisationNameFormSet(ConstraintCheckingFormSet):
         return instance.name.casefold()
 
 
-class OrganisationNameInline(HamkorInline, admin.TabularInline):
+class OrganisationNameInline(HamkorTabularInline):
     model = OrganisationName
     formset = OrganisationNameFormSet
     fields = ["name", "language", "is_former"]
 
 
-class OrganisationIdentifierInline(HamkorInline, admin.TabularInline):
+class OrganisationIdentifierInline(HamkorTabularInline):
     model = OrganisationIdentifier
     fields = ["scheme", "value"]
 
 
-class PositionInline(HamkorInline, admin.TabularInline):
+class PositionInline(HamkorTabularInline):
     model = Position
     fields = ["person", "organisation", "title", "department", "since", "until"]
     autocomplete_fields = ["person", "organisation"]

@@ -103,6 +103,46 @@ def test_the_meeting_change_page_shows_its_agenda_attendance_and_follow_ups(
     }
 
 
+def test_the_meeting_form_heads_no_inline_row_with_the_meeting(admin_client):
+    """A row's caption was its str(), "GIZ at 29 Jan 2025 — <the title>" on
+    every attendance row: the rows' own fields say what they are."""
+    meeting = MeetingFactory(title="Digital health partners' meeting")
+    AttendanceFactory.create_batch(2, meeting=meeting)
+    AgendaItemFactory(meeting=meeting)
+
+    response = admin_client.get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    )
+
+    page = response.content.decode()
+    assert page.count(meeting.title) == page.count(f"{meeting.title}</h2>")
+    assert re.findall(r'<td class="original">\s*<p>', page) == []
+    assert (
+        "View on site"
+        not in page.split('id="attendances-group"')[1].split('id="follow_ups-group"')[0]
+    )
+
+
+def test_the_attendance_list_names_a_meeting_by_its_date_and_short_title(
+    admin_client,
+):
+    title = "WHO and UZINFOCOM meeting on advancing digital healthcare in Uzbekistan"
+    AttendanceFactory(
+        meeting=MeetingFactory(
+            title=title,
+            starts_at=datetime.datetime(2025, 1, 29, 10, tzinfo=datetime.UTC),
+        )
+    )
+
+    response = admin_client.get(changelist("attendance"))
+
+    (cell,) = re.findall(
+        r'<th class="field-meeting_column">(.*?)</th>', response.content.decode()
+    )
+    assert f'<span title="{title}">29 Jan 2025 — WHO and UZINFOCOM meeting on' in cell
+    assert "healthcare in Uzbekistan</span>" not in cell
+
+
 # Changelist query counts: the same with 2 rows as with 20, each row with two or
 # more related rows.
 
