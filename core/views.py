@@ -98,6 +98,10 @@ class SuggestView(PermissionRequiredMixin, View):
     def label(self, obj):
         return str(obj)
 
+    def result(self, obj):
+        """One suggestion: its id and label."""
+        return {"id": obj.pk, "label": self.label(obj)}
+
     def get(self, request):
         form = self.form_class(request.GET)
         if not form.is_valid():
@@ -117,9 +121,7 @@ class SuggestView(PermissionRequiredMixin, View):
                     return JsonResponse({"results": []})
             else:
                 queryset = self.search(queryset, term)
-        results = [
-            {"id": obj.pk, "label": self.label(obj)} for obj in queryset[: self.limit]
-        ]
+        results = [self.result(obj) for obj in queryset[: self.limit]]
         return JsonResponse({"results": results})
 
 

@@ -168,6 +168,9 @@ class PersonSuggestView(SuggestView):
         where = obj.organisation_acronym or obj.organisation_name
         return f"{obj.full_name} · {where}" if where else obj.full_name
 
+    def result(self, obj):
+        return {**super().result(obj), "name": obj.full_name}
+
 
 def organisation_family(pk, *, max_depth=20):
     """The organisation ``pk`` with its parent chain (nearest first) and its

@@ -124,7 +124,8 @@
         var url = typeof options.url === "function" ? options.url() : options.url;
         fetchResults(url, { q: term }).then(function (found) {
           if (options.extra) found = options.extra(term, found);
-          if (mine === request) show(found);
+          // Not for a box left meanwhile: its list would stay open.
+          if (mine === request && document.activeElement === box) show(found);
         });
       }, term.length ? DELAY_MS : 0);
     }

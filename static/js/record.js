@@ -72,7 +72,8 @@
         var row = addRow("people");
         row.querySelector('input[name$="-person"]').value = result.id;
         row.querySelector('input[name$="-organisation"]').value = organisationRow.dataset.organisation;
-        setLabel(row, result.label);
+        // Under its organisation, the name alone.
+        setLabel(row, result.name || result.label);
         wireRemove(row, box);
         people.appendChild(row);
       },
