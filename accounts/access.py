@@ -55,6 +55,13 @@ RULES = [
     Rule("home", READ, VIEWER, "start page"),
     Rule("organisations:*", READ, VIEWER, "organisation list, detail, exports"),
     Rule("people:*", READ, VIEWER, "people list, detail, exports"),
+    Rule(
+        "meetings:record",
+        BOTH,
+        EDITOR,
+        "record a meeting: the meeting, attendance, agenda, follow-ups",
+    ),
+    Rule("meetings:edit", BOTH, EDITOR, "edit a meeting on the recording page"),
     Rule("meetings:*", READ, VIEWER, "meeting list, detail, exports, .ics"),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),

@@ -77,10 +77,13 @@ class FilteredListView(PermissionRequiredMixin, ListView):
 
 class SuggestView(PermissionRequiredMixin, View):
     """JSON for the search-as-you-type pickers: ``?q=`` (two characters or
-    more) gives up to ten matches, ``?id=`` the label of one record."""
+    more) gives up to ten matches, ``?id=`` the label of one record.
+    ``form_class`` may take more parameters, in ``self.options``; ``browse``
+    may answer a term too short to search."""
 
     limit = 10
     min_length = 2
+    form_class = SuggestForm
 
     def get_queryset(self):
         raise NotImplementedError
@@ -88,27 +91,37 @@ class SuggestView(PermissionRequiredMixin, View):
     def search(self, queryset, term):
         raise NotImplementedError
 
+    def browse(self, queryset):
+        """What to suggest before a term is typed: nothing by default."""
+        return None
+
     def label(self, obj):
         return str(obj)
 
+    def result(self, obj):
+        """One suggestion: its id and label."""
+        return {"id": obj.pk, "label": self.label(obj)}
+
     def get(self, request):
-        form = SuggestForm(request.GET)
+        form = self.form_class(request.GET)
         if not form.is_valid():
             error = "; ".join(
                 f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
             )
             return JsonResponse({"error": error}, status=400)
+        self.options = form.cleaned_data
         queryset = self.get_queryset()
         if "id" in request.GET:
             queryset = queryset.filter(pk=form.cleaned_data["id"])
         else:
             term = form.cleaned_data["q"]
             if len(term) < self.min_length:
-                return JsonResponse({"results": []})
-            queryset = self.search(queryset, term)
-        results = [
-            {"id": obj.pk, "label": self.label(obj)} for obj in queryset[: self.limit]
-        ]
+                queryset = self.browse(queryset)
+                if queryset is None:
+                    return JsonResponse({"results": []})
+            else:
+                queryset = self.search(queryset, term)
+        results = [self.result(obj) for obj in queryset[: self.limit]]
         return JsonResponse({"results": results})
 
 

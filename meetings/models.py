@@ -193,6 +193,19 @@ class Meeting(VersionedModel):
     def local_start(self):
         return timezone.localtime(self.starts_at)
 
+    def default_attendance_status(self, *, host=False):
+        """The status of an attendance row recorded without one: attended at a
+        meeting held (or started in the past and not cancelled), else
+        invited; the host of a meeting to come has confirmed."""
+        held = self.status == self.Status.HELD or (
+            self.status != self.Status.CANCELLED
+            and self.starts_at is not None
+            and self.starts_at <= timezone.now()
+        )
+        if held:
+            return Attendance.Status.ATTENDED
+        return Attendance.Status.CONFIRMED if host else Attendance.Status.INVITED
+
 
 class AgendaItem(VersionedModel):
     """A topic on one meeting's agenda, in order, with what was said about it."""

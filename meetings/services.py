@@ -1,5 +1,6 @@
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,9 +19,9 @@ from stakeholders.models import (
 )
 
 from . import stats
-from .folding import attendance_fold
+from .folding import attendance_fold, fold_into, foldable
 from .imports import Decisions, ImportNotReady, Outcome, PlanChanged, plan_import
-from .models import AgendaItem, Attendance, Meeting, Topic
+from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "meeting-2025-01-29.json"
 
@@ -484,3 +485,218 @@ def _import_write(meeting, plan, *, user, progress):
         attended_before,
         new_people=[ids[("new", spec.key)] for spec in new_people],
     )
+
+
+@dataclass(frozen=True)
+class Attending:
+    """One line of a recorded meeting's attendance: an organisation, and the
+    person who attended on its behalf when known. ``status`` "" is "as the
+    meeting" (``Meeting.default_attendance_status``)."""
+
+    organisation: Organisation
+    person: Person | None = None
+    role: str = Attendance.Role.PARTICIPANT
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """A topic of the agenda, ``topic`` or, when new, ``new_topic`` (a name)."""
+
+    topic: Topic | None = None
+    new_topic: str = ""
+    notes: str = ""
+
+
+@transaction.atomic
+def meeting_record(*, meeting, initiators, attendance, agenda, follow_ups):
+    """Write ``meeting`` (a new one, or one read under its lock with its
+    version moved on, as ``VersionedModelForm`` leaves it) and make its
+    initiators, attendance rows, agenda and follow-ups what the recording
+    page says, in one transaction: every record through its ``save()``, so
+    constraints hold and each change has its history row (with the request's
+    user); the stored figures refreshed (``meetings/stats.py``).
+
+    - ``attendance``: ``Attending`` lines. The host is added with the role host
+      (its line, if listed, becomes the host's), each initiator with the role
+      participant unless listed. An organisation listed beside people of its
+      own is kept as a row of its own only when it says something theirs do
+      not (``meetings/folding.py``), as the admin and the import fold it.
+      Rows recorded before and no longer listed are deleted; their notes
+      stay with the rows that stay.
+    - ``agenda``: ``AgendaEntry`` in order (1, 2, 3 …); a new topic is found by
+      its name, ignoring case, or created.
+    - ``follow_ups``: dicts of the follow-up form (``id`` of one recorded,
+      ``delete``).
+
+    Returns the meeting."""
+    touched = stats.Touched()
+    start_changed = False
+    if meeting.pk is not None:
+        before = Meeting.objects.filter(pk=meeting.pk).values("starts_at").get()
+        start_changed = before["starts_at"] != meeting.starts_at
+        touched.rows(meeting.attendances.all())
+        # The page's save writes every column: the figures as they are now.
+        stats.reload_figures(meeting)
+    meeting.full_clean()
+    meeting.save()
+    meeting.initiators.set(initiators)
+
+    _attendance_write(meeting, _attendance_wanted(meeting, initiators, attendance))
+    attendance_fold([meeting.pk])
+    touched.rows(meeting.attendances.all())
+    if start_changed:
+        touched.attended([meeting])
+    touched.refresh()
+
+    _agenda_write(meeting, agenda)
+    _follow_ups_write(meeting, follow_ups)
+    return meeting
+
+
+def _attendance_wanted(meeting, initiators, lines):
+    """The attendance rows ``lines`` make: {(organisation id, person id or
+    None): {"role", "status", "notes"}}, with the host and initiators added
+    and each organisation beside its people folded as ``attendance_fold``
+    would."""
+    host = meeting.host
+    lines = list(lines)
+    listed = {line.organisation.pk for line in lines if line.person is None}
+    represented = {line.organisation.pk for line in lines}
+    if host is not None and host.pk not in listed:
+        lines.insert(0, Attending(organisation=host, role=Attendance.Role.HOST))
+        listed.add(host.pk)
+        represented.add(host.pk)
+    for initiator in initiators:
+        if initiator.pk not in represented:
+            lines.append(Attending(organisation=initiator))
+            represented.add(initiator.pk)
+
+    existing = {
+        (row.organisation_id, row.person_id): row for row in meeting.attendances.all()
+    }
+    wanted = {}
+    for line in lines:
+        role = line.role
+        if host is not None:
+            # The host is the host; another organisation is not.
+            if line.organisation.pk == host.pk and line.person is None:
+                role = Attendance.Role.HOST
+            elif line.organisation.pk != host.pk and role == Attendance.Role.HOST:
+                role = Attendance.Role.PARTICIPANT
+        key = (line.organisation.pk, line.person.pk if line.person else None)
+        status = line.status or meeting.default_attendance_status(
+            host=role == Attendance.Role.HOST
+        )
+        was = existing.get(key)
+        wanted[key] = SimpleNamespace(
+            role=role,
+            status=status,
+            notes=was.notes if was else "",
+            name=line.person.full_name if line.person else "",
+            person_id=key[1],
+        )
+
+    # An organisation's own row beside rows of its people: kept only when
+    # it says what theirs do not (meetings/folding.py).
+    for (organisation_id, person_id), lone in list(wanted.items()):
+        if person_id is not None:
+            continue
+        people = sorted(
+            (
+                row
+                for (org, person), row in wanted.items()
+                if org == organisation_id and person is not None
+            ),
+            key=lambda row: (row.name, row.person_id),
+        )
+        if not people or not foldable(lone, people):
+            continue
+        for name, value in fold_into(lone, people).items():
+            setattr(people[0], name, value)
+        del wanted[(organisation_id, person_id)]
+    return wanted
+
+
+def _attendance_write(meeting, wanted):
+    """Make ``meeting``'s attendance rows ``wanted`` (see
+    ``_attendance_wanted``): delete, change and add rows, each saved with its
+    history."""
+    existing = {
+        (row.organisation_id, row.person_id): row for row in meeting.attendances.all()
+    }
+    for key, row in existing.items():
+        if key not in wanted:
+            row.delete()
+    for key, spec in wanted.items():
+        row = existing.get(key)
+        values = {"role": spec.role, "status": spec.status, "notes": spec.notes}
+        if row is None:
+            row = Attendance(
+                meeting=meeting, organisation_id=key[0], person_id=key[1], **values
+            )
+        elif all(getattr(row, name) == value for name, value in values.items()):
+            continue
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.version += 1
+        row.full_clean(exclude=["meeting", "organisation", "person"])
+        row.save()
+
+
+def _agenda_write(meeting, entries):
+    """Make ``meeting``'s agenda the topics of ``entries``, numbered in their
+    order."""
+    topics = []
+    for entry in entries:
+        topic = entry.topic
+        if topic is None:
+            topic = Topic.objects.filter(name__iexact=entry.new_topic).first()
+        if topic is None:
+            topic = Topic(name=entry.new_topic)
+            topic.full_clean()
+            topic.save()
+        topics.append((topic, entry.notes))
+    existing = {item.topic_id: item for item in meeting.agenda_items.all()}
+    wanted = {topic.pk for topic, _notes in topics}
+    for topic_id, item in existing.items():
+        if topic_id not in wanted:
+            item.delete()
+    for order, (topic, notes) in enumerate(topics, start=1):
+        item = existing.get(topic.pk)
+        if item is None:
+            item = AgendaItem(meeting=meeting, topic=topic)
+        elif (item.order, item.notes) == (order, notes):
+            continue
+        else:
+            item.version += 1
+        item.order, item.notes = order, notes
+        item.full_clean(exclude=["meeting", "topic"])
+        item.save()
+
+
+FOLLOW_UP_FIELDS = ("action", "owner_organisation", "owner_person", "due_on", "status")
+
+
+def _follow_ups_write(meeting, rows):
+    """Add, change and remove ``meeting``'s follow-ups as ``rows`` say; a
+    follow-up the page did not list stays as it is."""
+    existing = meeting.follow_ups.in_bulk([row["id"] for row in rows if row["id"]])
+    for row in rows:
+        follow_up = existing.get(row["id"]) if row["id"] else None
+        if row["delete"]:
+            if follow_up is not None:
+                follow_up.delete()
+            continue
+        values = {name: row[name] for name in FOLLOW_UP_FIELDS}
+        if follow_up is None:
+            follow_up = FollowUp(meeting=meeting, **values)
+        elif all(getattr(follow_up, name) == value for name, value in values.items()):
+            continue
+        else:
+            for name, value in values.items():
+                setattr(follow_up, name, value)
+            follow_up.version += 1
+        follow_up.full_clean(exclude=["meeting"])
+        follow_up.save()

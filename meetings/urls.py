@@ -11,6 +11,8 @@ urlpatterns = [
     *list_routes(
         views.MeetingListView, views.MeetingSuggestView, views.MeetingDetailView
     ),
+    path("record/", views.MeetingRecordView.as_view(), name="record"),
+    path("<id:pk>/edit/", views.MeetingRecordView.as_view(), name="edit"),
     path("topics/suggest/", views.TopicSuggestView.as_view(), name="topic_suggest"),
     path("<id:pk>.ics", views.MeetingCalendarView.as_view(), name="ics"),
 ]

@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+from django import forms
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import connection
 from django.db.models import (
@@ -9,6 +10,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
 )
 from django.http import Http404
@@ -21,6 +23,7 @@ from core.exports import (
     JoinedColumn,
     country_names,
 )
+from core.forms import SuggestForm
 from core.views import FilteredListView, SuggestView, first, web_link
 from meetings.models import Attendance, FollowUp, Meeting
 
@@ -126,14 +129,47 @@ class OrganisationSuggestView(SuggestView):
         return queryset.search(term)
 
 
+class PersonSuggestForm(SuggestForm):
+    organisation = forms.IntegerField(required=False)
+
+
 class PersonSuggestView(SuggestView):
+    """People, each labelled with the organisation they work for now; with
+    ``?organisation=<id>``, that organisation's people first, and, before
+    anything is typed, they alone (the recording page's "add a person").
+    One query, however many people and positions."""
+
     permission_required = "stakeholders.view_person"
+    form_class = PersonSuggestForm
 
     def get_queryset(self):
-        return Person.objects.order_by("full_name")
+        current = Position.objects.current().filter(person=OuterRef("pk"))
+        latest = current.order_by(F("since").desc(nulls_last=True), "-pk")
+        people = Person.objects.annotate(
+            organisation_name=Subquery(latest.values("organisation__name")[:1]),
+            organisation_acronym=Subquery(latest.values("organisation__acronym")[:1]),
+        )
+        organisation = self.options.get("organisation")
+        if organisation is None:
+            return people.order_by("full_name", "pk")
+        return people.annotate(
+            works_there=Exists(current.filter(organisation=organisation))
+        ).order_by("-works_there", "full_name", "pk")
 
     def search(self, queryset, term):
         return queryset.search(term)
+
+    def browse(self, queryset):
+        if self.options.get("organisation") is None:
+            return None
+        return queryset.filter(works_there=True)
+
+    def label(self, obj):
+        where = obj.organisation_acronym or obj.organisation_name
+        return f"{obj.full_name} · {where}" if where else obj.full_name
+
+    def result(self, obj):
+        return {**super().result(obj), "name": obj.full_name}
 
 
 def organisation_family(pk, *, max_depth=20):

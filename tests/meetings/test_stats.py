@@ -459,6 +459,39 @@ def person_erased(client, w):
     assert not Person.objects.filter(pk=w.aziza.pk).exists()
 
 
+def meeting_recorded_on_its_page(client, w):
+    from tests.meetings.test_record import org_row, page_data, person_row
+
+    response = client.post(
+        reverse("meetings:record"),
+        page_data(
+            host=w.ministry.pk,
+            organisations=[org_row(w.agency, status=Attendance.Status.INVITED)],
+            people=[person_row(w.aziza, w.bank)],
+            confirm="1",
+        ),
+    )
+    assert response.status_code == 302
+
+
+def meeting_edited_on_its_page(client, w):
+    from tests.meetings.test_record import org_row, page_data, person_row
+
+    # Moved, one row gone, one changed, one added.
+    response = client.post(
+        reverse("meetings:edit", args=[w.late.pk]),
+        page_data(
+            w.late,
+            day="2025-03-20",
+            host=w.late.host_id,
+            organisations=[org_row(w.ministry)],
+            people=[person_row(w.bekzod, w.bank, status=Attendance.Status.ATTENDED)],
+            confirm="1",
+        ),
+    )
+    assert response.status_code == 302
+
+
 def demo_loaded(client, w):
     call_command("load_demo", stdout=io.StringIO())
 
@@ -497,6 +530,8 @@ WRITE_PATHS = [
     (sheet_imported, True),
     (sheet_imported_with_a_new_organisation, True),
     (person_erased, True),
+    (meeting_recorded_on_its_page, True),
+    (meeting_edited_on_its_page, True),
     (demo_loaded, True),
     (sample_data_generated, True),
 ]
