@@ -1,6 +1,8 @@
 """pk_url: the link of each row of a list, as ``{% url %}`` writes it; country_name:
 what ``country.name`` writes."""
 
+import datetime
+
 import pytest
 from django.template import engines
 from django.urls import clear_script_prefix, reverse, set_script_prefix
@@ -65,3 +67,23 @@ def test_country_name_writes_what_country_name_does_in_each_language():
                 assert ours == theirs
     with translation.override("ru"):
         assert template.render({"country": Country("DE")}).split("|")[0] != "Germany"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.date(2025, 1, 29),
+        # 21:30 in UTC is the next day in Tashkent, in the current time zone.
+        datetime.datetime(2025, 1, 28, 21, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 1, 28, 12, 0, tzinfo=datetime.UTC),
+        None,
+        "",
+    ],
+)
+def test_day_writes_what_the_date_filter_does_in_each_language(value):
+    source = '{% load local_dates %}{{ value|day }}|{{ value|date:"DATE_FORMAT" }}'
+    template = engines["django"].from_string(source)
+    for language in ("en-gb", "ru", "en-gb"):
+        with translation.override(language):
+            ours, theirs = template.render({"value": value}).split("|")
+            assert ours == theirs
