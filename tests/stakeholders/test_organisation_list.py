@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django_countries import countries
 
 from core import paginators
 from core import views as core_views
@@ -22,6 +24,7 @@ from core.forms import WidgetRenderer
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders import views
+from stakeholders.filters import OrganisationFilter
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -807,3 +810,15 @@ def test_a_filtered_page_runs_the_filter_once(admin_client, small_pages):
     assert len(searches) == 1
     assert listed(response) == names[2:4]
     assert response.context["paginator"].count == 7
+
+
+def test_the_country_filter_offers_every_country_in_the_active_language():
+    form = OrganisationFilter(None, queryset=Organisation.objects.none()).form
+
+    with translation.override("ru"):
+        russian = str(form["country"])
+    english = str(form["country"])
+
+    assert '<option value="DE">Германия</option>' in russian
+    assert '<option value="DE">Germany</option>' in english
+    assert english.count("<option") == len(list(countries)) + 1  # and "---------"
