@@ -858,7 +858,7 @@ def test_the_rows_are_those_the_template_wrote():
     engine = engines["django"]
 
     ours = engine.from_string(
-        "{% load organisation_rows %}\n    {% organisation_rows object_list %}\n"
+        "{% load stakeholder_rows %}\n    {% organisation_rows object_list %}\n"
     ).render({"object_list": rows})
     theirs = engine.from_string(ROWS_TEMPLATE).render({"object_list": rows})
 

@@ -52,3 +52,45 @@ def organisation_rows(context, organisations):
             "    </tr>\n    "
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag(takes_context=True)
+def person_rows(context, people):
+    """The rows of the people list, as the template's loop wrote them
+    (tests/stakeholders/test_person_list.py compares the two): about 75 → 30
+    µs a row, as ``organisation_rows``. ``people`` come with their current
+    positions (``Person.objects.with_current_positions``)."""
+    do_not_contact = (
+        '<span class="badge text-bg-warning">'
+        f"{escape(gettext('do not contact'))}</span>"
+    )
+    untitled = escape(gettext("Position"))
+    rows = []
+    for person in people:
+        url = pk_url(context, "people:detail", person.pk)
+        positions = []
+        for position in person.current_positions:
+            at = pk_url(context, "organisations:detail", position.organisation_id)
+            title = escape(position.title) if position.title else untitled
+            positions.append(
+                f'\n          <div>{title}, <a href="{escape(at)}">'
+                f"{escape(position.organisation.name)}</a></div>\n        "
+            )
+        email = escape(person.email)
+        if email:
+            email = f'<a href="mailto:{email}">{email}</a>'
+        last_met = day(template_localtime(person.last_met)) or "—"
+        rows.append(
+            "\n    <tr>\n      <td>\n"
+            f'        <a href="{escape(url)}">{escape(person.full_name)}</a>\n'
+            f"        {do_not_contact if person.do_not_contact else ''}\n"
+            "      </td>\n      <td>\n"
+            f"        {''.join(positions) or '—'}\n"
+            "      </td>\n"
+            f"      <td>{email}</td>\n"
+            '      <td class="text-end">'
+            f"{escape(localize(person.meetings_attended))}</td>\n"
+            f'      <td class="text-nowrap">{escape(last_met)}</td>\n'
+            "    </tr>\n    "
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
