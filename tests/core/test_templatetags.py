@@ -4,8 +4,6 @@ what ``country.name`` writes."""
 import datetime
 
 import pytest
-from django import forms
-from django.http import QueryDict
 from django.template import engines
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import translation
@@ -89,88 +87,3 @@ def test_day_writes_what_the_date_filter_does_in_each_language(value):
         with translation.override(language):
             ours, theirs = template.render({"value": value}).split("|")
             assert ours == theirs
-
-
-# _partials/form_fields.html, which the form_fields tag replaced.
-FORM_FIELDS_TEMPLATE = """{% comment %}Every visible field of `form`, labelled, with its help text and errors.{% endcomment %}
-{% if form.non_field_errors %}
-  <div class="alert alert-danger" role="alert">{{ form.non_field_errors|join:" " }}</div>
-{% endif %}
-{% for field in form.visible_fields %}
-  <div class="mb-3">
-    {% if field.widget_type == "checkboxselectmultiple" %}
-      <fieldset>
-        <legend class="form-label fs-6">{{ field.label }}</legend>
-        <div class="filter-types">
-        {% for choice in field %}
-          <div class="form-check">
-            {{ choice.tag }}
-            <label class="form-check-label" for="{{ choice.id_for_label }}">{{ choice.choice_label }}</label>
-          </div>
-        {% endfor %}
-        </div>
-      </fieldset>
-    {% else %}
-      <label class="form-label" for="{{ field.id_for_label }}">{{ field.label }}</label>
-      {{ field }}
-    {% endif %}
-    {% if field.help_text %}<div class="form-text" id="{{ field.auto_id }}_helptext">{{ field.help_text }}</div>{% endif %}
-    {% for error in field.errors %}
-      <div class="invalid-feedback d-block" id="{{ field.auto_id }}_error">{{ field.label }}: {{ error }}</div>
-    {% endfor %}
-  </div>
-{% endfor %}
-"""  # noqa: E501
-
-
-class CheckedForm(forms.Form):
-    name = forms.CharField(label="Name <first>", help_text="As in the <passport>")
-    kinds = forms.MultipleChoiceField(
-        label="Kinds",
-        choices=[("a", "A & B"), ("b", "<b>")],
-        widget=forms.CheckboxSelectMultiple,
-        help_text=translation.gettext_lazy("Any number"),
-    )
-    since = forms.DateField(required=False)
-    secret = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def clean(self):
-        raise forms.ValidationError(["One <thing> wrong", "and another"])
-
-
-@pytest.mark.parametrize(
-    "data",
-    [None, {"name": "x", "kinds": ["b"]}, {"name": "", "kinds": ["z"], "since": "x"}],
-)
-def test_form_fields_writes_what_its_template_did(data):
-    engine = engines["django"]
-    form = CheckedForm(data)
-
-    ours = engine.from_string("{% load form_fields %}{% form_fields form %}").render(
-        {"form": form}
-    )
-    theirs = engine.from_string(FORM_FIELDS_TEMPLATE).render({"form": form})
-
-    assert ours == theirs
-    assert ("One &lt;thing&gt; wrong and another" in ours) == (data is not None)
-
-
-@pytest.mark.django_db
-def test_form_fields_writes_a_list_filter_form_as_its_template_did():
-    from stakeholders.filters import OrganisationFilter
-    from stakeholders.models import Organisation
-
-    engine = engines["django"]
-    data = QueryDict(
-        "type=donor&type=nothing&attended_after=2025-02-01&attended_before=2025-01-01"
-    )
-    form = OrganisationFilter(data, queryset=Organisation.objects.none()).form
-    form.is_valid()
-
-    ours = engine.from_string("{% load form_fields %}{% form_fields form %}").render(
-        {"form": form}
-    )
-    theirs = engine.from_string(FORM_FIELDS_TEMPLATE).render({"form": form})
-
-    assert ours == theirs
-    assert "invalid-feedback" in ours
