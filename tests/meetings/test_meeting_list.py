@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import factory
 import pytest
+from django.template import engines
 from django.urls import reverse
 
+from meetings import views
 from meetings.models import Attendance, Meeting
 from stakeholders.models import OrganisationType
 from tests.factories import (
@@ -621,3 +623,43 @@ def test_topic_suggest_gives_at_most_ten(admin_client):
     response = admin_client.get(TOPIC_SUGGEST, {"q": "data"})
 
     assert len(response.json()["results"]) == 10
+
+
+# The meetings list's rows as its template wrote them before the meeting_rows
+# tag.
+ROWS_TEMPLATE = """{% load i18n list_links meeting_dates %}
+    {% for meeting in object_list %}
+    <tr>
+      <td class="text-nowrap">{% meeting_when meeting %}</td>
+      <td><a href="{% pk_url 'meetings:detail' meeting.pk %}">{{ meeting.title }}</a>{% if meeting.venue %}<div class="small text-body-secondary">{{ meeting.venue }}</div>{% endif %}</td>
+      <td>{% if meeting.host %}<a href="{% pk_url 'organisations:detail' meeting.host_id %}">{{ meeting.host.name }}</a>{% endif %}</td>
+      <td>{{ meeting.get_status_display }}</td>
+      <td class="text-end">{{ meeting.organisations_attended }}</td>
+      <td class="small">{% for item in meeting.agenda_items.all %}{{ item.topic.name }}{% if not forloop.last %}; {% endif %}{% endfor %}</td>
+    </tr>
+    {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_rows_are_those_the_template_wrote():
+    held = MeetingFactory(
+        title='Donors <b>"round"</b> & co',
+        venue="Hall <1>",
+        status=Meeting.Status.HELD,
+        host__name="Health & Co",
+    )
+    AgendaItemFactory(meeting=held, topic__name="Water & <sanitation>")
+    AgendaItemFactory(meeting=held, topic__name="Schools")
+    MeetingFactory(host=None, venue="", date_only=True)
+    Meeting.objects.filter(pk=held.pk).update(organisations_attended=12345)
+    rows = list(views.MeetingListView().get_queryset())
+    engine = engines["django"]
+
+    ours = engine.from_string(
+        "{% load meeting_dates %}\n    {% meeting_rows object_list %}\n"
+    ).render({"object_list": rows})
+    theirs = engine.from_string(ROWS_TEMPLATE).render({"object_list": rows})
+
+    assert ours == theirs
+    assert "Water &amp; &lt;sanitation&gt;; Schools" in ours
+    assert "12345" in ours

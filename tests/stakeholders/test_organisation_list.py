@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 import factory
 import pytest
+from django.template import engines
 from django.urls import reverse
+from django.utils import translation
+from django_countries import countries
 
 from core import paginators
 from core import views as core_views
@@ -20,6 +23,7 @@ from core.forms import WidgetRenderer
 from meetings.models import Attendance
 from meetings.services import demo_load
 from stakeholders import views
+from stakeholders.filters import OrganisationFilter
 from stakeholders.models import Organisation, OrganisationType
 from tests.factories import (
     AttendanceFactory,
@@ -807,3 +811,57 @@ def test_a_filtered_page_runs_the_filter_once(
     assert len(searches) == 1
     assert listed(response) == names[2:4]
     assert response.context["paginator"].count == 7
+
+
+def test_the_country_filter_offers_every_country_in_the_active_language():
+    form = OrganisationFilter(None, queryset=Organisation.objects.none()).form
+
+    with translation.override("ru"):
+        russian = str(form["country"])
+    english = str(form["country"])
+
+    assert '<option value="DE">Германия</option>' in russian
+    assert '<option value="DE">Germany</option>' in english
+    assert english.count("<option") == len(list(countries)) + 1  # and "---------"
+
+
+# The organisations list's rows as its template wrote them before the
+# organisation_rows tag.
+ROWS_TEMPLATE = """{% load i18n country_names list_links local_dates %}
+    {% for organisation in object_list %}
+    <tr>
+      <td>
+        <a href="{% pk_url 'organisations:detail' organisation.pk %}">{{ organisation.name }}</a>
+        {% if not organisation.is_active %}<span class="badge text-bg-secondary">{% translate "inactive" %}</span>{% endif %}
+        {% if organisation.parent %}<div class="small text-body-secondary">{% blocktranslate with parent=organisation.parent.name %}part of {{ parent }}{% endblocktranslate %}</div>{% endif %}
+      </td>
+      <td>{{ organisation.acronym }}</td>
+      <td>{{ organisation.type.name }}</td>
+      <td>{{ organisation.country|country_name }}</td>
+      <td class="text-end">{{ organisation.meetings_attended }}</td>
+      <td class="text-nowrap">{{ organisation.last_met|day|default:"—" }}</td>
+    </tr>
+    {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_rows_are_those_the_template_wrote():
+    parent = OrganisationFactory(name='Ministry <of> "Health" & Co', acronym="")
+    OrganisationFactory(
+        name="Clinic", parent=parent, country="", is_active=False, acronym="A&B"
+    )
+    Organisation.objects.filter(pk=parent.pk).update(
+        meetings_attended=12345,
+        last_met=datetime.datetime(2025, 1, 28, 21, 30, tzinfo=datetime.UTC),
+    )
+    rows = list(views.OrganisationListView().get_queryset())
+    engine = engines["django"]
+
+    ours = engine.from_string(
+        "{% load stakeholder_rows %}\n    {% organisation_rows object_list %}\n"
+    ).render({"object_list": rows})
+    theirs = engine.from_string(ROWS_TEMPLATE).render({"object_list": rows})
+
+    assert ours == theirs
+    assert "29 Jan 2025" in ours
+    assert "part of Ministry &lt;of&gt; &quot;Health&quot; &amp; Co" in ours

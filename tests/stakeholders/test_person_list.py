@@ -11,10 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import factory
 import pytest
+from django.template import engines
 from django.urls import reverse
 
 from meetings.models import Attendance
-from stakeholders.models import OrganisationType
+from stakeholders import views
+from stakeholders.models import OrganisationType, Person
 from tests.factories import (
     AttendanceFactory,
     MeetingFactory,
@@ -457,7 +459,13 @@ def test_suggest_finds_a_person_by_name_or_email(admin_client, q):
     response = admin_client.get(SUGGEST, {"q": q})
 
     assert response.status_code == 200
-    assert response.json() == {"results": [{"id": aziza.pk, "label": "Aziza Karimova"}]}
+    # Labelled with where the person works now (none here); the name alone
+    # for the page that lists them under their organisation.
+    assert response.json() == {
+        "results": [
+            {"id": aziza.pk, "label": "Aziza Karimova", "name": "Aziza Karimova"}
+        ]
+    }
 
 
 def test_suggest_answers_nothing_to_one_character(admin_client):
@@ -474,7 +482,13 @@ def test_suggest_gives_the_label_of_an_id(admin_client):
 
     response = admin_client.get(SUGGEST, {"id": aziza.pk})
 
-    assert response.json() == {"results": [{"id": aziza.pk, "label": "Aziza Karimova"}]}
+    # Labelled with where the person works now (none here); the name alone
+    # for the page that lists them under their organisation.
+    assert response.json() == {
+        "results": [
+            {"id": aziza.pk, "label": "Aziza Karimova", "name": "Aziza Karimova"}
+        ]
+    }
 
 
 def test_suggest_rejects_an_id_that_is_not_a_number(admin_client):
@@ -491,3 +505,53 @@ def test_suggest_gives_at_most_ten(admin_client):
     response = admin_client.get(SUGGEST, {"q": "karimova"})
 
     assert len(response.json()["results"]) == 10
+
+
+# The people list's rows as its template wrote them before the person_rows tag.
+ROWS_TEMPLATE = """{% load i18n list_links local_dates %}
+    {% for person in object_list %}
+    <tr>
+      <td>
+        <a href="{% pk_url 'people:detail' person.pk %}">{{ person.full_name }}</a>
+        {% if person.do_not_contact %}<span class="badge text-bg-warning">{% translate "do not contact" %}</span>{% endif %}
+      </td>
+      <td>
+        {% for position in person.current_positions %}
+          <div>{{ position.title|default:_("Position") }}, <a href="{% pk_url 'organisations:detail' position.organisation_id %}">{{ position.organisation.name }}</a></div>
+        {% empty %}—{% endfor %}
+      </td>
+      <td>{% if person.email %}<a href="mailto:{{ person.email }}">{{ person.email }}</a>{% endif %}</td>
+      <td class="text-end">{{ person.meetings_attended }}</td>
+      <td class="text-nowrap">{{ person.last_met|day|default:"—" }}</td>
+    </tr>
+    {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_rows_are_those_the_template_wrote():
+    PositionFactory(
+        person__full_name='Anna <b>"Karimova"</b>',
+        person__email="",
+        person__do_not_contact=True,
+        organisation__name="Health & Co",
+        title="",
+    )
+    adviser = PositionFactory(person__email="a&b@example.org", title="Head <of> unit")
+    PositionFactory(person=adviser.person, title="Adviser")
+    PersonFactory(full_name="Nobody Employed")
+    Person.objects.filter(pk=adviser.person_id).update(
+        meetings_attended=12345,
+        last_met=datetime.datetime(2025, 1, 28, 21, 30, tzinfo=datetime.UTC),
+    )
+    rows = list(views.PersonListView().get_queryset())
+    engine = engines["django"]
+
+    ours = engine.from_string(
+        "{% load stakeholder_rows %}\n    {% person_rows object_list %}\n"
+    ).render({"object_list": rows})
+    theirs = engine.from_string(ROWS_TEMPLATE).render({"object_list": rows})
+
+    assert ours == theirs
+    assert "29 Jan 2025" in ours
+    assert "Head &lt;of&gt; unit" in ours
+    assert ">Position, <a" in ours
