@@ -32,8 +32,9 @@ def test_a_browser_asking_for_a_language_hamkor_lacks_gets_british_english(clien
     assert html_lang(response) == "en-gb"
 
 
-def test_the_login_page_offers_each_language_named_in_itself(client):
-    page = client.get(LOGIN).content.decode()
+@pytest.mark.parametrize("current", ["uz", "ru", "en-gb"])
+def test_the_login_page_offers_each_language_named_in_itself(client, current):
+    page = client.get(LOGIN, headers={"accept-language": current}).content.decode()
 
     assert f'action="{reverse("language")}"' in page
     for code, name in settings.LANGUAGES:
