@@ -10,6 +10,7 @@ PUBLIC_URLS = {
     ("home", "", "meetings.views.HomeView", ()),
     ("login", "accounts/login/", "django.contrib.auth.views.LoginView", ()),
     ("logout", "accounts/logout/", "django.contrib.auth.views.LogoutView", ()),
+    ("language", "accounts/language/", "accounts.languages.language_view", ()),
     (
         "password_change",
         "accounts/password/",
@@ -93,6 +94,8 @@ PUBLIC_URLS = {
         (),
     ),
     ("meetings:detail", "meetings/<id:pk>/", "meetings.views.MeetingDetailView", ()),
+    ("meetings:record", "meetings/record/", "meetings.views.MeetingRecordView", ()),
+    ("meetings:edit", "meetings/<id:pk>/edit/", "meetings.views.MeetingRecordView", ()),
     ("meetings:ics", "meetings/<id:pk>.ics", "meetings.views.MeetingCalendarView", ()),
 }
 
@@ -106,12 +109,13 @@ def public_urls(patterns, prefix="", namespace=""):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from public_urls(entry.url_patterns, route, inner)
         else:
-            view = entry.callback.view_class
+            # A class-based view, or a function (the language switch).
+            view = getattr(entry.callback, "view_class", entry.callback)
             yield (
                 namespace + entry.name,
                 route,
                 f"{view.__module__}.{view.__qualname__}",
-                tuple(sorted(entry.callback.view_initkwargs.items())),
+                tuple(sorted(getattr(entry.callback, "view_initkwargs", {}).items())),
             )
 
 
