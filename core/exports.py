@@ -36,6 +36,7 @@ from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core import xlsx
@@ -86,7 +87,7 @@ def cell(value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return pgettext("boolean", "yes") if value else pgettext("boolean", "no")
     if isinstance(value, int | float | datetime.date):
         return value
     # Control characters (Word's manual line break is \x0b) are not allowed in
@@ -228,6 +229,14 @@ def choice_labels(field):
     (the value itself if it is no choice), the labels translated once."""
     labels = {value: str(label) for value, label in field.flatchoices}
     return lambda value: labels.get(value, value)
+
+
+def local_dates(field):
+    """A date-time's day in the current time zone, as the lists show it (a
+    "last met" is a day: the time of that meeting says nothing about the
+    organisation)."""
+    tz = timezone.get_current_timezone()
+    return lambda value: value.astimezone(tz).date()
 
 
 def country_names(field):

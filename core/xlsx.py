@@ -19,6 +19,8 @@ import datetime
 import zipfile
 from xml.sax.saxutils import escape
 
+from django.utils.translation import pgettext
+
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Fast to write and still about a tenth of the XML's size; the default level
@@ -116,7 +118,7 @@ def _cell(value):
     if isinstance(value, str):
         return _text(value) if value else "<c/>"
     if isinstance(value, bool):  # before int: a bool is an int
-        return _text("yes" if value else "no")
+        return _text(pgettext("boolean", "yes") if value else pgettext("boolean", "no"))
     if isinstance(value, int | float):
         return f"<c><v>{value!r}</v></c>"
     if isinstance(value, datetime.datetime):

@@ -22,6 +22,7 @@ from core.exports import (
     Column,
     JoinedColumn,
     country_names,
+    local_dates,
 )
 from core.forms import SuggestForm
 from core.views import FilteredListView, SuggestView, first, web_link
@@ -51,7 +52,7 @@ class OrganisationListView(FilteredListView):
         Column(_("Part of"), "parent__name"),
         Column(_("Active"), "is_active"),
         Column(_("Meetings attended"), "meetings_attended"),
-        Column(_("Last met"), "last_met"),
+        Column(_("Last met"), "last_met", display=local_dates),
         Column(_("Website"), "website"),
         Column(_("Email"), "email"),
         Column(_("Phone"), "phone"),
@@ -112,7 +113,7 @@ class PersonListView(FilteredListView):
         ),
         Column(_("Do not contact"), "do_not_contact"),
         Column(_("Meetings attended"), "meetings_attended"),
-        Column(_("Last met"), "last_met"),
+        Column(_("Last met"), "last_met", display=local_dates),
     ]
 
     def get_queryset(self):
