@@ -1,7 +1,9 @@
 import datetime
+import hashlib
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, Value
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +12,7 @@ from core.admin import HamkorForm
 from core.forms import PickerInput, VersionedModelForm, limit_dates, time_missing
 from stakeholders.models import Organisation, OrganisationType, Person
 
-from .models import Attendance, FollowUp, Meeting, Topic
+from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 
 
 class MeetingAdminForm(HamkorForm):
@@ -363,6 +365,31 @@ def record_formsets(data=None, *, initial=None, meeting=None, extra=None):
     return formsets
 
 
+def rows_state(rows):
+    """A digest of a recorded meeting's attendance rows, agenda items and
+    follow-ups, each ``(kind, id, version)``: it changes when any of them is
+    added, changed or deleted, wherever that was done."""
+    return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()
+
+
+def recorded_rows_state(meeting):
+    """``rows_state`` of the rows recorded now (one query)."""
+
+    def rows(model, kind):
+        return (
+            model.objects.filter(meeting=meeting)
+            .annotate(kind=Value(kind, output_field=CharField()))
+            .values_list("kind", "pk", "version")
+            .order_by()
+        )
+
+    return rows_state(
+        rows(Attendance, "attendance").union(
+            rows(AgendaItem, "agenda"), rows(FollowUp, "follow_up"), all=True
+        )
+    )
+
+
 class MeetingRecordForm(VersionedModelForm):
     """The meeting itself on the recording page: the date, and the time if
     known (without it, the meeting is recorded by date alone, starting at
@@ -385,6 +412,10 @@ class MeetingRecordForm(VersionedModelForm):
         widget=MultiplePickerInput(reverse_lazy("organisations:suggest")),
         help_text=_("Added to the attendance if not listed there."),
     )
+    # The rows' state when the page was opened (``rows_state``): the
+    # meeting's version moves only when the meeting itself is saved, not
+    # when someone changes an attendance row or a follow-up in the admin.
+    seen_rows = forms.CharField(widget=forms.HiddenInput, required=False)
     add_type = forms.ModelChoiceField(
         OrganisationType.objects.order_by("name"),
         label=_("Organisations of type"),
@@ -445,4 +476,18 @@ class MeetingRecordForm(VersionedModelForm):
             if ends_at is not None and ends_at <= starts_at:
                 # The page has no end: an end the new start passed goes.
                 self.instance.ends_at = None
+        # The meeting's row is locked (VersionedModelForm.clean) until the
+        # writes are done: nobody can change its rows between here and there.
+        meeting = self.instance
+        if meeting.pk is not None and cleaned_data.get(
+            "seen_rows"
+        ) != recorded_rows_state(meeting):
+            raise ValidationError(
+                _(
+                    "Someone changed this meeting's attendance, agenda or "
+                    "follow-ups after you opened this page. Nothing was saved: "
+                    "open the meeting again to see their change, then make yours."
+                ),
+                code="rows_changed",
+            )
         return cleaned_data

@@ -22,7 +22,7 @@ from core.views import FilteredListView, SuggestView
 from stakeholders.models import Organisation, OrganisationType, Person, Position
 
 from .filters import MeetingFilter
-from .forms import MeetingRecordForm, record_formsets
+from .forms import MeetingRecordForm, record_formsets, rows_state
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from .services import AgendaEntry, Attending, meeting_record
 
@@ -356,9 +356,12 @@ class MeetingRecordView(PermissionRequiredMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         meeting = self.get_meeting()
         labels = Labels()
-        form = MeetingRecordForm(instance=meeting)
+        initial = self.initial_rows(meeting, labels)
+        form = MeetingRecordForm(
+            instance=meeting, initial={"seen_rows": initial.pop("state", "")}
+        )
         formsets = record_formsets(
-            initial=self.initial_rows(meeting, labels),
+            initial=initial,
             meeting=meeting,
             extra=self.spare,
         )
@@ -476,11 +479,14 @@ class MeetingRecordView(PermissionRequiredMixin, TemplateView):
         follow-ups."""
         if meeting.pk is None:
             return {}
+        # (kind, id, version) of every row shown, for the form's seen_rows.
+        state = []
         rows = meeting.attendances.select_related("organisation", "person").order_by(
             F("person__full_name").asc(nulls_first=True), "pk"
         )
         organisations, people = [], []
         for group in group_by_organisation(rows):
+            state += [("attendance", row.pk, row.version) for row in group.rows]
             organisation = group.organisation
             labels.organisations[organisation.pk] = str(organisation)
             own = next((row for row in group.rows if row.person_id is None), None)
@@ -512,12 +518,14 @@ class MeetingRecordView(PermissionRequiredMixin, TemplateView):
         for item in meeting.agenda_items.select_related("topic").order_by(
             "order", "pk"
         ):
+            state.append(("agenda", item.pk, item.version))
             labels.topics[item.topic_id] = item.topic.name
             agenda.append({"topic": item.topic_id, "notes": item.notes})
         follow_ups = []
         for follow_up in meeting.follow_ups.select_related(
             "owner_organisation", "owner_person"
         ).order_by(F("due_on").asc(nulls_last=True), "pk"):
+            state.append(("follow_up", follow_up.pk, follow_up.version))
             if follow_up.owner_organisation_id:
                 labels.organisations[follow_up.owner_organisation_id] = str(
                     follow_up.owner_organisation
@@ -537,6 +545,7 @@ class MeetingRecordView(PermissionRequiredMixin, TemplateView):
                 }
             )
         return {
+            "state": rows_state(state),
             "organisations": organisations,
             "people": people,
             "agenda": agenda,

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from meetings.forms import recorded_rows_state
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import OrganisationType
 from tests.factories import (
@@ -55,7 +56,9 @@ def page_data(
         "save": "",
     }
     if meeting is not None:
+        # As the page was when it was opened: now.
         data["seen_version"] = meeting.version
+        data["seen_rows"] = recorded_rows_state(meeting)
     rows = dict(zip(PREFIXES, (organisations, people, agenda, follow_ups), strict=True))
     for prefix, items in rows.items():
         data[f"{prefix}-TOTAL_FORMS"] = len(items)
@@ -314,6 +317,38 @@ def test_a_stale_edit_is_refused_naming_who_saved(editor_client, django_user_mod
     assert "Farrukh saved this record" in response.text
     meeting.refresh_from_db()
     assert meeting.title == "Theirs"
+
+
+def test_a_row_changed_elsewhere_after_opening_refuses_the_save(editor_client):
+    # The meeting itself was not saved again (its version did not move): an
+    # attendance row was changed in the admin while the page was open.
+    ministry = OrganisationFactory(name="Ministry of Health")
+    row = AttendanceFactory(
+        organisation=ministry, person=None, role=Attendance.Role.PARTICIPANT
+    )
+    meeting = row.meeting
+    page = editor_client.get(edit_url(meeting))
+    seen_rows = page.context["form"]["seen_rows"].value()
+    assert seen_rows == recorded_rows_state(meeting)
+    assert f'name="seen_rows" value="{seen_rows}"' in page.text
+    opened = page_data(meeting, organisations=[org_row(ministry)], seen_rows=seen_rows)
+    row.role = Attendance.Role.PRESENTER
+    row.version += 1
+    row.save()
+
+    response = editor_client.post(edit_url(meeting), opened)
+
+    assert response.status_code == 400
+    assert "Someone changed this meeting" in response.text
+    row.refresh_from_db()
+    assert row.role == Attendance.Role.PRESENTER
+    # Opened again, the page saves.
+    assert (
+        editor_client.post(
+            edit_url(meeting), page_data(meeting, organisations=[org_row(ministry)])
+        ).status_code
+        == 302
+    )
 
 
 def test_someone_without_a_position_there_is_a_warning_then_saved(editor_client):
