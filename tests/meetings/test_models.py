@@ -346,9 +346,16 @@ def test_meeting_admin_refuses_an_attendance_row_repeating_a_recorded_person(
 
     assert response.status_code == 200
     attendances = response.context["inline_admin_formsets"][1].formset
-    assert attendances.non_form_errors() == [
-        "Please correct the duplicate data for organisation and person, which must "
-        "be unique."
+    # The recorded row comes back unchanged, so it is not cleaned again
+    # (core.admin.HamkorInlineFormSet): the new row is checked against the
+    # database, and the error stands beside it.
+    assert attendances.errors == [
+        {},
+        {
+            "person": [
+                "This person is already recorded at this meeting for this organisation."
+            ]
+        },
     ]
     assert meeting.attendances.count() == 1
 

@@ -274,3 +274,32 @@ def test_an_editable_list_row_posted_without_its_version_is_refused_as_out_of_da
     assert response.context["cl"].formset.forms[0].non_field_errors() == [OUT_OF_DATE]
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUp.Status.OPEN
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_an_unchanged_row_ticked_for_deletion_is_deleted(editors, ticked):
+    aziza, _bobur = editors
+    position = PositionFactory(title="Adviser")
+    url = change_url(position.organisation)
+    data = form_data(aziza.get(url))
+    if ticked:
+        data["positions-0-DELETE"] = "on"
+
+    assert aziza.post(url, data).status_code == 302
+    assert Position.objects.filter(pk=position.pk).exists() is not ticked
+
+
+def test_saving_an_organisation_costs_the_same_queries_whatever_its_unchanged_rows(
+    admin_client, capture_queries
+):
+    counts = []
+    for rows in (2, 8):
+        organisation = OrganisationFactory()
+        PositionFactory.create_batch(rows, organisation=organisation)
+        url = change_url(organisation)
+        data = form_data(admin_client.get(url))
+        data["notes"] = "Met again"
+        with capture_queries() as queries:
+            assert admin_client.post(url, data).status_code == 302
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
