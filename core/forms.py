@@ -114,6 +114,13 @@ _INPUT_TEMPLATES = [
 ]
 
 
+# Django's templates of an error list, each of which renders nothing for an
+# empty list.
+ERROR_LIST_TEMPLATES = {
+    f"django/forms/errors/list/{name}.html" for name in ("default", "ul", "text")
+}
+
+
 class WidgetRenderer(DjangoTemplates):
     """Django's form renderer, with the templates of the common widgets
     written in Python.
@@ -142,8 +149,10 @@ class WidgetRenderer(DjangoTemplates):
     }
 
     def render(self, template_name, context, request=None):
-        if template_name == "django/forms/errors/list/default.html":
-            # Every field of every row has an error list, nearly always empty.
+        if template_name in ERROR_LIST_TEMPLATES:
+            # Every field of every row has an error list, nearly always empty
+            # (the admin's inline rows write each as_ul: 90 an organisation's
+            # change form).
             if not context.get("errors"):
                 return ""
             return super().render(template_name, context, request)

@@ -193,6 +193,17 @@ def test_a_whole_form_with_errors_renders_exactly_as_with_djangos_templates():
     assert str(ours.non_field_errors()) == str(django.non_field_errors()) == ""
 
 
+@pytest.mark.parametrize("as_", ["__str__", "as_ul", "as_text"])
+def test_an_error_list_renders_as_with_djangos_templates(as_):
+    assert getattr(ErrorList(renderer=WIDGET_RENDERER), as_)() == ""
+    assert getattr(ErrorList(renderer=DJANGO_RENDERER), as_)() == ""
+    for errors in (["<Wrong>"], ["One", "Two & three"]):
+        assert (
+            getattr(ErrorList(errors, renderer=WIDGET_RENDERER), as_)()
+            == getattr(ErrorList(errors, renderer=DJANGO_RENDERER), as_)()
+        )
+
+
 def test_an_empty_error_list_renders_as_nothing():
     assert str(ErrorList(renderer=WIDGET_RENDERER)) == ""
     assert str(ErrorList(["<Wrong>"], renderer=WIDGET_RENDERER)) == str(
