@@ -32,7 +32,7 @@ stored figure with a fresh computation.
 
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Case,
@@ -398,6 +398,13 @@ def refresh_all():
 # cost thousands of times more than most.
 BATCH_SECONDS = 0.25
 FIRST_BATCH = 500
+# On SQLite, the pause after each batch's commit. A save that found the lock
+# taken waits in SQLite's busy handler, which sleeps and looks again, at
+# most 100 ms apart; a refresh that began its next batch at once took the
+# lock back before the waiting save looked, batch after batch: at XL a save
+# waited 10.8 s behind batches of 0.25 s (`bench/load.py --during
+# refresh_meeting_stats`). PostgreSQL locks rows, not the database.
+SQLITE_PAUSE_SECONDS = 0.12
 
 
 def refresh_all_in_batches(*, on_progress=None):
@@ -408,6 +415,7 @@ def refresh_all_in_batches(*, on_progress=None):
     each batch, counting ids of the range from the lowest to the highest.
     Returns the longest a batch held the write lock, in seconds."""
     longest = 0.0
+    pause = SQLITE_PAUSE_SECONDS if connection.vendor == "sqlite" else 0
     for model, values in _all_figures():
         rows = model._base_manager.order_by()
         bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
@@ -421,6 +429,8 @@ def refresh_all_in_batches(*, on_progress=None):
                 rows.filter(pk__gte=start, pk__lt=start + size).update(**values())
             took = time.perf_counter() - started
             longest = max(longest, took)
+            if pause:
+                time.sleep(pause)
             start += size
             if on_progress:
                 on_progress(model, min(start - bounds["low"], span), span)

@@ -833,6 +833,7 @@ def test_the_command_repairs_every_row_in_short_batches(monkeypatch):
     # Every range takes "too long": the batches shrink to one id each.
     monkeypatch.setattr(stats, "FIRST_BATCH", 2)
     monkeypatch.setattr(stats, "BATCH_SECONDS", 0)
+    monkeypatch.setattr(stats, "SQLITE_PAUSE_SECONDS", 0)
     batches = []
 
     stats.refresh_all_in_batches(on_progress=lambda *progress: batches.append(progress))
