@@ -390,20 +390,24 @@ def refresh_all():
         model._base_manager.update(**values())
 
 
-# A refresh of a live database commits every ~0.25 s of work, so that an
-# editor's save waits at most that long for SQLite's write lock. One
-# transaction took it for ~40 s at XL, and 4 of 74 concurrent saves failed
-# with "database is locked" (issue 18). Batches are ranges of ids whose
-# length adapts to the time a range took: the national core organisations
-# cost thousands of times more than most.
-BATCH_SECONDS = 0.25
+# A refresh of a live database commits every ~0.1 s of work, so that an
+# editor's save waits little for SQLite's write lock. One transaction took it
+# for ~40 s at XL, and 4 of 74 concurrent saves failed with "database is
+# locked" (issue 18). Batches are ranges of ids whose length adapts to the
+# time a range took: the national core organisations cost thousands of times
+# more than most, so a range can take several times its aim.
+#
+# On SQLite, a pause follows each batch's commit. A save that found the lock
+# taken waits in SQLite's busy handler, which sleeps and looks again, at most
+# 100 ms apart; a refresh that began its next batch at once took the lock
+# back before the waiting save looked, batch after batch. Measured at XL with
+# 4 clients saving half the time (`bench/load.py --during
+# refresh_meeting_stats`), the longest save: 10.8 s with batches of 0.25 s
+# and no pause, 2.4 s with a pause of 0.12 s, 1.9 s with batches of 0.1 s
+# (p95 0.3 s; the command took 148 s under that load).
+# PostgreSQL locks rows, not the database: no pause.
+BATCH_SECONDS = 0.1
 FIRST_BATCH = 500
-# On SQLite, the pause after each batch's commit. A save that found the lock
-# taken waits in SQLite's busy handler, which sleeps and looks again, at
-# most 100 ms apart; a refresh that began its next batch at once took the
-# lock back before the waiting save looked, batch after batch: at XL a save
-# waited 10.8 s behind batches of 0.25 s (`bench/load.py --during
-# refresh_meeting_stats`). PostgreSQL locks rows, not the database.
 SQLITE_PAUSE_SECONDS = 0.12
 
 
