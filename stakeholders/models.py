@@ -9,6 +9,7 @@ from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -83,7 +84,7 @@ class IatiOrganisationType(models.TextChoices):
     PRIVATE_SECTOR_RECIPIENT = "72", _("Private Sector in Aid Recipient Country")
     PRIVATE_SECTOR_THIRD = "73", _("Private Sector in Third Country")
     ACADEMIC = "80", _("Academic, Training and Research")
-    OTHER = "90", _("Other")
+    OTHER = "90", pgettext_lazy("organisation type", "Other")
 
 
 class OrganisationTypeQuerySet(models.QuerySet):
@@ -208,7 +209,7 @@ class Organisation(VersionedModel):
     )
     type = models.ForeignKey(
         OrganisationType,
-        verbose_name=_("type"),
+        verbose_name=pgettext_lazy("organisation", "type"),
         on_delete=models.PROTECT,
         related_name="organisations",
     )
@@ -228,7 +229,7 @@ class Organisation(VersionedModel):
     address = models.TextField(_("address"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(
-        _("active"),
+        pgettext_lazy("organisation", "active"),
         default=True,
         help_text=_("Inactive organisations (closed, merged, renamed) keep history."),
     )
@@ -323,7 +324,7 @@ class OrganisationName(VersionedModel):
         RUSSIAN = "ru", _("Russian")
         UZBEK_LATIN = "uz-latn", _("Uzbek (Latin)")
         UZBEK_CYRILLIC = "uz-cyrl", _("Uzbek (Cyrillic)")
-        OTHER = "other", _("Other")
+        OTHER = "other", pgettext_lazy("language", "Other")
 
     organisation = models.ForeignKey(
         Organisation,
@@ -528,11 +529,16 @@ class Position(VersionedModel):
         on_delete=models.PROTECT,
         related_name="positions",
     )
-    title = models.CharField(_("title"), max_length=255, blank=True)
+    title = models.CharField(
+        pgettext_lazy("position", "title"), max_length=255, blank=True
+    )
     department = models.CharField(_("department"), max_length=255, blank=True)
-    since = models.DateField(_("from"), null=True, blank=True)
+    since = models.DateField(pgettext_lazy("position", "from"), null=True, blank=True)
     until = models.DateField(
-        _("until"), null=True, blank=True, help_text=_("Empty while current.")
+        pgettext_lazy("position", "until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while current."),
     )
     notes = models.TextField(_("notes"), blank=True)
 

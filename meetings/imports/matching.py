@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from rapidfuzz import fuzz, process
 
 from core.names import (
@@ -52,7 +53,9 @@ class OrganisationInfo:
         label = self.name
         if self.acronym and self.acronym.casefold() != self.name.casefold():
             label = f"{self.name} ({self.acronym})"
-        return label if self.is_active else f"{label} [inactive]"
+        if self.is_active:
+            return label
+        return gettext("%(organisation)s [inactive]") % {"organisation": label}
 
 
 @dataclass(frozen=True)
