@@ -167,7 +167,9 @@ LOGOUT_REDIRECT_URL = "login"
 # language is named in itself in the switch.
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("uz", "Oʻzbekcha"), ("ru", "Русский"), ("en-gb", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Hamkor's own catalogues, then what Django's and the libraries' own lack
+# (core/catalogues.py, manage.py vendor_messages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "libraries"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
