@@ -329,11 +329,16 @@ def respell(language, text):
     """A library's translation in ``language`` as Hamkor writes that language:
     Uzbek oʻ and gʻ with the turned comma (U+02BB) and the tutuq belgisi
     with the modifier apostrophe (U+02BC), where Django's Uzbek catalogue
-    has an ASCII apostrophe or a quotation mark."""
+    has an ASCII apostrophe or a quotation mark, and “quotation marks”
+    where it has ASCII ones."""
     if language != "uz":
         return text
     text = re.sub(r"([OoGg])['‘’`ʼ]", "\\1ʻ", text)
-    return re.sub(r"(?<=[^\W\d_])['’`](?=[^\W\d_])", "ʼ", text)
+    text = re.sub(r"(?<=[^\W\d_])['’`](?=[^\W\d_])", "ʼ", text)
+    if "<" not in text:
+        # Quotation marks, where no HTML attribute needs the ASCII ones.
+        text = re.sub(r'"([^"=\n]+)"', "“\\1”", text)
+    return text
 
 
 @dataclass
@@ -351,9 +356,9 @@ def vendor(language, domain):
     every message of a library's catalogue that no library translates into
     ``language`` (or spells wrongly, see ``respell``), each with its
     translation from the catalogue there now, else from Hamkor's own
-    catalogue, else empty, to be translated. Messages translated by hand to
-    replace a library's translation (a comment says why) are kept while the
-    library has the message."""
+    catalogue, else empty, to be translated. A translation made by hand to
+    replace a library's is kept while the library has the message: it is
+    one with a translator's comment (``# Hamkor: …``) saying why."""
     path = catalogue_path(libraries_dir(), language, domain)
     existing = (
         {m.key: m for m in read_po(path) if not m.obsolete} if path.exists() else {}
@@ -392,9 +397,10 @@ def vendor(language, domain):
             notes=[", ".join(names)],
             comments=before.comments if before is not None else [],
         )
-        if complete and kept and kept != theirs:
-            # Replaced by hand (lower-case month names), or respelt before.
+        if complete and kept and kept != theirs and before.comments:
+            # Replaced by hand: its comment says why.
             message.strings = kept
+            message.notes.append("replaces the library's translation")
         elif complete and respelt != theirs:
             message.strings = respelt
             message.notes.append("the library's translation, respelt")
