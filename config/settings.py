@@ -174,6 +174,10 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
+# Dates in each language's conventions: Django's, except where a ministry
+# writes them otherwise (config/formats/: Uzbek "29-yanvar 2025", 24-hour
+# times in English).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 COUNTRIES_FIRST = ["UZ"]
