@@ -38,7 +38,8 @@ class HomeView(PermissionRequiredMixin, TemplateView):
         meetings = Meeting.objects.select_related("host")
         # The counts are stored on the types: the page costs the same with
         # a hundred organisations or a hundred thousand.
-        types = list(OrganisationType.objects.order_by("name"))
+        # In the reader's language's order: the seeded types' names translate.
+        types = sorted(OrganisationType.objects.all(), key=lambda t: str(t).casefold())
         return super().get_context_data(
             types=types,
             organisation_count=sum(t.active_organisations for t in types),

@@ -184,7 +184,7 @@ class OrganisationAdmin(HamkorAdmin):
         description=pgettext_lazy("organisation", "type"), ordering="type__name"
     )
     def type_name(self, obj):
-        return obj.type.name
+        return str(obj.type)
 
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):

@@ -8,8 +8,8 @@ from django.db.models.functions import Coalesce, Lower, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -104,6 +104,34 @@ class OrganisationTypeQuerySet(models.QuerySet):
         return self.update(active_organisations=Coalesce(models.Subquery(active), 0))
 
 
+# The names of the organisation types the migrations seed
+# (0002_default_organisation_types): the vocabulary of the interface more than
+# data, so a type named so is shown in the reader's language. A type an
+# administrator adds, or renames, is shown as written.
+SEEDED_TYPE_NAMES = frozenset(
+    [
+        gettext_noop("Ministry"),
+        gettext_noop("Government agency"),
+        gettext_noop("State fund"),
+        gettext_noop("Project office"),
+        gettext_noop("Integrator"),
+        gettext_noop("Donor / development bank"),
+        gettext_noop("UN agency"),
+        gettext_noop("International organisation"),
+        gettext_noop("NGO"),
+        gettext_noop("Academic"),
+        gettext_noop("Private sector"),
+        gettext_noop("Other"),
+    ]
+)
+
+
+def type_label(name):
+    """An organisation type's name as the reader reads it (see
+    ``SEEDED_TYPE_NAMES``)."""
+    return gettext(name) if name in SEEDED_TYPE_NAMES else name
+
+
 class OrganisationType(VersionedModel):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(
@@ -147,7 +175,7 @@ class OrganisationType(VersionedModel):
     constraint_error_fields = {"organisationtype_name_unique_ci": "name"}
 
     def __str__(self):
-        return self.name
+        return type_label(self.name)
 
     def get_absolute_url(self):
         return f"{reverse('organisations:list')}?type={self.slug}"

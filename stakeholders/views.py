@@ -36,7 +36,13 @@ from .models import (
     OrganisationType,
     Person,
     Position,
+    type_label,
 )
+
+
+def type_labels(field):
+    """An export's type column in the reader's language (``type_label``)."""
+    return type_label
 
 
 class OrganisationListView(FilteredListView):
@@ -47,7 +53,9 @@ class OrganisationListView(FilteredListView):
     export_columns = [
         Column(pgettext_lazy("organisation", "Name"), "name"),
         Column(_("Acronym"), "acronym"),
-        Column(pgettext_lazy("organisation", "Type"), "type__name"),
+        Column(
+            pgettext_lazy("organisation", "Type"), "type__name", display=type_labels
+        ),
         Column(_("Country"), "country", display=country_names),
         Column(_("Part of"), "parent__name"),
         Column(pgettext_lazy("organisation", "Active"), "is_active"),

@@ -34,6 +34,7 @@ from stakeholders.models import (
     OrganisationType,
     Person,
     Position,
+    type_label,
 )
 
 # rapidfuzz WRatio (0-100) from which a name is offered as a suggestion.
@@ -182,8 +183,9 @@ class MatchIndex:
         index.look_up(row.organisation for row in sheet.rows)
         if decisions is not None:
             index.load_organisations(decisions.organisation_ids())
+        # Each type's name as the reader reads it, for the preview.
         index.types = {
-            slug: (pk, name)
+            slug: (pk, type_label(name))
             for pk, slug, name in index.fetch(
                 OrganisationType.objects.order_by().values_list("pk", "slug", "name")
             )

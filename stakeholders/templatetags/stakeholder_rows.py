@@ -43,7 +43,7 @@ def organisation_rows(context, organisations):
             f"        {parent or ''}\n"
             "      </td>\n"
             f"      <td>{escape(organisation.acronym)}</td>\n"
-            f"      <td>{escape(organisation.type.name)}</td>\n"
+            f"      <td>{escape(str(organisation.type))}</td>\n"
             f"      <td>{escape(country_name(organisation.country))}</td>\n"
             '      <td class="text-end">'
             f"{escape(localize(organisation.meetings_attended))}</td>\n"

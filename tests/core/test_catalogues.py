@@ -29,6 +29,7 @@ from core.catalogues import (
     read_po,
     respell,
 )
+from stakeholders.models import OrganisationType
 from tests.factories import MeetingFactory
 
 CATALOGUES = [
@@ -235,3 +236,16 @@ def test_a_date_in_uzbek_is_written_with_a_lower_case_month(uzbek_admin):
     text = visible_text(uzbek_admin.get(reverse("meetings:detail", args=[meeting.pk])))
 
     assert "29-yanvar 2025, 10:30 – 12:30" in text
+
+
+@pytest.mark.django_db
+def test_the_seeded_organisation_types_are_named_in_uzbek_and_others_as_written(
+    uzbek_admin,
+):
+
+    OrganisationType.objects.filter(slug="donor").update(name="Donors")
+    text = visible_text(uzbek_admin.get("/"))
+
+    assert "Vazirlik" in text
+    assert "Ministry" not in text
+    assert "Donors" in text
