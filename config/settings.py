@@ -52,7 +52,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
-    "axes",
+    # django-axes, named in the reader's language.
+    "accounts.apps.LoginAttemptsConfig",
     # The kernel every app builds on, before the apps of the domain.
     "core",
     "accounts",
