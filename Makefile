@@ -19,7 +19,7 @@ export UV_PYTHON := $(PYTHON)
 SAMPLE_DATA_COMMAND := DEBUG=true $(MANAGE) generate_sample_data --scale S --append
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load
+.PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load messages compile
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,7 +34,28 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 
 install: $(STAMP)  ## Create .venv with the locked dependencies.
 
-run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
+# The interface's translations: locale/<language>/ (Hamkor's own messages) and
+# locale/libraries/<language>/ (what Django's and the libraries' catalogues
+# lack). The .po files are committed, the compiled .mo files are built from
+# them (GNU gettext's msgfmt) and never committed: each .mo is rebuilt when
+# its .po is newer, so that this costs nothing when no catalogue changed.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po locale/libraries/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+# Django's compilemessages walks the tree for locale/ folders: not into the
+# virtual environments, caches or collected files.
+COMPILE_IGNORE := --ignore='.*' --ignore=staticfiles --ignore=test-artifacts
+
+%.mo: %.po | $(STAMP)
+	@DEBUG=true $(MANAGE) compilemessages -v 0 $(COMPILE_IGNORE)
+
+compile: $(MO_FILES)  ## Compile the translations (run, test and bench do it first).
+
+messages: $(STAMP)  ## Re-extract the messages to translate into locale/ (uz, ru), and what the libraries lack into locale/libraries/.
+	DEBUG=true $(MANAGE) makemessages --all
+	DEBUG=true $(MANAGE) makemessages --all --domain djangojs
+	DEBUG=true $(MANAGE) vendor_messages
+
+run: $(STAMP) $(MO_FILES)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
 	@DEBUG=true $(MANAGE) migrate --no-input -v 0
 	@DEBUG=true $(MANAGE) load_demo
 	@DEBUG=true $(MANAGE) ensure_admin
@@ -43,7 +64,7 @@ run: $(STAMP)  ## Serve the demo on SQLite at 127.0.0.1:$(PORT).
 	@echo "Hamkor: http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
 	@DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)  ## Migrations check, ruff and the pytest suite (DATABASE_URL picks the engine).
+test: $(STAMP) $(MO_FILES)  ## Migrations check, ruff and the pytest suite (DATABASE_URL picks the engine).
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -62,8 +83,8 @@ demo: $(STAMP)  ## Load the demo data (the seed meeting) into the configured dat
 lock: $(UV)  ## Re-resolve uv.lock after editing pyproject.toml.
 	$(UV) lock
 
-clean:  ## Remove the virtual environments and caches (keeps db.sqlite3).
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache staticfiles
+clean:  ## Remove the virtual environments, caches and compiled translations (keeps db.sqlite3).
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache staticfiles $(MO_FILES)
 
 BOOTSTRAP_VERSION := 5.3.9
 
@@ -80,10 +101,10 @@ vendor:  ## Refresh static/vendor/ from the npm registry (run by hand; the files
 SCALE ?= M
 BENCH_ARGS ?=
 
-bench: $(STAMP)  ## Time every page on generated data: make bench SCALE=S|M|L|XL (DATABASE_URL for PostgreSQL).
+bench: $(STAMP) $(MO_FILES)  ## Time every page on generated data: make bench SCALE=S|M|L|XL (DATABASE_URL for PostgreSQL).
 	$(VENV)/bin/python bench/run.py --scale $(SCALE) $(if $(REGENERATE),--regenerate) $(BENCH_ARGS)
 
 LOAD_ARGS ?=
 
-bench-load: $(STAMP)  ## Pages a second through gunicorn at 1, 4 and 16 clients: make bench-load SCALE=M (DATABASE_URL for PostgreSQL).
+bench-load: $(STAMP) $(MO_FILES)  ## Pages a second through gunicorn at 1, 4 and 16 clients: make bench-load SCALE=M (DATABASE_URL for PostgreSQL).
 	$(VENV)/bin/python bench/load.py --scale $(SCALE) $(if $(REGENERATE),--regenerate) $(LOAD_ARGS)

@@ -43,6 +43,7 @@ RULES = [
     Rule("logout", WRITE, ANONYMOUS, "logging out (POST only)"),
     Rule("password_change*", BOTH, VIEWER, "one's own password"),
     Rule("language", WRITE, ANONYMOUS, "choosing the interface language"),
+    Rule("jsi18n", READ, ANONYMOUS, "the interface's translations for its scripts"),
     Rule("admin:login", BOTH, ANONYMOUS, "the admin's login form"),
     Rule(
         "admin:logout",

@@ -1,3 +1,4 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -24,3 +25,11 @@ class HamkorAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "accounts.sites.HamkorAdminSite"
+
+
+class LoginAttemptsConfig(axes_apps.AppConfig):
+    """django-axes, named in the reader's language in the admin (its own
+    name, "Axes", is not translatable)."""
+
+    default = False
+    verbose_name = _("Login attempts")

@@ -52,7 +52,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "simple_history",
-    "axes",
+    # django-axes, named in the reader's language.
+    "accounts.apps.LoginAttemptsConfig",
     # The kernel every app builds on, before the apps of the domain.
     "core",
     "accounts",
@@ -167,11 +168,17 @@ LOGOUT_REDIRECT_URL = "login"
 # language is named in itself in the switch.
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("uz", "Oʻzbekcha"), ("ru", "Русский"), ("en-gb", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Hamkor's own catalogues, then what Django's and the libraries' own lack
+# (core/catalogues.py, manage.py vendor_messages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "libraries"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
+# Dates in each language's conventions: Django's, except where a ministry
+# writes them otherwise (config/formats/: Uzbek "29-yanvar 2025", 24-hour
+# times in English).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 COUNTRIES_FIRST = ["UZ"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
 from meetings.views import HomeView
@@ -11,6 +12,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/language/", language_view, name="language"),
+    # The translations static/js/*.js use (gettext() in the browser), in the
+    # request's language: the login page's scripts need them too.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

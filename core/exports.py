@@ -35,8 +35,8 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core import xlsx
@@ -87,7 +87,7 @@ def cell(value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, bool):
-        return pgettext("boolean", "yes") if value else pgettext("boolean", "no")
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, int | float | datetime.date):
         return value
     # Control characters (Word's manual line break is \x0b) are not allowed in

@@ -7,7 +7,10 @@ import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
+from django.forms.utils import pretty_name
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,6 +41,24 @@ class SortFilter(django_filters.OrderingFilter):
         kwargs.setdefault("label", _("Sort by"))
         super().__init__(**kwargs)
 
+    def build_choices(self, fields, labels):
+        """django-filter's choices, with each "… (descending)" translated when
+        the form is shown: django-filter writes it once, when the filter set
+        is defined, in the language of the moment (English)."""
+        ascending = [
+            (param, labels.get(field, _(pretty_name(param))))
+            for field, param in fields.items()
+        ]
+        descending = [
+            (f"-{param}", labels.get(f"-{param}") or descending_label(label))
+            for param, label in ascending
+        ]
+        return [
+            choice
+            for pair in zip(ascending, descending, strict=True)
+            for choice in pair
+        ]
+
     def filter(self, qs, value):
         if not value:
             return qs
@@ -58,6 +79,11 @@ class SortFilter(django_filters.OrderingFilter):
                 else field.asc(nulls_last=nulls_last)
             )
         return qs.order_by(*ordering, "pk")
+
+
+# "Name (descending)", in the language of the form's request.
+
+descending_label = lazy(lambda label: gettext("%s (descending)") % label, str)
 
 
 def nullable(model, path):

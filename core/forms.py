@@ -401,5 +401,5 @@ class VersionedModelForm(forms.ModelForm):
         )
         return message % {
             "who": (who.get_full_name() or who.get_username()) if who else _("Someone"),
-            "when": date_format(when, "j M Y, H:i") if when else _("a moment ago"),
+            "when": date_format(when, "DATETIME_FORMAT") if when else _("a moment ago"),
         }

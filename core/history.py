@@ -24,6 +24,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 EMPTY = "—"
+# The change reasons the code writes (``history_reason``): a pattern matching
+# the stored text -> its msgid.
+_REASONS = {}
 # A text longer than this, or of several lines, is shown as the words that
 # changed with a few words around them, not whole.
 LONG_TEXT = 80
@@ -69,7 +72,32 @@ class Entry:
 
     @property
     def reason(self):
-        return self.record.history_change_reason or ""
+        return reason_text(self.record.history_change_reason or "")
+
+
+def history_reason(message):
+    """Declare ``message`` (a msgid, marked with ``gettext_noop``, whose
+    ``%(name)s`` fields stand for values such as a file name) as a change
+    reason the code stores: in English, so that a record's history says the
+    same whoever made the change, and shown in the reader's language
+    (``reason_text``). Returns ``message``."""
+    fields = re.split(r"(%\(\w+\)s)", message)
+    pattern = "".join(
+        f"(?P<{part[2:-2]}>.*)" if index % 2 else re.escape(part)
+        for index, part in enumerate(fields)
+    )
+    _REASONS[re.compile(pattern, re.DOTALL)] = message
+    return message
+
+
+def reason_text(stored):
+    """A stored change reason in the current language when the code wrote it
+    (``history_reason``); any other text as stored."""
+    for pattern, message in _REASONS.items():
+        match = pattern.fullmatch(stored)
+        if match:
+            return _(message) % match.groupdict()
+    return stored
 
 
 class Gone:

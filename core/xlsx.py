@@ -19,7 +19,7 @@ import datetime
 import zipfile
 from xml.sax.saxutils import escape
 
-from django.utils.translation import pgettext
+from django.utils.translation import gettext
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -118,7 +118,7 @@ def _cell(value):
     if isinstance(value, str):
         return _text(value) if value else "<c/>"
     if isinstance(value, bool):  # before int: a bool is an int
-        return _text(pgettext("boolean", "yes") if value else pgettext("boolean", "no"))
+        return _text(gettext("yes") if value else gettext("no"))
     if isinstance(value, int | float):
         return f"<c><v>{value!r}</v></c>"
     if isinstance(value, datetime.datetime):

@@ -118,7 +118,7 @@ class ParticipantTypeFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         self.types = {t.slug: t for t in OrganisationType.objects.only("slug", "name")}
-        return [(slug, kind.name) for slug, kind in self.types.items()]
+        return [(slug, str(kind)) for slug, kind in self.types.items()]
 
     def queryset(self, request, queryset):
         if not self.value():

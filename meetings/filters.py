@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.filters import SortFilter, in_local_days
 from core.forms import DateRangeForm, PickerInput
@@ -19,8 +20,14 @@ class MeetingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="filter_q", help_text=_("Title or venue")
     )
-    after = django_filters.DateFilter(label=_("From"), method="filter_dates")
-    before = django_filters.DateFilter(label=_("Until"), method="filter_dates")
+    after = django_filters.DateFilter(
+        label=pgettext_lazy("meetings on or after a date", "From"),
+        method="filter_dates",
+    )
+    before = django_filters.DateFilter(
+        label=pgettext_lazy("meetings on or before a date", "Until"),
+        method="filter_dates",
+    )
     organisation = django_filters.ModelChoiceFilter(
         label=_("Organisation took part"),
         help_text=_("Attended, hosted or initiated"),
@@ -46,6 +53,14 @@ class MeetingFilter(django_filters.FilterSet):
             ("status", "status"),
             ("organisations_attended", "organisations"),
         ],
+        # The column headers' words, in each language.
+        field_labels={
+            "starts_at": _("Date"),
+            "title": pgettext_lazy("meeting", "Title"),
+            "host__name": _("Host"),
+            "status": _("Status"),
+            "organisations_attended": _("Organisations"),
+        },
     )
 
     class Meta:

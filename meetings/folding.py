@@ -16,6 +16,9 @@ was there, and the stored figures count it.
 """
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop
+
+from core.history import history_reason
 
 TAKING_PART = {"invited", "confirmed", "attended"}
 ROLE_RANK = {"host": 0, "presenter": 1, "participant": 2, "observer": 3}
@@ -83,7 +86,9 @@ def pairs(attendance_model, meetings=None):
 
 
 # simple-history keeps 100 characters of a change reason.
-REASON = "Folded into the rows of the organisation's people"
+REASON = history_reason(
+    gettext_noop("Folded into the rows of the organisation's people")
+)
 
 
 def attendance_fold(meetings):

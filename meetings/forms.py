@@ -7,6 +7,7 @@ from django.db.models import CharField, Value
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin import HamkorForm
 from core.forms import PickerInput, VersionedModelForm, limit_dates, time_missing
@@ -272,7 +273,9 @@ class FollowUpRowForm(RowForm):
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     action = forms.CharField(
-        label=_("Action"), widget=forms.Textarea(attrs={"rows": 1}), required=False
+        label=pgettext_lazy("follow-up", "Action"),
+        widget=forms.Textarea(attrs={"rows": 1}),
+        required=False,
     )
     owner_organisation = forms.ModelChoiceField(
         Organisation.objects.all(),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import VersionedModel, choice_label
@@ -89,9 +90,9 @@ class Meeting(VersionedModel):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         HELD = "held", _("Held")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("meeting status", "Cancelled")
 
-    title = models.CharField(_("title"), max_length=255)
+    title = models.CharField(pgettext_lazy("meeting", "title"), max_length=255)
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     date_only = models.BooleanField(
@@ -128,7 +129,7 @@ class Meeting(VersionedModel):
         through="AgendaItem",
         related_name="meetings",
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(pgettext_lazy("meeting", "summary"), blank=True)
     outcomes = models.TextField(_("outcomes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -386,7 +387,7 @@ class FollowUp(VersionedModel):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
         DONE = "done", _("Done")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("follow-up status", "Cancelled")
 
     meeting = models.ForeignKey(
         Meeting,
@@ -394,7 +395,7 @@ class FollowUp(VersionedModel):
         on_delete=models.CASCADE,
         related_name="follow_ups",
     )
-    action = models.TextField(_("action"))
+    action = models.TextField(pgettext_lazy("follow-up", "action"))
     owner_organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("owner organisation"),

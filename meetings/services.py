@@ -8,8 +8,10 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.history import history_reason
 from stakeholders.models import (
     Organisation,
     OrganisationName,
@@ -22,6 +24,9 @@ from . import stats
 from .folding import attendance_fold, fold_into, foldable
 from .imports import Decisions, ImportNotReady, Outcome, PlanChanged, plan_import
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+
+# The change reason of every row an import writes, naming its file.
+IMPORT_REASON = history_reason(gettext_noop("Imported from sign-in sheet %(file)s"))
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "meeting-2025-01-29.json"
 
@@ -371,7 +376,7 @@ def _import_write(meeting, plan, *, user, progress):
     # Rows are written in bulk, without signals: the stored figures are
     # updated from who attended before and after (meetings/stats.py).
     attended_before = stats.attended_at(meeting)
-    reason = f"Imported from sign-in sheet {sheet.filename}"
+    reason = IMPORT_REASON % {"file": sheet.filename}
     history = {
         "default_user": user,
         # simple-history keeps 100 characters of a change reason.

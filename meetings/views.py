@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import DetailView, TemplateView
 
 from core.exports import Column, JoinedColumn, choice_labels
@@ -37,7 +38,8 @@ class HomeView(PermissionRequiredMixin, TemplateView):
         meetings = Meeting.objects.select_related("host")
         # The counts are stored on the types: the page costs the same with
         # a hundred organisations or a hundred thousand.
-        types = list(OrganisationType.objects.order_by("name"))
+        # In the reader's language's order: the seeded types' names translate.
+        types = sorted(OrganisationType.objects.all(), key=lambda t: str(t).casefold())
         return super().get_context_data(
             types=types,
             organisation_count=sum(t.active_organisations for t in types),
@@ -58,7 +60,7 @@ class MeetingListView(FilteredListView):
     export_filename = "meetings"
     export_columns = [
         Column(_("Starts"), "starts_at", date_only="date_only"),
-        Column(_("Title"), "title"),
+        Column(pgettext_lazy("meeting", "Title"), "title"),
         Column(_("Venue"), "venue"),
         Column(_("Format"), "format", display=choice_labels),
         Column(_("Status"), "status", display=choice_labels),
@@ -587,10 +589,12 @@ class MeetingRecordView(PermissionRequiredMixin, TemplateView):
             ],
             errors=form_errors(form, formsets),
             templates=SimpleNamespace(
+                # Rows added by static/js/record.js, which puts the chosen
+                # name where each text says "__label__".
                 organisation=SimpleNamespace(
                     form=formsets["organisations"].empty_form,
                     pk="",
-                    label="",
+                    label="__label__",
                     people=[],
                 ),
                 person=formsets["people"].empty_form,

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from django_countries.filters import CountryFilter
 
 from core.admin import (
@@ -180,9 +180,11 @@ class OrganisationAdmin(HamkorAdmin):
             touched.typed_by(form.instance)
         touched.refresh()
 
-    @admin.display(description=_("type"), ordering="type__name")
+    @admin.display(
+        description=pgettext_lazy("organisation", "type"), ordering="type__name"
+    )
     def type_name(self, obj):
-        return obj.type.name
+        return str(obj.type)
 
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):

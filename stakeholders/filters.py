@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from core.filters import SortFilter, in_local_days
@@ -40,7 +41,7 @@ class TypeFilter(django_filters.ModelMultipleChoiceFilter):
     Types are a short list, so they render as checkboxes."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", _("Type"))
+        kwargs.setdefault("label", pgettext_lazy("organisation", "Type"))
         kwargs.setdefault("queryset", OrganisationType.objects.all())
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
@@ -80,7 +81,10 @@ class OrganisationFilter(django_filters.FilterSet):
     )
     active = django_filters.ChoiceFilter(
         label=_("Status"),
-        choices=[("true", _("Active")), ("false", _("Inactive"))],
+        choices=[
+            ("true", pgettext_lazy("organisation", "Active")),
+            ("false", pgettext_lazy("organisation", "Inactive")),
+        ],
         empty_label=_("Active and inactive"),
         method="filter_active",
     )
@@ -93,6 +97,16 @@ class OrganisationFilter(django_filters.FilterSet):
             ("meetings_attended", "meetings"),
             ("last_met", "last_met"),
         ],
+        # The column headers' words (django-filter would make "Meetings" of
+        # "meetings"), in each language.
+        field_labels={
+            "name": pgettext_lazy("organisation", "Name"),
+            "acronym": _("Acronym"),
+            "type__name": pgettext_lazy("organisation", "Type"),
+            "country": _("Country"),
+            "meetings_attended": _("Meetings attended"),
+            "last_met": _("Last met"),
+        },
     )
 
     class Meta:
@@ -166,6 +180,12 @@ class PersonFilter(django_filters.FilterSet):
             ("meetings_attended", "meetings"),
             ("last_met", "last_met"),
         ],
+        field_labels={
+            "full_name": pgettext_lazy("person", "Name"),
+            "email": _("Email"),
+            "meetings_attended": _("Meetings attended"),
+            "last_met": _("Last met"),
+        },
     )
 
     class Meta:

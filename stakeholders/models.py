@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, Lower, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -83,7 +84,7 @@ class IatiOrganisationType(models.TextChoices):
     PRIVATE_SECTOR_RECIPIENT = "72", _("Private Sector in Aid Recipient Country")
     PRIVATE_SECTOR_THIRD = "73", _("Private Sector in Third Country")
     ACADEMIC = "80", _("Academic, Training and Research")
-    OTHER = "90", _("Other")
+    OTHER = "90", pgettext_lazy("organisation type", "Other")
 
 
 class OrganisationTypeQuerySet(models.QuerySet):
@@ -101,6 +102,34 @@ class OrganisationTypeQuerySet(models.QuerySet):
             .values("n")
         )
         return self.update(active_organisations=Coalesce(models.Subquery(active), 0))
+
+
+# The names of the organisation types the migrations seed
+# (0002_default_organisation_types): the vocabulary of the interface more than
+# data, so a type named so is shown in the reader's language. A type an
+# administrator adds, or renames, is shown as written.
+SEEDED_TYPE_NAMES = frozenset(
+    [
+        gettext_noop("Ministry"),
+        gettext_noop("Government agency"),
+        gettext_noop("State fund"),
+        gettext_noop("Project office"),
+        gettext_noop("Integrator"),
+        gettext_noop("Donor / development bank"),
+        gettext_noop("UN agency"),
+        gettext_noop("International organisation"),
+        gettext_noop("NGO"),
+        gettext_noop("Academic"),
+        gettext_noop("Private sector"),
+        gettext_noop("Other"),
+    ]
+)
+
+
+def type_label(name):
+    """An organisation type's name as the reader reads it (see
+    ``SEEDED_TYPE_NAMES``)."""
+    return gettext(name) if name in SEEDED_TYPE_NAMES else name
 
 
 class OrganisationType(VersionedModel):
@@ -146,7 +175,7 @@ class OrganisationType(VersionedModel):
     constraint_error_fields = {"organisationtype_name_unique_ci": "name"}
 
     def __str__(self):
-        return self.name
+        return type_label(self.name)
 
     def get_absolute_url(self):
         return f"{reverse('organisations:list')}?type={self.slug}"
@@ -208,7 +237,7 @@ class Organisation(VersionedModel):
     )
     type = models.ForeignKey(
         OrganisationType,
-        verbose_name=_("type"),
+        verbose_name=pgettext_lazy("organisation", "type"),
         on_delete=models.PROTECT,
         related_name="organisations",
     )
@@ -228,7 +257,7 @@ class Organisation(VersionedModel):
     address = models.TextField(_("address"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(
-        _("active"),
+        pgettext_lazy("organisation", "active"),
         default=True,
         help_text=_("Inactive organisations (closed, merged, renamed) keep history."),
     )
@@ -323,7 +352,7 @@ class OrganisationName(VersionedModel):
         RUSSIAN = "ru", _("Russian")
         UZBEK_LATIN = "uz-latn", _("Uzbek (Latin)")
         UZBEK_CYRILLIC = "uz-cyrl", _("Uzbek (Cyrillic)")
-        OTHER = "other", _("Other")
+        OTHER = "other", pgettext_lazy("language", "Other")
 
     organisation = models.ForeignKey(
         Organisation,
@@ -528,11 +557,16 @@ class Position(VersionedModel):
         on_delete=models.PROTECT,
         related_name="positions",
     )
-    title = models.CharField(_("title"), max_length=255, blank=True)
+    title = models.CharField(
+        pgettext_lazy("position", "title"), max_length=255, blank=True
+    )
     department = models.CharField(_("department"), max_length=255, blank=True)
-    since = models.DateField(_("from"), null=True, blank=True)
+    since = models.DateField(pgettext_lazy("position", "from"), null=True, blank=True)
     until = models.DateField(
-        _("until"), null=True, blank=True, help_text=_("Empty while current.")
+        pgettext_lazy("position", "until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while current."),
     )
     notes = models.TextField(_("notes"), blank=True)
 

@@ -16,6 +16,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import DetailView
 
 from core.exports import (
@@ -36,7 +37,13 @@ from .models import (
     OrganisationType,
     Person,
     Position,
+    type_label,
 )
+
+
+def type_labels(field):
+    """An export's type column in the reader's language (``type_label``)."""
+    return type_label
 
 
 class OrganisationListView(FilteredListView):
@@ -45,12 +52,14 @@ class OrganisationListView(FilteredListView):
     filterset_class = OrganisationFilter
     export_filename = "organisations"
     export_columns = [
-        Column(_("Name"), "name"),
+        Column(pgettext_lazy("organisation", "Name"), "name"),
         Column(_("Acronym"), "acronym"),
-        Column(_("Type"), "type__name"),
+        Column(
+            pgettext_lazy("organisation", "Type"), "type__name", display=type_labels
+        ),
         Column(_("Country"), "country", display=country_names),
         Column(_("Part of"), "parent__name"),
-        Column(_("Active"), "is_active"),
+        Column(pgettext_lazy("organisation", "Active"), "is_active"),
         Column(_("Meetings attended"), "meetings_attended"),
         Column(_("Last met"), "last_met", display=local_dates),
         Column(_("Website"), "website"),
@@ -96,7 +105,7 @@ class PersonListView(FilteredListView):
     filterset_class = PersonFilter
     export_filename = "people"
     export_columns = [
-        Column(_("Name"), "full_name"),
+        Column(pgettext_lazy("person", "Name"), "full_name"),
         Column(_("Email"), "email"),
         Column(_("Phone"), "phone"),
         JoinedColumn(

@@ -34,3 +34,14 @@ def _day_text(language, value):
     # ``language`` is the active one: it keys the cache, and is what the
     # month's name is translated into.
     return date_format(value, "DATE_FORMAT")
+
+
+def moment_text(value):
+    """``date_format(value, "DATETIME_FORMAT")`` of an aware datetime in the
+    current time zone, remembered per language and minute."""
+    return _moment_text(get_language(), value.replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=8192)
+def _moment_text(language, value):
+    return date_format(value, "DATETIME_FORMAT")

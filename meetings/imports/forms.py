@@ -4,6 +4,8 @@ editor's choices on its preview."""
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Attendance
@@ -12,7 +14,13 @@ from stakeholders.models import Organisation
 from .matching import SUGGESTION_SCORE
 from .planning import DEFAULT_NEW_ORGANISATION_TYPE, Decisions, OrganisationChoice
 from .reading import read_sheet
-from .sheets import MAX_FILE_SIZE, MAX_ROWS, SheetError, too_big_message
+from .sheets import (
+    MAX_FILE_SIZE,
+    MAX_ROWS,
+    SheetError,
+    format_number,
+    too_big_message,
+)
 
 
 class SheetUploadForm(forms.Form):
@@ -21,11 +29,20 @@ class SheetUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("Sign-in sheet"),
-        help_text=_(
-            "CSV or XLSX, up to %(size)d MB and %(rows)s rows. The first row names "
-            "the columns."
-        )
-        % {"size": MAX_FILE_SIZE // 1024 // 1024, "rows": f"{MAX_ROWS:,}"},
+        # Lazy: filled in when a form shows it, in the language of its request.
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "CSV or XLSX, up to %(size)d MB and %(rows)s rows. The first row "
+                    "names the columns."
+                )
+                % {
+                    "size": MAX_FILE_SIZE // 1024 // 1024,
+                    "rows": format_number(MAX_ROWS),
+                }
+            ),
+            str,
+        )(),
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from rapidfuzz import fuzz, process
 
 from core.names import (
@@ -33,6 +34,7 @@ from stakeholders.models import (
     OrganisationType,
     Person,
     Position,
+    type_label,
 )
 
 # rapidfuzz WRatio (0-100) from which a name is offered as a suggestion.
@@ -52,7 +54,9 @@ class OrganisationInfo:
         label = self.name
         if self.acronym and self.acronym.casefold() != self.name.casefold():
             label = f"{self.name} ({self.acronym})"
-        return label if self.is_active else f"{label} [inactive]"
+        if self.is_active:
+            return label
+        return gettext("%(organisation)s [inactive]") % {"organisation": label}
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,9 @@ class MatchIndex:
         index.look_up(row.organisation for row in sheet.rows)
         if decisions is not None:
             index.load_organisations(decisions.organisation_ids())
+        # Each type's name as the reader reads it, for the preview.
         index.types = {
-            slug: (pk, name)
+            slug: (pk, type_label(name))
             for pk, slug, name in index.fetch(
                 OrganisationType.objects.order_by().values_list("pk", "slug", "name")
             )

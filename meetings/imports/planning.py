@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz
 
@@ -35,14 +36,21 @@ from .sheets import (
     TITLE,
     Sheet,
     SheetRow,
+    format_number,
     quote,
 )
-from .words import ROLES_BY_WORD, STATUSES_BY_WORD, word_key
+from .words import roles_by_word, statuses_by_word, word_key
 
 # Below this the person's name on the sheet and on record are told apart.
 SAME_PERSON_SCORE = 70
 
 DEFAULT_NEW_ORGANISATION_TYPE = "other"
+
+# A role or status the sheet writes in words no language of the import knows.
+NOT_A_CHOICE = {
+    "role": _("%(text)s is not a role; use %(words)s."),
+    "status": _("%(text)s is not a status; use %(words)s."),
+}
 
 
 class ImportNotReady(Exception):
@@ -59,8 +67,10 @@ class PlanChanged(Exception):
     def __init__(self, plan):
         self.plan = plan
         super().__init__(
-            "The records changed since the preview, or the choices did: review "
-            "the preview again, then import."
+            gettext(
+                "The records changed since the preview, or the choices did: "
+                "review the preview again, then import."
+            )
         )
 
 
@@ -268,20 +278,26 @@ class Plan:
         return not self.counts[Outcome.ERROR] and not self.counts[Outcome.CHOICE]
 
     def blocking_message(self):
-        parts = []
-        if self.counts[Outcome.ERROR]:
-            n = self.counts[Outcome.ERROR]
-            parts.append(f"{n} row{'s' if n != 1 else ''} with errors")
-        unresolved = self.unresolved
-        if unresolved:
-            n = len(unresolved)
-            parts.append(
-                f"{n} organisation name{'s' if n != 1 else ''} that need"
-                f"{'s' if n == 1 else ''} your choice"
-            )
-        if not parts:
-            return ""
-        return f"Nothing was imported: the sheet has {' and '.join(parts)}."
+        errors = names = ""
+        if n := self.counts[Outcome.ERROR]:
+            errors = ngettext(
+                "%(count)s row with errors", "%(count)s rows with errors", n
+            ) % {"count": format_number(n)}
+        if n := len(self.unresolved):
+            names = ngettext(
+                "%(count)s organisation name that needs your choice",
+                "%(count)s organisation names that need your choice",
+                n,
+            ) % {"count": format_number(n)}
+        if errors and names:
+            return gettext(
+                "Nothing was imported: the sheet has %(errors)s and %(names)s."
+            ) % {"errors": errors, "names": names}
+        if errors or names:
+            return gettext("Nothing was imported: the sheet has %(what)s.") % {
+                "what": errors or names
+            }
+        return ""
 
     @cached_property
     def digest(self):
@@ -305,13 +321,27 @@ class Plan:
     def result_message(self):
         """What an import of this plan did, for the editor and the admin log."""
         s = self.summary()
-        return (
-            f"Imported {_count(s['rows'], 'row')} from {self.sheet.filename}: "
-            f"{s['add']} added, {s['update']} updated, "
-            f"{s['unchanged'] + s['repeat']} unchanged; "
-            f"{_count(s['new_organisations'], 'new organisation')}, "
-            f"{_count(s['new_people'], 'new person', 'new people')}."
-        )
+        return gettext(
+            "Imported %(rows)s from %(file)s: %(added)s added, %(updated)s "
+            "updated, %(unchanged)s unchanged; %(organisations)s, %(people)s."
+        ) % {
+            "rows": ngettext("%(count)s row", "%(count)s rows", s["rows"])
+            % {"count": format_number(s["rows"])},
+            "file": self.sheet.filename,
+            "added": format_number(s["add"]),
+            "updated": format_number(s["update"]),
+            "unchanged": format_number(s["unchanged"] + s["repeat"]),
+            "organisations": ngettext(
+                "%(count)s new organisation",
+                "%(count)s new organisations",
+                s["new_organisations"],
+            )
+            % {"count": format_number(s["new_organisations"])},
+            "people": ngettext(
+                "%(count)s new person", "%(count)s new people", s["new_people"]
+            )
+            % {"count": format_number(s["new_people"])},
+        }
 
     def summary(self):
         c = self.counts
@@ -330,12 +360,12 @@ class Plan:
         }
 
 
-def _count(n, one, many=None):
-    return f"{n} {one if n == 1 else many or one + 's'}"
-
-
 def _error(sheet, row, column, message):
-    return f"Row {row.number}, column {quote(sheet.column(column))}: {message}"
+    return gettext("Row %(row)s, column %(column)s: %(message)s") % {
+        "row": row.number,
+        "column": quote(sheet.column(column)),
+        "message": message,
+    }
 
 
 class _PlanBuilder:
@@ -380,12 +410,16 @@ class _PlanBuilder:
     def organisation(self, plan):
         text = plan.row.organisation
         if not name_key(text):
-            detail = f"{quote(text)} is not a name" if text else "empty"
-            self.error(
-                plan,
-                ORGANISATION,
-                f"{detail}; every row needs the organisation the person attended for.",
-            )
+            if text:
+                message = gettext(
+                    "%(text)s is not a name; every row needs the organisation the "
+                    "person attended for."
+                ) % {"text": quote(text)}
+            else:
+                message = gettext(
+                    "empty; every row needs the organisation the person attended for."
+                )
+            self.error(plan, ORGANISATION, message)
             return
         found = self.index.match(text)
         if found.organisation_id is not None:
@@ -426,7 +460,10 @@ class _PlanBuilder:
                 new = NewOrganisation(key, question.text, type_id, type_name)
                 self.plan.new_organisations[key] = new
             plan.organisation = ("new", key)
-            plan.organisation_label = f"{new.name} (new: {new.type_name})"
+            plan.organisation_label = gettext("%(name)s (new: %(type)s)") % {
+                "name": new.name,
+                "type": new.type_name,
+            }
             plan.organisation_state = "new"
 
     def check_choice(self, question):
@@ -435,45 +472,48 @@ class _PlanBuilder:
             return
         if choice.organisation_id:
             if choice.organisation_id not in self.index.organisations:
-                question.error = (
-                    f"The organisation chosen for {quote(question.text)} no longer "
-                    "exists; choose again."
-                )
+                question.error = gettext(
+                    "The organisation chosen for %(name)s no longer exists; choose "
+                    "again."
+                ) % {"name": quote(question.text)}
         elif not self.allow_new_organisations:
-            question.error = (
-                f"You may not add organisations: choose an existing one for "
-                f"{quote(question.text)}."
-            )
+            question.error = gettext(
+                "You may not add organisations: choose an existing one for %(name)s."
+            ) % {"name": quote(question.text)}
         elif choice.new_type not in self.index.types:
-            question.error = (
-                f"Choose a type for the new organisation {quote(question.text)}."
-            )
+            question.error = gettext(
+                "Choose a type for the new organisation %(name)s."
+            ) % {"name": quote(question.text)}
         elif len(question.text) > MAX_LENGTHS[ORGANISATION]:
-            question.error = (
-                f"The name {quote(question.text[:40] + '…')} is longer than "
-                f"{MAX_LENGTHS[ORGANISATION]} characters."
-            )
+            question.error = gettext(
+                "The name %(name)s is longer than %(limit)s characters."
+            ) % {
+                "name": quote(question.text[:40] + "…"),
+                "limit": MAX_LENGTHS[ORGANISATION],
+            }
         elif question.text.lower() in self.index.active_names:
-            question.error = (
-                f"An active organisation is already named {quote(question.text)}; "
-                "choose it instead of creating another."
-            )
+            question.error = gettext(
+                "An active organisation is already named %(name)s; choose it "
+                "instead of creating another."
+            ) % {"name": quote(question.text)}
 
     def role_and_status(self, plan):
         for column, table, choices, attribute in (
-            (ROLE, ROLES_BY_WORD, Attendance.Role, "role"),
-            (STATUS, STATUSES_BY_WORD, Attendance.Status, "status"),
+            (ROLE, roles_by_word(), Attendance.Role, "role"),
+            (STATUS, statuses_by_word(), Attendance.Status, "status"),
         ):
             text = getattr(plan.row, column)
             if not text:
                 continue
             value = table.get(word_key(text))
             if value is None:
+                words = get_text_list(
+                    [str(c.label).lower() for c in choices], pgettext("list", "or")
+                )
                 self.error(
                     plan,
                     column,
-                    f"{quote(text)} is not a {attribute}; use "
-                    f"{get_text_list([str(c.label).lower() for c in choices], 'or')}.",
+                    NOT_A_CHOICE[attribute] % {"text": quote(text), "words": words},
                 )
             setattr(plan, attribute, value or "")
 
@@ -484,7 +524,12 @@ class _PlanBuilder:
             try:
                 validate_email(email)
             except ValidationError:
-                self.error(plan, EMAIL, f"{quote(email)} is not a valid email address.")
+                self.error(
+                    plan,
+                    EMAIL,
+                    gettext("%(email)s is not a valid email address.")
+                    % {"email": quote(email)},
+                )
                 return
         if not row.name and not email:
             if row.title or row.phone:
@@ -492,8 +537,10 @@ class _PlanBuilder:
                 self.error(
                     plan,
                     column,
-                    "given without a person: add the person's name or email, or "
-                    "clear the cell.",
+                    gettext(
+                        "given without a person: add the person's name or email, "
+                        "or clear the cell."
+                    ),
                 )
             return
         for column in (NAME, EMAIL, TITLE, PHONE):
@@ -502,7 +549,8 @@ class _PlanBuilder:
                 self.error(
                     plan,
                     column,
-                    f"longer than {MAX_LENGTHS[column]} characters.",
+                    gettext("longer than %(limit)s characters.")
+                    % {"limit": MAX_LENGTHS[column]},
                 )
                 return
         if plan.organisation is None:
@@ -518,8 +566,11 @@ class _PlanBuilder:
             self.error(
                 plan,
                 NAME,
-                f"empty, and the email {quote(email)} belongs to no one on record: "
-                "a new person needs a name.",
+                gettext(
+                    "empty, and the email %(email)s belongs to no one on record: a "
+                    "new person needs a name."
+                )
+                % {"email": quote(email)},
             )
             return
         kind, organisation_id = plan.organisation
@@ -573,8 +624,11 @@ class _PlanBuilder:
                     return
                 names = ", ".join(quote(p.full_name) for p in question.suggestions)
                 plan.notes.append(
-                    f"Added as a new person; resembles {names} at this "
-                    "organisation (choose above to use an existing person)."
+                    gettext(
+                        "Added as a new person; resembles %(names)s at this "
+                        "organisation (choose above to use an existing person)."
+                    )
+                    % {"names": names}
                 )
         key = email.lower() if email else f"{plan.organisation}:{pkey}"
         person = NewPerson(
@@ -609,9 +663,11 @@ class _PlanBuilder:
                 < SAME_PERSON_SCORE
             ):
                 plan.notes.append(
-                    f"The email is on record for {quote(info.full_name)}; the "
-                    f"sheet names {quote(row.name)}. Imported as "
-                    f"{quote(info.full_name)}."
+                    gettext(
+                        "The email is on record for %(person)s; the sheet names "
+                        "%(name)s. Imported as %(person)s."
+                    )
+                    % {"person": quote(info.full_name), "name": quote(row.name)}
                 )
             if row.phone and not info.phone:
                 self.fill(plan, phone=row.phone)
@@ -636,8 +692,15 @@ class _PlanBuilder:
             on_record = getattr(info, name)
             if on_record and on_record.lower() != value.lower():
                 plan.notes.append(
-                    f"The sheet's {FIELD_LABELS[name]} {quote(value)} differs from "
-                    f"the one on record, {quote(on_record)}, which is kept."
+                    gettext(
+                        "The sheet's %(field)s %(value)s differs from the one on "
+                        "record, %(on_record)s, which is kept."
+                    )
+                    % {
+                        "field": FIELD_LABELS[name],
+                        "value": quote(value),
+                        "on_record": quote(on_record),
+                    }
                 )
             if on_record or name in updates:
                 continue
@@ -647,7 +710,8 @@ class _PlanBuilder:
                 self.email_owner[value.lower()] = plan.person
             updates[name] = value
             plan.notes.append(
-                f"Adds the {FIELD_LABELS[name]} {quote(value)} to the person's record."
+                gettext("Adds the %(field)s %(value)s to the person's record.")
+                % {"field": FIELD_LABELS[name], "value": quote(value)}
             )
         if not updates:
             del self.plan.person_updates[pk]
@@ -667,8 +731,11 @@ class _PlanBuilder:
                 self.error(
                     plan,
                     column,
-                    f"repeats row {earlier.row.number} (same organisation and "
-                    f"person) with a different {FIELD_LABELS[column]}.",
+                    gettext(
+                        "repeats row %(row)s (same organisation and person) with a "
+                        "different %(field)s."
+                    )
+                    % {"row": earlier.row.number, "field": FIELD_LABELS[column]},
                 )
                 plan.outcome = Outcome.ERROR
             else:
@@ -690,8 +757,11 @@ class _PlanBuilder:
         if (plan.role or role) != role or (plan.status or status) != status:
             plan.outcome = Outcome.UPDATE
             plan.notes.append(
-                f"Was {Attendance.Role(role).label.lower()}, "
-                f"{Attendance.Status(status).label.lower()}."
+                gettext("Was %(role)s, %(status)s.")
+                % {
+                    "role": Attendance.Role(role).label.lower(),
+                    "status": Attendance.Status(status).label.lower(),
+                }
             )
         else:
             plan.outcome = Outcome.UNCHANGED

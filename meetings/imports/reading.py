@@ -17,6 +17,8 @@ from datetime import date, datetime, time
 
 from charset_normalizer import from_bytes
 from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl.utils.cell import get_column_letter
 
 from .sheets import (
@@ -32,6 +34,7 @@ from .sheets import (
     Sheet,
     SheetError,
     SheetRow,
+    format_number,
     quote,
     too_big_message,
     too_long_message,
@@ -53,16 +56,20 @@ def read_sheet(data, filename):
     if len(data) > MAX_FILE_SIZE:
         raise SheetError(too_big_message(len(data)))
     if not data.strip():
-        raise SheetError("The file is empty.")
+        raise SheetError(gettext("The file is empty."))
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         table, notices = read_xlsx(data)
     elif data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise SheetError(
-            "This is an Excel 97–2003 (.xls) or password-protected workbook. "
-            "Remove the password, save it as .xlsx or CSV, and upload that."
+            gettext(
+                "This is an Excel 97–2003 (.xls) or password-protected workbook. "
+                "Remove the password, save it as .xlsx or CSV, and upload that."
+            )
         )
     elif data.startswith(b"%PDF"):
-        raise SheetError("This is a PDF document, not a CSV or XLSX spreadsheet.")
+        raise SheetError(
+            gettext("This is a PDF document, not a CSV or XLSX spreadsheet.")
+        )
     else:
         table, notices = _read_csv(data)
     return _sheet_from_table(table, filename, notices)
@@ -77,11 +84,15 @@ def _decode(data):
             return data.decode("utf-16"), None
         except UnicodeDecodeError:
             raise SheetError(
-                "The file starts as UTF-16 text but is damaged; save it again as "
-                "“CSV UTF-8”."
+                gettext(
+                    "The file starts as UTF-16 text but is damaged; save it again "
+                    "as “CSV UTF-8”."
+                )
             ) from None
     if b"\x00" in data[:8192]:
-        raise SheetError("This is not a CSV or XLSX file (it holds binary data).")
+        raise SheetError(
+            gettext("This is not a CSV or XLSX file (it holds binary data).")
+        )
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
@@ -100,9 +111,11 @@ def _decode(data):
     ):
         line = data.count(b"\n", 0, utf8_error.start) + 1
         raise SheetError(
-            f"The file is UTF-8 but damaged at line {line} (byte "
-            f"{utf8_error.start + 1} is not valid UTF-8). Save it again as "
-            "“CSV UTF-8” and upload that."
+            gettext(
+                "The file is UTF-8 but damaged at line %(line)s (byte %(byte)s is "
+                "not valid UTF-8). Save it again as “CSV UTF-8” and upload that."
+            )
+            % {"line": line, "byte": utf8_error.start + 1}
         )
     # Not UTF-8: Excel's "CSV (Comma delimited)" writes the computer's Windows
     # code page, Windows-1251 in a Russian or Uzbek Cyrillic locale and
@@ -121,7 +134,7 @@ def _decode(data):
         readings[encoding] = (text, *_code_page_words(text, encoding))
     if len(readings) == 2 and readings["cp1251"][0] == readings["cp1252"][0]:
         # Only punctuation, which the two code pages share, is not ASCII.
-        return readings["cp1252"][0], _CODE_PAGES["cp1252"]
+        return readings["cp1252"][0], str(_CODE_PAGES["cp1252"])
     for encoding, (text, good, bad) in readings.items():
         others = [g for e, (_t, g, _b) in readings.items() if e != encoding]
         if (
@@ -135,31 +148,45 @@ def _decode(data):
         ):
             match = from_bytes(data, cp_isolation=[encoding], threshold=1.0).best()
             if match is not None and match.chaos < 0.2:
-                return text, _CODE_PAGES[encoding]
+                return text, str(_CODE_PAGES[encoding])
     if any(good for _text, good, _bad in readings.values()):
         # Words of an alphabet in one reading, but not clearly: a mixture, or
         # too few words to tell Cyrillic from Western European text.
         raise SheetError(
-            "The file is not UTF-8, and its letters cannot be told apart as "
-            "Windows-1251 (Cyrillic) or Windows-1252 (Western European) without "
-            "risking garbled names. In Excel choose “Save As” → “CSV UTF-8 "
-            "(Comma delimited)”, or upload the .xlsx file."
+            gettext(
+                "The file is not UTF-8, and its letters cannot be told apart as "
+                "Windows-1251 (Cyrillic) or Windows-1252 (Western European) "
+                "without risking garbled names. In Excel choose “Save As” → “CSV "
+                "UTF-8 (Comma delimited)”, or upload the .xlsx file."
+            )
         )
     guess = from_bytes(data).best()
-    named = f" (it looks like {guess.encoding})" if guess is not None else ""
+    if guess is not None:
+        raise SheetError(
+            gettext(
+                "The file is not UTF-8, nor Windows-1251 (Cyrillic) or "
+                "Windows-1252 (Western European) text (it looks like "
+                "%(encoding)s), so it cannot be read without garbling names. In "
+                "Excel choose “Save As” → “CSV UTF-8 (Comma delimited)”, or "
+                "upload the .xlsx file."
+            )
+            % {"encoding": guess.encoding}
+        )
     raise SheetError(
-        "The file is not UTF-8, nor Windows-1251 (Cyrillic) or Windows-1252 "
-        f"(Western European) text{named}, so it cannot be read without garbling "
-        "names. In Excel choose “Save As” → “CSV UTF-8 (Comma delimited)”, or "
-        "upload the .xlsx file."
+        gettext(
+            "The file is not UTF-8, nor Windows-1251 (Cyrillic) or Windows-1252 "
+            "(Western European) text, so it cannot be read without garbling "
+            "names. In Excel choose “Save As” → “CSV UTF-8 (Comma delimited)”, "
+            "or upload the .xlsx file."
+        )
     )
 
 
 # The Windows code pages a CSV file that is not UTF-8 is read in, with the
 # notice that says so.
 _CODE_PAGES = {
-    "cp1251": "Read as Windows-1251 (Cyrillic): the file is not UTF-8.",
-    "cp1252": "Read as Windows-1252 (Western European): the file is not UTF-8.",
+    "cp1251": _("Read as Windows-1251 (Cyrillic): the file is not UTF-8."),
+    "cp1252": _("Read as Windows-1252 (Western European): the file is not UTF-8."),
 }
 # The letters of each reading that names are written in: Russian, Ukrainian and
 # Uzbek Cyrillic (Ў ў; Қ, Ғ and Ҳ are not in Windows-1251) in Windows-1251;
@@ -212,8 +239,10 @@ def _read_csv(data):
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype html", "<html", "<table", "<?xml")):
         raise SheetError(
-            "This is a web page or XML file, not a CSV or XLSX spreadsheet. Open "
-            "it in Excel and save it as .xlsx."
+            gettext(
+                "This is a web page or XML file, not a CSV or XLSX spreadsheet. "
+                "Open it in Excel and save it as .xlsx."
+            )
         )
     # Excel writes and reads a first line "sep=;" naming the delimiter; it does
     # not show it as a row.
@@ -229,8 +258,11 @@ def _read_csv(data):
         try:
             yield from reader
         except csv.Error as error:
+            # csv's own explanation ("field larger than field limit") stays
+            # in English: there is no translation of Python's messages.
             raise SheetError(
-                f"The CSV file is malformed near line {reader.line_num}: {error}."
+                gettext("The CSV file is malformed near line %(line)s: %(error)s.")
+                % {"line": reader.line_num, "error": error}
             ) from None
 
     return rows(), notices
@@ -281,10 +313,17 @@ class _CellsChecker:
                 header = self.headers[position] if position < len(self.headers) else ""
                 column = quote(header) if header else get_column_letter(position + 1)
                 raise SheetError(
-                    f"Row {number}, column {column}: the cell holds a control "
-                    f"character (U+{ord(bad.group()):04X}), which no name, email "
-                    "or title contains; the file may be damaged. Delete it (retype "
-                    "the cell) and upload the file again."
+                    gettext(
+                        "Row %(row)s, column %(column)s: the cell holds a control "
+                        "character (%(character)s), which no name, email or title "
+                        "contains; the file may be damaged. Delete it (retype the "
+                        "cell) and upload the file again."
+                    )
+                    % {
+                        "row": number,
+                        "column": column,
+                        "character": f"U+{ord(bad.group()):04X}",
+                    }
                 )
             if repeated:
                 self.checked.add(cell)
@@ -318,9 +357,11 @@ def _find_header(table, cells_checker):
         if number >= HEADER_SEARCH_ROWS:
             break
     raise SheetError(
-        "No header row found. The first row should name the columns: at least "
-        "“Organisation” (or “Организация”), and any of “Name”, “Email”, "
-        "“Position”, “Role”, “Status”."
+        gettext(
+            "No header row found. The first row should name the columns: at least "
+            "“Organisation” (or “Организация”), and any of “Name”, “Email”, "
+            "“Position”, “Role”, “Status”."
+        )
     )
 
 
@@ -354,36 +395,52 @@ def _sheet_from_table(table, filename, notices):
             continue
         if name in positions:
             raise SheetError(
-                f"Columns {quote(columns[name])} and {quote(header)} both hold "
-                f"the {FIELD_LABELS[name]}; keep one of them."
+                gettext(
+                    "Columns %(first)s and %(second)s both hold the %(field)s; keep "
+                    "one of them."
+                )
+                % {
+                    "first": quote(columns[name]),
+                    "second": quote(header),
+                    "field": FIELD_LABELS[name],
+                }
             )
         columns[name] = header
         positions[name] = position
     if ORGANISATION not in positions:
         raise SheetError(
-            "The sheet has no organisation column. Every participant attends on "
-            "behalf of an organisation: add a column headed “Organisation” (or "
-            "“Организация”)."
+            gettext(
+                "The sheet has no organisation column. Every participant attends "
+                "on behalf of an organisation: add a column headed “Organisation” "
+                "(or “Организация”)."
+            )
         )
     parts = sorted(
         (positions.pop(part), part) for part in NAME_PARTS if part in positions
     )
     if parts and NAME in positions:
+        split = [quote(columns[p]) for _position, p in parts]
         raise SheetError(
-            f"The person's name is in {quote(columns[NAME])} and also split over "
-            f"{get_text_list([quote(columns[p]) for _position, p in parts], 'and')}; "
-            "keep one form."
+            gettext(
+                "The person's name is in %(column)s and also split over "
+                "%(columns)s; keep one form."
+            )
+            % {
+                "column": quote(columns[NAME]),
+                "columns": get_text_list(split, pgettext("list", "and")),
+            }
         )
     if parts:
         columns[NAME] = " + ".join(columns.pop(part) for _position, part in parts)
     if header_number > 1:
         notices.append(
-            f"The header is row {header_number}; the rows above it were skipped."
+            gettext("The header is row %(row)s; the rows above it were skipped.")
+            % {"row": header_number}
         )
     if ignored:
         notices.append(
-            "Columns not imported (not a known heading): "
-            f"{', '.join(quote(h) for h in ignored)}."
+            gettext("Columns not imported (not a known heading): %(columns)s.")
+            % {"columns": ", ".join(quote(h) for h in ignored)}
         )
 
     texts = {}
@@ -426,9 +483,14 @@ def _sheet_from_table(table, filename, notices):
             raise SheetError(too_long_message())
         rows.append(SheetRow(number, **values))
     if blank:
-        notices.append(f"{blank} empty row{'s' if blank > 1 else ''} skipped.")
+        notices.append(
+            ngettext(
+                "%(count)s empty row skipped.", "%(count)s empty rows skipped.", blank
+            )
+            % {"count": format_number(blank)}
+        )
     if not rows:
-        raise SheetError("The sheet has a header but no rows to import.")
+        raise SheetError(gettext("The sheet has a header but no rows to import."))
     return Sheet(
         filename=filename,
         columns=columns,

@@ -9,6 +9,10 @@ says what importing its rows would do.
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
 from stakeholders.models import Organisation, Person, Position
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -29,17 +33,19 @@ FIELDS = (ORGANISATION, NAME, EMAIL, TITLE, ROLE, STATUS, PHONE)
 FIRST_NAME, LAST_NAME, MIDDLE_NAME = "first_name", "last_name", "middle_name"
 NAME_PARTS = (FIRST_NAME, LAST_NAME, MIDDLE_NAME)
 
+# What each field is, in messages ("the sheet's email … differs") and as the
+# name of a column the sheet does not have.
 FIELD_LABELS = {
-    ORGANISATION: "organisation",
-    NAME: "person name",
-    EMAIL: "email",
-    TITLE: "position / title",
-    ROLE: "role",
-    STATUS: "status",
-    PHONE: "phone",
-    FIRST_NAME: "first name",
-    LAST_NAME: "last name",
-    MIDDLE_NAME: "middle name",
+    ORGANISATION: _("organisation"),
+    NAME: _("person name"),
+    EMAIL: _("email"),
+    TITLE: _("position / title"),
+    ROLE: _("role"),
+    STATUS: _("status"),
+    PHONE: _("phone"),
+    FIRST_NAME: _("first name"),
+    LAST_NAME: _("last name"),
+    MIDDLE_NAME: _("middle name"),
 }
 MAX_LENGTHS = {
     ORGANISATION: Organisation._meta.get_field("name").max_length,
@@ -54,24 +60,36 @@ class SheetError(Exception):
     """The file as a whole cannot be read; the message says why, for the editor."""
 
 
+def format_number(value, decimals=None):
+    """``value`` written as the current language writes numbers: 10,000 in
+    English, 10 000 in Uzbek and Russian."""
+    return number_format(value, decimal_pos=decimals, force_grouping=True)
+
+
 def too_big_message(size=None):
-    actual = f"is {size / 1024 / 1024:.1f} MB" if size else "is too large"
-    return (
-        f"The file {actual}; sheets of up to {MAX_FILE_SIZE // 1024 // 1024} MB "
-        "are accepted. Split it, or remove images and other sheets."
-    )
+    limit = MAX_FILE_SIZE // 1024 // 1024
+    if size:
+        return gettext(
+            "The file is %(size)s MB; sheets of up to %(limit)s MB are accepted. "
+            "Split it, or remove images and other sheets."
+        ) % {"size": format_number(size / 1024 / 1024, 1), "limit": limit}
+    return gettext(
+        "The file is too large; sheets of up to %(limit)s MB are accepted. "
+        "Split it, or remove images and other sheets."
+    ) % {"limit": limit}
 
 
 def too_long_message():
-    return (
-        f"The sheet has more than {MAX_ROWS:,} rows; split it into several "
-        "sheets of at most that many."
-    )
+    return gettext(
+        "The sheet has more than %(rows)s rows; split it into several sheets of "
+        "at most that many."
+    ) % {"rows": format_number(MAX_ROWS)}
 
 
 def quote(text):
-    """``text`` quoted in a message for the editor."""
-    return f"“{text}”"
+    """``text`` quoted in a message for the editor, with the current
+    language's quotation marks."""
+    return pgettext("quotation marks around a name", "“%(text)s”") % {"text": text}
 
 
 class SheetRow(NamedTuple):
@@ -99,7 +117,7 @@ class Sheet:
     ignored_columns: list = field(default_factory=list)
 
     def column(self, name):
-        return self.columns.get(name, FIELD_LABELS[name].capitalize())
+        return self.columns.get(name) or str(FIELD_LABELS[name]).capitalize()
 
     def to_data(self):
         """A JSON-serialisable form, for the session between preview and

@@ -6,8 +6,12 @@ They are compared by ``word_key``, as written (a header in Cyrillic is not
 transliterated), which is not how names are compared (``core.names``).
 """
 
+import functools
 import re
 import unicodedata
+
+from django.conf import settings
+from django.utils import translation
 
 from meetings.models import Attendance
 
@@ -196,21 +200,37 @@ STATUS_WORDS = {
 
 def word_key(text):
     """Header, role and status words compared as written, in any script:
-    ignoring case, spacing, punctuation and ё/е."""
+    ignoring case, spacing, punctuation (the Uzbek apostrophes ʻ and ʼ, which
+    are letters to Unicode, too: "maʼruzachi" is "maruzachi") and ё/е."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    return re.sub(r"[\W_]+", "", text)
+    return re.sub(r"[\W_ʻʼ]+", "", text)
 
 
 def _choice_words(words, choices):
+    """Word key -> choice: the choice's value, its label in each interface
+    language (what the preview's "use host, presenter, …" names), and the
+    other words of ``words``."""
     table = {}
     for value, extra in words.items():
-        for word in [value, choices(value).label, *extra]:
+        labels = []
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                labels.append(str(choices(value).label))
+        for word in [value, *labels, *extra]:
             table[word_key(str(word))] = value
     return table
 
 
-ROLES_BY_WORD = _choice_words(ROLE_WORDS, Attendance.Role)
-STATUSES_BY_WORD = _choice_words(STATUS_WORDS, Attendance.Status)
+@functools.cache
+def roles_by_word():
+    return _choice_words(ROLE_WORDS, Attendance.Role)
+
+
+@functools.cache
+def statuses_by_word():
+    return _choice_words(STATUS_WORDS, Attendance.Status)
+
+
 _HEADERS = {
     word_key(header): column for column, names in HEADERS.items() for header in names
 }

@@ -15,6 +15,8 @@ import zipfile
 import zlib
 from xml.parsers import expat
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl.styles.numbers import (
     BUILTIN_FORMATS,
     is_date_format,
@@ -29,7 +31,14 @@ from openpyxl.utils.datetime import (
 )
 from openpyxl.xml.constants import XLSM, XLSX, XLTM, XLTX
 
-from .sheets import MAX_COLUMNS, MAX_ROWS, SheetError, quote, too_long_message
+from .sheets import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    SheetError,
+    format_number,
+    quote,
+    too_long_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,38 +56,54 @@ def _check_zip(data):
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise SheetError("The file is a damaged ZIP/XLSX archive.") from None
+        raise SheetError(gettext("The file is a damaged ZIP/XLSX archive.")) from None
     names = {member.filename for member in members}
     if "mimetype" in names and not any(n.startswith("xl/") for n in names):
         raise SheetError(
-            "This is an OpenDocument file. Save it as .xlsx or CSV and upload that."
+            gettext(
+                "This is an OpenDocument file. Save it as .xlsx or CSV and upload that."
+            )
         )
     if "[Content_Types].xml" not in names or not any(
         name.startswith("xl/") for name in names
     ):
-        kind = "a Word document" if any(n.startswith("word/") for n in names) else ""
+        if any(n.startswith("word/") for n in names):
+            raise SheetError(
+                gettext("This is a Word document, not an XLSX workbook or CSV file.")
+            )
         raise SheetError(
-            f"This is {kind or 'a ZIP archive'}, not an XLSX workbook or CSV file."
+            gettext("This is a ZIP archive, not an XLSX workbook or CSV file.")
         )
     if len(members) > MAX_XLSX_MEMBERS:
-        raise SheetError("The workbook has too many parts to be a sign-in sheet.")
+        raise SheetError(
+            gettext("The workbook has too many parts to be a sign-in sheet.")
+        )
     unpacked = 0
     for member in members:
         if member.flag_bits & 0x1:
-            raise SheetError("The workbook is encrypted; remove the password.")
+            raise SheetError(gettext("The workbook is encrypted; remove the password."))
         unpacked += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > 1024 * 1024 and ratio > MAX_XLSX_RATIO:
             raise SheetError(
-                f"The workbook part {quote(member.filename)} unpacks to "
-                f"{ratio:.0f} times its size: refused as a possible zip bomb."
+                gettext(
+                    "The workbook part %(part)s unpacks to %(ratio)s times its "
+                    "size: refused as a possible zip bomb."
+                )
+                % {"part": quote(member.filename), "ratio": format_number(round(ratio))}
             )
     # zipfile never returns more than a member's declared size, so the
     # declared sizes bound what can be unpacked.
     if unpacked > MAX_XLSX_UNPACKED:
         raise SheetError(
-            f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB, more than a "
-            f"sheet of {MAX_ROWS:,} rows needs: refused as a possible zip bomb."
+            gettext(
+                "The workbook unpacks to %(size)s MB, more than a sheet of "
+                "%(rows)s rows needs: refused as a possible zip bomb."
+            )
+            % {
+                "size": format_number(round(unpacked / 1024 / 1024)),
+                "rows": format_number(MAX_ROWS),
+            }
         )
     # Spreadsheet XML never declares a document type; entity declarations in
     # one are an attack ("billion laughs"). The parser refuses them too
@@ -91,13 +116,13 @@ def _check_zip(data):
             while chunk := stream.read(65536):
                 window = (tail + chunk).upper()
                 if any(marker in window for marker in _UNSAFE_MARKERS):
-                    raise SheetError(_UNSAFE_XML)
+                    raise SheetError(str(_UNSAFE_XML))
                 tail = chunk[-16:]
     return archive
 
 
 _UNSAFE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
-_UNSAFE_XML = (
+_UNSAFE_XML = _(
     "The workbook contains XML document-type or entity declarations, which "
     "spreadsheets never need: refused as unsafe."
 )
@@ -114,8 +139,10 @@ def read_xlsx(data):
         # say what it is); none of them is the editor's to read.
         logger.info("Unreadable XLSX upload", exc_info=True)
         raise SheetError(
-            "The file could not be read as an XLSX workbook; it may be damaged. "
-            "Open it in Excel and save it again."
+            gettext(
+                "The file could not be read as an XLSX workbook; it may be damaged. "
+                "Open it in Excel and save it again."
+            )
         ) from None
 
 
@@ -151,12 +178,12 @@ _WORKBOOK_TYPES = {XLSX, XLSM, XLTX, XLTM}
 
 
 def _too_heavy_message():
-    return (
-        f"The workbook holds far more than a sheet of {MAX_ROWS:,} rows needs "
-        "(cells formatted far beyond the participants, very long texts, or other "
-        "large sheets). Copy the participants' rows into a new workbook, or save "
-        "the sheet as “CSV UTF-8”, and upload that."
-    )
+    return gettext(
+        "The workbook holds far more than a sheet of %(rows)s rows needs (cells "
+        "formatted far beyond the participants, very long texts, or other large "
+        "sheets). Copy the participants' rows into a new workbook, or save the "
+        "sheet as “CSV UTF-8”, and upload that."
+    ) % {"rows": format_number(MAX_ROWS)}
 
 
 class _LocalNames(dict):
@@ -175,7 +202,7 @@ class _Stop(Exception):
 def _refuse_document_type(*args):
     # Spreadsheet XML never declares a document type; entity declarations in
     # one are an attack ("billion laughs"). _check_zip looks for them first.
-    raise SheetError(_UNSAFE_XML)
+    raise SheetError(str(_UNSAFE_XML))
 
 
 class _Workbook:
@@ -243,8 +270,10 @@ class _Workbook:
         worksheets = [(t, (k, path)) for t, (k, path) in sheets if k == "worksheet"]
         if not worksheets:
             raise SheetError(
-                "The workbook has no worksheet; it may be damaged. Open it in "
-                "Excel and save it again."
+                gettext(
+                    "The workbook has no worksheet; it may be damaged. Open it in "
+                    "Excel and save it again."
+                )
             )
         if 0 <= active < len(sheets) and sheets[active][1][0] == "worksheet":
             title, (_kind, path) = sheets[active]
@@ -253,14 +282,17 @@ class _Workbook:
         if len(sheets) > 1:
             others = [quote(other) for other, _ in sheets if other != title]
             notices.append(
-                f"Read the sheet {quote(title)}; other sheets ignored: "
-                f"{', '.join(others)}."
+                gettext("Read the sheet %(sheet)s; other sheets ignored: %(others)s.")
+                % {"sheet": quote(title), "others": ", ".join(others)}
             )
         targets = dict(relations.values())
         date_styles, duration_styles = self.number_styles(targets.get("styles"))
         rows, merged, wide = self.worksheet(path, date_styles, duration_styles, epoch)
         if wide:
-            notices.append(f"Only the first {MAX_COLUMNS} columns were read.")
+            notices.append(
+                gettext("Only the first %(columns)s columns were read.")
+                % {"columns": MAX_COLUMNS}
+            )
         # The shared strings are read after the sheet, for the cells it keeps:
         # the table holds the text of every sheet of the workbook.
         needed = {

@@ -4,7 +4,7 @@ from django import template
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from core.templatetags.country_names import country_name
 from core.templatetags.list_links import pk_url
@@ -23,9 +23,8 @@ def organisation_rows(context, organisations):
     is text (a name, a formatted number or day), escaped as the template
     did; the row's words are translated once for the list.
     """
-    inactive = (
-        f'<span class="badge text-bg-secondary">{escape(gettext("inactive"))}</span>'
-    )
+    inactive = escape(pgettext("organisation", "inactive"))
+    inactive = f'<span class="badge text-bg-secondary">{inactive}</span>'
     part_of = gettext("part of %(parent)s")
     rows = []
     for organisation in organisations:
@@ -44,7 +43,7 @@ def organisation_rows(context, organisations):
             f"        {parent or ''}\n"
             "      </td>\n"
             f"      <td>{escape(organisation.acronym)}</td>\n"
-            f"      <td>{escape(organisation.type.name)}</td>\n"
+            f"      <td>{escape(str(organisation.type))}</td>\n"
             f"      <td>{escape(country_name(organisation.country))}</td>\n"
             '      <td class="text-end">'
             f"{escape(localize(organisation.meetings_attended))}</td>\n"

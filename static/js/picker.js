@@ -17,6 +17,13 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/), loaded before this script;
+  // English where it is missing.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
+
   var DELAY_MS = 200;
   var MIN_LENGTH = 2;
   var counter = 0;
@@ -208,7 +215,7 @@
       var remove = document.createElement("button");
       remove.type = "button";
       remove.className = "btn-close btn-close-sm";
-      remove.setAttribute("aria-label", (input.dataset.removeLabel || "Remove") + " " + result.label);
+      remove.setAttribute("aria-label", interpolate(gettext("Remove %(name)s"), { name: result.label }, true));
       remove.addEventListener("click", function () {
         chosen = chosen.filter(function (c) { return c !== result; });
         chip.remove();
@@ -277,6 +284,7 @@
   window.Hamkor = window.Hamkor || {};
   window.Hamkor.combobox = combobox;
   window.Hamkor.enhancePicker = enhance;
+  window.Hamkor.interpolate = interpolate;
 
   document.querySelectorAll("input[data-picker]").forEach(function (input) {
     if (!input.closest("template")) enhance(input);

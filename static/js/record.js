@@ -13,6 +13,9 @@
 
   var form = document.getElementById("record-form");
   if (!form || !window.Hamkor) return;
+  // Django's JavaScript catalogue (/jsi18n/), loaded before this script.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.Hamkor.interpolate;
   var combobox = window.Hamkor.combobox;
 
   function addRow(prefix) {
@@ -25,14 +28,19 @@
     return holder.firstElementChild;
   }
 
+  // A new row's texts name its record as "__label__" (its <template> was
+  // rendered so), wherever the language puts the name: "Remove __label__",
+  // "__label__ni olib tashlash".
   function setLabel(row, text) {
     var label = row.querySelector("[data-label]");
     if (label) label.textContent = text;
     row.querySelectorAll("[aria-label]").forEach(function (element) {
-      element.setAttribute(
-        "aria-label",
-        element.getAttribute("aria-label").replace("__label__", "") + " " + text
-      );
+      element.setAttribute("aria-label", element.getAttribute("aria-label").split("__label__").join(text));
+    });
+    row.querySelectorAll("label").forEach(function (element) {
+      if (element.textContent.indexOf("__label__") >= 0) {
+        element.textContent = element.textContent.split("__label__").join(text);
+      }
     });
   }
 
@@ -126,7 +134,7 @@
       row.querySelector('input[name$="-new_topic"]').value = name;
       var badge = document.createElement("span");
       badge.className = "badge text-bg-info";
-      badge.textContent = topicBox.dataset.newLabel || "new topic";
+      badge.textContent = gettext("new topic");
       row.querySelector("[data-label]").after(badge);
     } else {
       row.querySelector('input[name$="-topic"]').value = id;
@@ -150,7 +158,8 @@
       extra: function (term, results) {
         var exact = results.some(function (r) { return r.label.toLowerCase() === term.toLowerCase(); });
         if (!exact) {
-          results = results.concat([{ id: "", label: (topicBox.dataset.createLabel || "New topic:") + " " + term, create: term }]);
+          var label = interpolate(gettext("New topic: %(name)s"), { name: term }, true);
+          results = results.concat([{ id: "", label: label, create: term }]);
         }
         return results;
       },

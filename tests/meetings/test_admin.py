@@ -622,7 +622,8 @@ def test_a_date_only_meeting_is_listed_with_its_date_alone(admin_client):
     cells = re.findall(
         r'<td class="field-starts[^"]*">([^<]*)</td>', response.content.decode()
     )
-    assert cells == ["29 Jan 2025, 2:30 p.m.", "29 Jan 2025"]
+    # British English with 24-hour times (config/formats/en_GB).
+    assert cells == ["29 Jan 2025, 14:30", "29 Jan 2025"]
 
 
 # Meetings recorded by date alone (issue 16).

@@ -1,0 +1,251 @@
+"""The translations (issue 12): every message of Hamkor's catalogues and of
+what the libraries lack translated, keeping its placeholders, in every
+interface language but English; the catalogues in step with the code and
+the installed libraries; the interface rendered in Uzbek."""
+
+import datetime
+import io
+import re
+import shutil
+import subprocess
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from core.catalogues import (
+    DOMAINS,
+    catalogue_languages,
+    catalogue_path,
+    header,
+    libraries_dir,
+    own_dir,
+    placeholders,
+    plural_forms,
+    read_po,
+    respell,
+)
+from stakeholders.models import OrganisationType
+from tests.factories import MeetingFactory
+
+CATALOGUES = [
+    (directory, language, domain)
+    for directory in ("own", "libraries")
+    for language in catalogue_languages()
+    for domain in DOMAINS
+]
+
+
+def catalogue(directory, language, domain):
+    """The path of a catalogue, or a skip when it is not written yet: the
+    Russian one of Hamkor's own messages is written on another branch."""
+    base = own_dir() if directory == "own" else libraries_dir()
+    path = catalogue_path(base, language, domain)
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(settings.BASE_DIR)} does not exist")
+    return path
+
+
+def entries(path):
+    return [m for m in read_po(path)[1:] if not m.obsolete]
+
+
+@pytest.mark.parametrize(("directory", "language", "domain"), CATALOGUES)
+def test_every_message_is_translated_and_none_is_fuzzy(directory, language, domain):
+    path = catalogue(directory, language, domain)
+
+    untranslated = [m.key for m in entries(path) if not m.translated]
+
+    assert untranslated == [], f"{path}: untranslated or fuzzy"
+
+
+@pytest.mark.parametrize(("directory", "language", "domain"), CATALOGUES)
+def test_every_translation_keeps_the_placeholders_of_its_message(
+    directory, language, domain
+):
+    path = catalogue(directory, language, domain)
+    wrong = []
+    for message in entries(path):
+        # A plural form says what the singular or the plural says.
+        wanted = [placeholders(text) for text in message.sources()]
+        wrong += [
+            (message.msgid, text)
+            for text in message.strings
+            if placeholders(text) not in wanted
+        ]
+
+    assert wrong == [], f"{path}: placeholders differ"
+
+
+@pytest.mark.parametrize(("directory", "language", "domain"), CATALOGUES)
+def test_gettext_compiles_each_catalogue_checking_its_formats(
+    directory, language, domain, tmp_path
+):
+    """What compilemessages does (msgfmt --check-format): Django would fail
+    to build the catalogue, or read another plural rule, otherwise."""
+    path = catalogue(directory, language, domain)
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU gettext's msgfmt is needed (apt-get install gettext)"
+
+    result = subprocess.run(
+        [msgfmt, "--check-format", "-o", str(tmp_path / "out.mo"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "fuzzy" not in header(read_po(path)).get("Plural-Forms", "")
+
+
+@pytest.mark.parametrize(("directory", "language", "domain"), CATALOGUES)
+def test_each_catalogue_counts_plurals_as_djangos_own(directory, language, domain):
+    """Django merges all catalogues of a language, and the JavaScript
+    catalogue has a single plural rule: a catalogue with another rule
+    would give some messages the wrong form (or none)."""
+    path = catalogue(directory, language, domain)
+
+    assert header(read_po(path))["Plural-Forms"] == plural_forms(language)
+
+
+@pytest.mark.parametrize(
+    ("directory", "domain"),
+    [(d, domain) for d in ("own", "libraries") for domain in DOMAINS],
+)
+def test_uzbek_writes_its_apostrophe_letters_with_their_own_characters(
+    directory, domain
+):
+    """oʻ and gʻ with U+02BB and the tutuq belgisi with U+02BC, never an ASCII
+    apostrophe or a quotation mark (and “quotes”, not ASCII ones)."""
+    path = catalogue(directory, "uz", domain)
+    misspelt = [
+        text
+        for message in entries(path)
+        for text in message.strings
+        if respell("uz", text) != text
+    ]
+
+    assert misspelt == []
+
+
+def message_keys(path):
+    return {(m.context, m.msgid, m.plural) for m in entries(path)}
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The messages of the code, templates and scripts, by domain: what
+    ``make messages`` would write, extracted into a temporary directory."""
+    found = {}
+    output = tmp_path_factory.mktemp("messages")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(settings.BASE_DIR)
+        for domain in DOMAINS:
+            call_command(
+                "makemessages",
+                locale=["uz"],
+                domain=domain,
+                output_dir=str(output),
+                verbosity=0,
+            )
+            found[domain] = message_keys(catalogue_path(output, "uz", domain))
+    return found
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", catalogue_languages())
+def test_the_catalogues_hold_every_message_of_the_code_and_no_other(
+    language, domain, extracted
+):
+    """A message marked in the code, a template or a script and missing from a
+    catalogue (or one left there that the code no longer has) means the
+    catalogues were not regenerated: run make messages and translate."""
+    code = extracted[domain]
+    path = catalogue("own", language, domain)
+    written = message_keys(path)
+
+    assert code, "makemessages found no message"
+    assert sorted(code - written, key=str) == [], f"{path} lacks these"
+    assert sorted(written - code, key=str) == [], f"{path} has stale ones"
+
+
+def test_the_libraries_catalogues_hold_what_the_installed_libraries_lack():
+    """After a library upgrade: run manage.py vendor_messages and translate."""
+    call_command("vendor_messages", check=True, stdout=io.StringIO())
+
+
+# The interface in Uzbek -----------------------------------------------------
+
+NAVBAR_ENGLISH = ["Organisations", "People", "Meetings", "Admin", "Log out"]
+NAVBAR_UZBEK = ["Tashkilotlar", "Vakillar", "Uchrashuvlar", "Boshqaruv", "Chiqish"]
+
+
+def compiled():
+    """Fail, saying how to fix it, when a catalogue is newer than what was
+    compiled from it: the pages would show stale (or English) text."""
+    for directory in (own_dir(), libraries_dir()):
+        for path in Path(directory).glob("*/LC_MESSAGES/*.po"):
+            mo = path.with_suffix(".mo")
+            stale = f"{mo} is missing or older than its .po: run make compile"
+            assert mo.exists(), stale
+            assert mo.stat().st_mtime >= path.stat().st_mtime, stale
+
+
+def visible_text(response):
+    page = response.content.decode()
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.fixture
+def uzbek_admin(admin_client):
+    compiled()
+    admin_client.post(reverse("language"), {"language": "uz", "next": "/"})
+    return admin_client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/organisations/", "/meetings/"])
+def test_pages_in_uzbek_say_the_navbar_in_uzbek(uzbek_admin, url):
+    text = visible_text(uzbek_admin.get(url))
+
+    assert [word for word in NAVBAR_UZBEK if word not in text] == []
+    assert [word for word in NAVBAR_ENGLISH if re.search(rf"\b{word}\b", text)] == []
+
+
+@pytest.mark.django_db
+def test_the_admin_index_in_uzbek_has_no_english_of_djangos(uzbek_admin):
+    text = visible_text(uzbek_admin.get(reverse("admin:index")))
+
+    for uzbek in ["Tashkilotlar", "Uchrashuvlar", "Soʻnggi amallar", "Chiqish"]:
+        assert uzbek in text
+    for english in ["Recent actions", "Log out", "Add", "Change", "Organisations"]:
+        assert not re.search(rf"\b{english}\b", text), english
+
+
+@pytest.mark.django_db
+def test_a_date_in_uzbek_is_written_with_a_lower_case_month(uzbek_admin):
+    meeting = MeetingFactory(
+        starts_at=timezone.make_aware(datetime.datetime(2025, 1, 29, 10, 30))
+    )
+
+    text = visible_text(uzbek_admin.get(reverse("meetings:detail", args=[meeting.pk])))
+
+    assert "29-yanvar 2025, 10:30 – 12:30" in text
+
+
+@pytest.mark.django_db
+def test_the_seeded_organisation_types_are_named_in_uzbek_and_others_as_written(
+    uzbek_admin,
+):
+
+    OrganisationType.objects.filter(slug="donor").update(name="Donors")
+    text = visible_text(uzbek_admin.get("/"))
+
+    assert "Vazirlik" in text
+    assert "Ministry" not in text
+    assert "Donors" in text
