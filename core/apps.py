@@ -11,9 +11,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import search, sqlite
-        from .translation import remember_translations
-
-        remember_translations()
 
         connection_created.connect(sqlite.install, dispatch_uid="hamkor_sqlite_case")
         # Once per migrate (sender): the indexes of every app's searchable
