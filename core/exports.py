@@ -236,7 +236,7 @@ def local_dates(field):
     "last met" is a day: the time of that meeting says nothing about the
     organisation)."""
     tz = timezone.get_current_timezone()
-    return lambda value: value.astimezone(tz).date()
+    return lambda value: None if value is None else value.astimezone(tz).date()
 
 
 def country_names(field):
