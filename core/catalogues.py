@@ -260,7 +260,9 @@ def library_locale_dirs():
     project = Path(settings.BASE_DIR).resolve()
     for config in apps.get_app_configs():
         path = Path(config.path).resolve()
-        if path.is_relative_to(project):
+        # The project's own apps; not the libraries installed in its virtual
+        # environment, which lives inside the project folder (.venv).
+        if path.is_relative_to(project) and "site-packages" not in path.parts:
             continue
         if (path / "locale").is_dir():
             dirs.append((config.name, path / "locale"))
