@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
@@ -137,14 +138,20 @@ MEASURE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "phone"])
+@pytest.mark.parametrize(
+    ("viewport", "language"),
+    [(DESKTOP, "en-gb"), (PHONE, "en-gb"), (DESKTOP, "ru"), (DESKTOP, "uz")],
+    ids=["1366", "phone", "1366-ru", "1366-uz"],
+)
 def test_no_admin_page_is_wider_than_the_window(
-    browser, live_server, superuser, records, viewport
+    browser, live_server, superuser, records, viewport, language
 ):
     context = browser.new_context(viewport=viewport, is_mobile=viewport is PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
     size = "1366" if viewport is DESKTOP else "phone"
+    if language != "en-gb":
+        size += f"-{language}"
     shots = {
         f"/admin/meetings/meeting/{records.pk}/change/": "meeting-form",
         "/admin/meetings/attendance/": "attendance-list",
@@ -155,6 +162,17 @@ def test_no_admin_page_is_wider_than_the_window(
         page.get_by_label("Password").fill("a-long-test-password")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{live_server.url}/admin/")
+        # Russian and Uzbek words are longer than English ones: the columns
+        # must fit without breaking a word in two.
+        context.add_cookies(
+            [
+                {
+                    "name": settings.LANGUAGE_COOKIE_NAME,
+                    "value": language,
+                    "url": live_server.url,
+                }
+            ]
+        )
 
         long_organisation = records.attendances.get(person__isnull=False).organisation
         shots[f"/admin/stakeholders/organisation/{long_organisation.pk}/change/"] = (
