@@ -249,3 +249,24 @@ def test_the_seeded_organisation_types_are_named_in_uzbek_and_others_as_written(
     assert "Vazirlik" in text
     assert "Ministry" not in text
     assert "Donors" in text
+
+
+@pytest.mark.django_db
+def test_the_russian_admin_names_its_models_after_a_colon(admin_client):
+    # Django's own "Изменить %s" gives "Изменить встреча" (a noun left in the
+    # nominative after the verb); locale/libraries/ru replaces it.
+    compiled()
+    admin_client.post(reverse("language"), {"language": "ru", "next": "/"})
+    meeting = MeetingFactory()
+
+    change = visible_text(
+        admin_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+    )
+    listing = visible_text(
+        admin_client.get(reverse("admin:meetings_meeting_changelist"))
+    )
+
+    assert "Изменение: встреча" in change
+    assert "Изменить встреча" not in change
+    assert "Выберите для изменения: встреча" in listing
+    assert "Добавить: встреча" in listing
