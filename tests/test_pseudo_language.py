@@ -30,6 +30,7 @@ from tests.accounts.conftest import ROUTES, Objects, build_url
 from tests.meetings.test_import_admin import SHEET, upload
 
 OPEN, CLOSE = "⟦", "⟧"
+PSEUDO = "en-x-pseudo"
 
 # Words that are neither translated nor data, each for a reason.
 ALLOWED = {
@@ -79,7 +80,14 @@ WORD = re.compile(r"[^\W\d_]+")
 class PseudoTranslation(trans_real.DjangoTranslation):
     """English, with every message that Django's translation functions look up
     (gettext, ngettext, pgettext, npgettext: the last two call the first two
-    with the context in front) returned between markers."""
+    with the context in front) returned between markers.
+
+    It answers to a language code of its own: what Hamkor remembers per
+    language (dates, country names, Django's formats) was remembered in
+    English by the tests before, and must be worked out again here."""
+
+    def to_language(self):
+        return PSEUDO
 
     def gettext(self, message):
         result = super().gettext(message)
@@ -101,7 +109,11 @@ def pseudo_language(monkeypatch):
     """The default language (what a request without a cookie, an
     Accept-Language or a stored choice gets) becomes the pseudo-language."""
     language = settings.LANGUAGE_CODE
-    monkeypatch.setitem(trans_real._translations, language, PseudoTranslation(language))
+    pseudo = PseudoTranslation(language)
+    # Under the default's code, and its own (translation.override() comes
+    # back to the language by its code).
+    monkeypatch.setitem(trans_real._translations, language, pseudo)
+    monkeypatch.setitem(trans_real._translations, PSEUDO, pseudo)
     monkeypatch.setattr(trans_real, "_default", None)
     trans_real.activate(language)
     yield
