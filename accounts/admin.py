@@ -27,11 +27,45 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import HamkorChangeList
 
 # Only a superuser may set these on a user.
 SUPERUSER_FIELDS = ["is_superuser", "is_staff", "user_permissions"]
+
+
+# Django stores a permission's name once, in English ("Can add meeting"); the
+# admin's permission pickers name each in the reader's language instead.
+DEFAULT_PERMISSIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission):
+    """``permission`` as the pickers show it: application | model | what it
+    allows, all in the active language (a model's own permissions are named
+    with a translatable string in its Meta, and found in the catalogue)."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return str(permission)
+    action, _separator, model_name = permission.codename.partition("_")
+    if action in DEFAULT_PERMISSIONS and model_name == model._meta.model_name:
+        name = DEFAULT_PERMISSIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    opts = model._meta
+    return f"{opts.app_config.verbose_name} | {opts.verbose_name} | {name}"
+
+
+def translated_permissions(formfield):
+    if formfield is not None:
+        formfield.label_from_instance = permission_label
+    return formfield
 
 
 def permissions_held(user):
@@ -84,7 +118,10 @@ class HamkorUserAdmin(SafeFiltersMixin, UserAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":
             kwargs["queryset"] = grantable_groups(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions":
+            return translated_permissions(formfield)
+        return formfield
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not may_manage(request.user, obj):
@@ -102,7 +139,10 @@ class HamkorGroupAdmin(SafeFiltersMixin, GroupAdmin):
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.name == "permissions" and not request.user.is_superuser:
             kwargs["queryset"] = permissions_held(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "permissions":
+            return translated_permissions(formfield)
+        return formfield
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not self.may_manage(request, obj):

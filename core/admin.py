@@ -98,6 +98,10 @@ class HamkorFormMixin:
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A read-only form saves nothing: no version to carry (it would
+            # show as a read-only field, "Version seen: None").
+            return fieldsets
         if any(
             "seen_version" in fields for fields in map(flatten_fieldsets, [fieldsets])
         ):

@@ -353,7 +353,9 @@ class VersionedModelForm(forms.ModelForm):
     Used by every admin form, inline row and editable changelist row.
     """
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(
+        label=_("Version seen"), widget=forms.HiddenInput, required=False
+    )
     stale_message = _(
         "This form is out of date; reload the page and make your change again."
     )

@@ -221,3 +221,17 @@ def test_an_administrator_lifts_a_lockout(as_administrator):
 
     assert response.status_code == 302
     assert not AccessAttempt.objects.exists()
+
+
+def test_permissions_are_named_in_the_readers_language(admin_client, superuser):
+    """Django stores a permission's name in English; the group and user forms
+    name each in the reader's language, Hamkor's own permissions too."""
+    admin_client.cookies["django_language"] = "ru"
+    for url in [
+        reverse("admin:auth_group_add"),
+        reverse("admin:auth_user_change", args=[superuser.pk]),
+    ]:
+        page = admin_client.get(url).content.decode()
+        assert "Встречи | встреча | Право добавлять: встреча" in page
+        assert "Может выгружать все данные о представителе" in page
+        assert "Can add meeting" not in page
