@@ -56,8 +56,15 @@ class OrganisationListView(FilteredListView):
         Column(pgettext_lazy("organisation", "Name"), "name"),
         # The name recorded for the language of the request (of the
         # exporting user), empty where there is none: the official name
-        # stays the first column, the one to match on.
-        Column(_("Name in your language"), "local_name"),
+        # stays the first column, the one to match on. The header names the
+        # language, so that a file passed on still says what the column is.
+        Column(
+            # Translators: the header of the column that holds each
+            # organisation's name in the language you translate into: name
+            # your own language here ("Наименование на русском языке").
+            pgettext_lazy("export column", "Name in English"),
+            "local_name",
+        ),
         Column(_("Acronym"), "acronym"),
         Column(
             pgettext_lazy("organisation", "Type"), "type__name", display=type_labels
