@@ -492,7 +492,9 @@ class OrganisationCsv(ListCsv):
     columns = naive_columns(stakeholder_views.OrganisationListView.export_columns)
 
     def get_queryset(self):
-        return organisations().select_related("type", "parent")
+        # The name in the reader's language is the app's annotation: a default
+        # build would annotate it the same way.
+        return organisations().select_related("type", "parent").with_local_name()
 
 
 class PersonCsv(ListCsv):

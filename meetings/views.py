@@ -20,7 +20,13 @@ from django.views.generic import DetailView, TemplateView
 
 from core.exports import Column, JoinedColumn, choice_labels
 from core.views import FilteredListView, SuggestView
-from stakeholders.models import Organisation, OrganisationType, Person, Position
+from stakeholders.models import (
+    Organisation,
+    OrganisationType,
+    Person,
+    Position,
+    attach_local_names,
+)
 
 from .filters import MeetingFilter
 from .forms import MeetingRecordForm, record_formsets, rows_state
@@ -40,15 +46,20 @@ class HomeView(PermissionRequiredMixin, TemplateView):
         # a hundred organisations or a hundred thousand.
         # In the reader's language's order: the seeded types' names translate.
         types = sorted(OrganisationType.objects.all(), key=lambda t: str(t).casefold())
+        upcoming = list(
+            meetings.filter(starts_at__gte=now)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("starts_at")[: self.recent]
+        )
+        recent = list(
+            meetings.filter(starts_at__lt=now).order_by("-starts_at")[: self.recent]
+        )
+        attach_local_names(meeting.host for meeting in [*upcoming, *recent])
         return super().get_context_data(
             types=types,
             organisation_count=sum(t.active_organisations for t in types),
-            upcoming=meetings.filter(starts_at__gte=now)
-            .exclude(status=Meeting.Status.CANCELLED)
-            .order_by("starts_at")[: self.recent],
-            recent=meetings.filter(starts_at__lt=now).order_by("-starts_at")[
-                : self.recent
-            ],
+            upcoming=upcoming,
+            recent=recent,
             **kwargs,
         )
 
@@ -83,6 +94,11 @@ class MeetingListView(FilteredListView):
             )
             .order_by("-starts_at", "pk")
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attach_local_names(meeting.host for meeting in context["object_list"])
+        return context
 
 
 class MeetingSuggestView(SuggestView):
@@ -167,7 +183,8 @@ def distinct_choices(rows, name, choices):
 
 def group_by_organisation(rows):
     """Attendance ``rows`` as one ``AttendingOrganisation`` per organisation:
-    hosts first, then presenters, participants and observers, by name."""
+    hosts first, then presenters, participants and observers, by the name the
+    reader reads (``display_name``)."""
     groups = {}
     for row in rows:
         groups.setdefault(
@@ -175,7 +192,11 @@ def group_by_organisation(rows):
         ).rows.append(row)
     return sorted(
         groups.values(),
-        key=lambda g: (g.rank, g.organisation.name.casefold(), g.organisation.pk),
+        key=lambda g: (
+            g.rank,
+            g.organisation.display_name.casefold(),
+            g.organisation.pk,
+        ),
     )
 
 
@@ -216,6 +237,14 @@ class MeetingDetailView(PermissionRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         meeting = self.object
+        attach_local_names(
+            [
+                meeting.host,
+                *meeting.initiator_list,
+                *(row.organisation for row in meeting.attendance_list),
+                *(f.owner_organisation for f in meeting.follow_up_list),
+            ]
+        )
         attending = group_by_organisation(meeting.attendance_list)
         first_day, last_day = local_days(meeting)
         return super().get_context_data(

@@ -8,7 +8,12 @@ from django.db.models.functions import Coalesce, Lower, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import (
+    get_language,
+    gettext,
+    gettext_noop,
+    pgettext_lazy,
+)
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -214,6 +219,19 @@ class OrganisationQuerySet(models.QuerySet):
         meetings), through ``of_organisation_types`` with the same ids."""
         return self.filter(type__in=organisation_type_ids(types))
 
+    def with_local_name(self, language=None):
+        """Each organisation with ``local_name``: its current name recorded
+        for the reader's language (``name_language``), or None. A subquery in
+        the organisations' own query (the export's); a page of model
+        instances reads them with ``attach_local_names`` instead."""
+        language = name_language(language)
+        if language is None:
+            return self.annotate(local_name=Value(None, models.CharField()))
+        names = OrganisationName.objects.filter(
+            organisation=models.OuterRef("pk"), language=language, is_former=False
+        ).order_by("pk")
+        return self.annotate(local_name=models.Subquery(names.values("name")[:1]))
+
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
         ``term``, ignoring case. Other names are matched as a set of
@@ -323,6 +341,13 @@ class Organisation(VersionedModel):
     def get_absolute_url(self):
         return reverse("organisations:detail", args=[self.pk])
 
+    @property
+    def display_name(self):
+        """The name to show the reader: the one recorded for their language
+        when ``attach_local_names`` found one, else the official name. Never a
+        query: without ``attach_local_names`` it is the official name."""
+        return getattr(self, "local_name", None) or self.name
+
     def clean(self):
         super().clean()
         if self.parent_id is None:
@@ -392,6 +417,50 @@ class OrganisationName(VersionedModel):
 
     def get_absolute_url(self):
         return self.organisation.get_absolute_url()
+
+
+# The interface's languages and the language of an organisation's name their
+# readers read: Uzbek is written in Latin script officially.
+NAME_LANGUAGES = {
+    "uz": OrganisationName.Language.UZBEK_LATIN,
+    "ru": OrganisationName.Language.RUSSIAN,
+    "en": OrganisationName.Language.ENGLISH,
+}
+
+
+def name_language(language=None):
+    """The ``OrganisationName.Language`` a reader of the interface language
+    ``language`` (by default the active one: ``uz``, ``ru``, ``en-gb``) reads
+    names in, or None."""
+    language = (language or get_language() or "").lower()
+    return NAME_LANGUAGES.get(language.split("-")[0])
+
+
+def attach_local_names(organisations, language=None):
+    """Set ``local_name`` on each of ``organisations`` (model instances, in
+    any number, repeated or None): the name recorded for the reader's
+    language that is not a former one (the first recorded when there are
+    several), or None, read by ``Organisation.display_name``.
+
+    One query for them all, none when there is no organisation or the
+    language has no names."""
+    organisations = [o for o in organisations if o is not None]
+    language = name_language(language)
+    names = {}
+    if organisations and language is not None:
+        for organisation_id, name in (
+            OrganisationName.objects.filter(
+                organisation__in={o.pk for o in organisations},
+                language=language,
+                is_former=False,
+            )
+            .order_by("-pk")
+            .values_list("organisation_id", "name")
+        ):
+            names[organisation_id] = name
+    for organisation in organisations:
+        organisation.local_name = names.get(organisation.pk)
+    return organisations
 
 
 class OrganisationIdentifier(VersionedModel):

@@ -37,6 +37,7 @@ from .models import (
     OrganisationType,
     Person,
     Position,
+    attach_local_names,
     type_label,
 )
 
@@ -53,6 +54,17 @@ class OrganisationListView(FilteredListView):
     export_filename = "organisations"
     export_columns = [
         Column(pgettext_lazy("organisation", "Name"), "name"),
+        # The name recorded for the language of the request (of the
+        # exporting user), empty where there is none: the official name
+        # stays the first column, the one to match on. The header names the
+        # language, so that a file passed on still says what the column is.
+        Column(
+            # Translators: the header of the column that holds each
+            # organisation's name in the language you translate into: name
+            # your own language here ("Наименование на русском языке").
+            pgettext_lazy("export column", "Name in English"),
+            "local_name",
+        ),
         Column(_("Acronym"), "acronym"),
         Column(
             pgettext_lazy("organisation", "Type"), "type__name", display=type_labels
@@ -68,9 +80,20 @@ class OrganisationListView(FilteredListView):
     ]
 
     def get_queryset(self):
+        # Sorted by the official name whatever the reader's language: the
+        # order is the index's, and the same for everyone.
         return Organisation.objects.select_related("type", "parent").order_by(
             "name", "pk"
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["object_list"]
+        attach_local_names([*page, *(o.parent for o in page)])
+        return context
+
+    def export(self, queryset):
+        return super().export(queryset.with_local_name())
 
 
 def current_positions():
@@ -127,6 +150,15 @@ class PersonListView(FilteredListView):
 
     def get_queryset(self):
         return Person.objects.with_current_positions().order_by("full_name", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attach_local_names(
+            position.organisation
+            for person in context["object_list"]
+            for position in person.current_positions
+        )
+        return context
 
 
 class OrganisationSuggestView(SuggestView):
@@ -303,6 +335,7 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
         organisation.other_name_list, organisation.identifier_list = (
             other_names_and_identifiers(organisation)
         )
+        attach_local_names([organisation, *self.ancestors, *organisation.child_list])
         return organisation
 
     def get_context_data(self, **kwargs):
@@ -413,6 +446,13 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
             .select_related("meeting", "owner_organisation")
             .order_by(F("due_on").asc(nulls_last=True), "pk"),
             self.follow_ups_shown,
+        )
+        attach_local_names(
+            [
+                *(position.organisation for position in person.position_list),
+                *(row.organisation for row in attendance),
+                *(follow_up.owner_organisation for follow_up in follow_ups),
+            ]
         )
         return super().get_context_data(
             attendance_list=attendance,

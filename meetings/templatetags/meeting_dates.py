@@ -46,7 +46,12 @@ def meeting_rows(context, meetings):
         host = meeting.host
         if host:
             at = pk_url(context, "organisations:detail", meeting.host_id)
-            host = f'<a href="{escape(at)}">{escape(host.name)}</a>'
+            official = (
+                f' title="{escape(host.name)}"'
+                if getattr(host, "local_name", None)
+                else ""
+            )
+            host = f'<a href="{escape(at)}"{official}>{escape(host.display_name)}</a>'
         agenda = "; ".join(
             escape(item.topic.name) for item in meeting.agenda_items.all()
         )

@@ -26,6 +26,7 @@ def organisation_rows(context, organisations):
     inactive = escape(pgettext("organisation", "inactive"))
     inactive = f'<span class="badge text-bg-secondary">{inactive}</span>'
     part_of = gettext("part of %(parent)s")
+    official = gettext("Official name: %(name)s")
     rows = []
     for organisation in organisations:
         url = pk_url(context, "organisations:detail", organisation.pk)
@@ -33,12 +34,23 @@ def organisation_rows(context, organisations):
         if parent:
             parent = (
                 '<div class="small text-body-secondary">'
-                f"{part_of % {'parent': escape(parent.name)}}</div>"
+                f"{part_of % {'parent': escape(parent.display_name)}}</div>"
             )
+        # The name recorded for the reader's language, the official one (by
+        # which the list sorts) on a line of its own under it.
+        name = escape(organisation.display_name)
+        if getattr(organisation, "local_name", None):
+            name = (
+                f'<a href="{escape(url)}">{name}</a>\n'
+                '        <div class="small text-body-secondary">'
+                f"{escape(official % {'name': organisation.name})}</div>"
+            )
+        else:
+            name = f'<a href="{escape(url)}">{name}</a>'
         last_met = day(template_localtime(organisation.last_met)) or "—"
         rows.append(
             "\n    <tr>\n      <td>\n"
-            f'        <a href="{escape(url)}">{escape(organisation.name)}</a>\n'
+            f"        {name}\n"
             f"        {'' if organisation.is_active else inactive}\n"
             f"        {parent or ''}\n"
             "      </td>\n"
@@ -71,9 +83,15 @@ def person_rows(context, people):
         for position in person.current_positions:
             at = pk_url(context, "organisations:detail", position.organisation_id)
             title = escape(position.title) if position.title else untitled
+            organisation = position.organisation
+            official = (
+                f' title="{escape(organisation.name)}"'
+                if getattr(organisation, "local_name", None)
+                else ""
+            )
             positions.append(
-                f'\n          <div>{title}, <a href="{escape(at)}">'
-                f"{escape(position.organisation.name)}</a></div>\n        "
+                f'\n          <div>{title}, <a href="{escape(at)}"{official}>'
+                f"{escape(organisation.display_name)}</a></div>\n        "
             )
         email = escape(person.email)
         if email:

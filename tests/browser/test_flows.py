@@ -74,8 +74,8 @@ def test_the_filtered_list_exports_as_csv(logged_in, live_server, seed):
     download = download_info.value
 
     rows = list(csv.reader(io.StringIO(download.path().read_text("utf-8-sig"))))
-    assert rows[0][:3] == ["Name", "Acronym", "Type"]
-    assert sorted(row[1] for row in rows[1:]) == ["GIZ", "KfW", "UNOPS"]
+    assert rows[0][:4] == ["Name", "Name in English", "Acronym", "Type"]
+    assert sorted(row[2] for row in rows[1:]) == ["GIZ", "KfW", "UNOPS"]
 
 
 def test_a_coordinator_decides_sixty_new_names_at_once_on_a_phone(

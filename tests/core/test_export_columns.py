@@ -191,7 +191,7 @@ def test_choices_are_exported_by_label_and_countries_by_name(admin_client, exten
 
     assert meetings[0] == MEETING_HEADER
     assert meetings[1][3:5] == ["Hybrid", "Cancelled"]
-    assert [row[3] for row in organisations[1:]] == [
+    assert [row[4] for row in organisations[1:]] == [
         "Uzbekistan",
         "United Kingdom",
         "" if extension == "csv" else None,
@@ -289,7 +289,7 @@ def test_control_characters_are_blanked_in_joined_columns(admin_client, extensio
     )
     people = rows_of(admin_client.get(f"/people/export.{extension}"), extension)
 
-    assert organisations[1][4] == "KfW Bank"
+    assert organisations[1][5] == "KfW Bank"
     assert people[1][3] == "Head of office, KfW Bank"
 
 

@@ -336,7 +336,8 @@ def test_the_meeting_page_queries_do_not_grow_with_rows(
     # session, user, its permissions (own, by group),
     # meeting with host, initiators, agenda with topics,
     # attendance with organisations, types and people, follow-ups with owners
-    with django_assert_num_queries(9):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(10):
         response = user_client.get(detail_url(meeting))
 
     assert response.status_code == 200

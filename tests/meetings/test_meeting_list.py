@@ -512,14 +512,16 @@ def test_the_list_queries_do_not_grow_with_rows(
 ):
     first = make_meetings(2, donor)
     # session, user, count, type choices, page, agenda items with their topics
-    with django_assert_num_queries(6):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST)
     assert listed(response) == [m.title for m in first]
     assert first[0].host.name in response.content.decode()
 
     more = make_meetings(48, donor)
     # session, user, count, type choices, page, agenda items with their topics
-    with django_assert_num_queries(6):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST)
     assert listed(response) == [m.title for m in first + more]
     rows = response.context["object_list"]
@@ -535,14 +537,16 @@ def test_the_filtered_list_queries_do_not_grow_with_rows(
     first = make_meetings(2, donor)
     # session, user, organisation of the filter, types of the filter, count,
     # type choices, page, agenda items with their topics
-    with django_assert_num_queries(8):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(9):
         response = admin_client.get(LIST, query)
     assert listed(response) == [m.title for m in first]
 
     more = make_meetings(48, donor)
     # session, user, organisation of the filter, types of the filter, count,
     # type choices, page, agenda items with their topics
-    with django_assert_num_queries(8):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(9):
         response = admin_client.get(LIST, query)
     assert listed(response) == [m.title for m in first + more]
 

@@ -638,13 +638,17 @@ def test_the_list_queries_do_not_grow_with_rows(
 ):
     meetings = MeetingFactory.create_batch(2, host=None)
     first = make_organisations(2, meetings)
-    with django_assert_num_queries(5):  # session, user, count, type choices, page
+    # session, user, count, type choices, page, + the organisations' names in
+    # the reader's language (attach_local_names)
+    with django_assert_num_queries(6):
         response = admin_client.get(LIST)
     assert listed(response)[:2] == [o.name for o in first]
     assert first[0].parent.name in response.content.decode()
 
     more = make_organisations(48, meetings)
-    with django_assert_num_queries(5):  # session, user, count, type choices, page
+    # session, user, count, type choices, page, + the organisations' names in
+    # the reader's language (attach_local_names)
+    with django_assert_num_queries(6):
         response = admin_client.get(LIST)
     assert listed(response) == [o.name for o in first + more]
     content = response.content.decode()
@@ -660,14 +664,16 @@ def test_the_filtered_list_queries_do_not_grow_with_rows(
     first = make_organisations(2, meetings)
     # session, user, types of the filter, meeting of the filter, count,
     # type choices, page
-    with django_assert_num_queries(7):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(8):
         response = admin_client.get(LIST, query)
     assert listed(response) == [o.name for o in first]
 
     more = make_organisations(48, meetings)
     # session, user, types of the filter, meeting of the filter, count,
     # type choices, page
-    with django_assert_num_queries(7):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(8):
         response = admin_client.get(LIST, query)
     assert listed(response) == [o.name for o in first + more]
 

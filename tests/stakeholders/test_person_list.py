@@ -412,14 +412,16 @@ def test_the_list_queries_do_not_grow_with_rows(
     meetings = MeetingFactory.create_batch(2)
     first = make_people(2, meetings)
     # session, user, count, type choices, page, current positions
-    with django_assert_num_queries(6):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST)
     assert listed(response) == [p.full_name for p in first]
     assert first[0].positions.last().organisation.name in response.content.decode()
 
     more = make_people(48, meetings)
     # session, user, count, type choices, page, current positions
-    with django_assert_num_queries(6):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST)
     assert listed(response) == [p.full_name for p in first + more]
     assert all(len(p.current_positions) == 2 for p in response.context["object_list"])
@@ -434,14 +436,16 @@ def test_the_filtered_list_queries_do_not_grow_with_rows(
     first = make_people(2, meetings)
     # session, user, types of the filter, meeting of the filter, count,
     # type choices, page, current positions
-    with django_assert_num_queries(8):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(9):
         response = admin_client.get(LIST, query)
     assert listed(response) == [p.full_name for p in first]
 
     more = make_people(48, meetings)
     # session, user, types of the filter, meeting of the filter, count,
     # type choices, page, current positions
-    with django_assert_num_queries(8):
+    # + the organisations' names in the reader's language (attach_local_names)
+    with django_assert_num_queries(9):
         response = admin_client.get(LIST, query)
     assert listed(response) == [p.full_name for p in first + more]
 
