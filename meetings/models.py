@@ -14,13 +14,25 @@ from core.search import generated_search_key
 from stakeholders.models import Organisation, Person, organisation_types_field
 
 
+class TopicQuerySet(models.QuerySet):
+    def search(self, term):
+        """Topics whose name contains ``term`` in any spelling (see
+        ``core.names.search_terms``). A few hundred rows: read in one pass."""
+        term = term.strip()
+        if not term:
+            return self
+        return self.filter(search_key__includes=term)
+
+
 class Topic(VersionedModel):
     """A reusable agenda subject, e.g. "national health information system"."""
 
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
+    search_key = generated_search_key("name")
 
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = HistoricalRecords(excluded_fields=["version", "search_key"])
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("agenda topic")
@@ -45,14 +57,35 @@ class Topic(VersionedModel):
 
 
 class MeetingQuerySet(models.QuerySet):
-    def search(self, term):
-        """Meetings whose title or venue contains ``term``, ignoring case."""
+    def search(self, term, *, organisations=True):
+        """Meetings whose title or venue contains ``term`` in any spelling
+        (see ``core.names.search_terms``), and, with ``organisations``, those
+        that an organisation whose search finds ``term`` (its name, acronym
+        or another name) took part in as ``taken_part_by`` says: attended,
+        hosted or initiated. ``?q=GIZ`` finds every meeting GIZ took part
+        in."""
         term = term.strip()
         if not term:
             return self
-        # A set of ids (IN), from the search index or, for a term of one or
-        # two characters, one read of the table: see core.search.Includes.
-        return self.filter(search_key__includes=term)
+        # Each a set of ids (IN), from the search index or, for a term of
+        # one or two characters, one read of the table: see
+        # core.search.Includes.
+        found = Q(search_key__includes=term)
+        if organisations:
+            # The organisations found are a set of ids; their meetings are
+            # read by the attendance and initiator indexes on the
+            # organisation, the hosts by the meeting's host index.
+            ids = Organisation.objects.search(term).values("pk")
+            attended = (
+                Attendance.objects.taking_part()
+                .filter(organisation__in=ids)
+                .values("meeting")
+            )
+            initiated = Meeting.initiators.through.objects.filter(
+                organisation__in=ids
+            ).values("meeting")
+            found |= Q(pk__in=attended) | Q(host__in=ids) | Q(pk__in=initiated)
+        return self.filter(found)
 
     def taken_part_by(self, organisation):
         """Meetings ``organisation`` attended (not declined or absent), hosted

@@ -234,15 +234,16 @@ class OrganisationQuerySet(models.QuerySet):
 
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
-        ``term``, ignoring case. Other names are matched as a set of
-        organisation ids (IN), so that an organisation with several matching
-        names is listed once."""
+        ``term`` in any script and spelling (``core.names.search_terms``:
+        "Узинфоком" finds UZINFOCOM, "Sog'liqni" finds "Sogʻliqni"). Other
+        names are matched as a set of organisation ids (IN), so that an
+        organisation with several matching names is listed once."""
         term = term.strip()
         if not term:
             return self
         # Each includes is a set of ids (IN) already, from the search index or
         # one read of the table: see core.search.Includes.
-        other_names = OrganisationName.objects.filter(search_key__includes=term)
+        other_names = OrganisationName.objects.search(term)
         return self.filter(
             Q(search_key__includes=term) | Q(pk__in=other_names.values("organisation"))
         )
@@ -371,6 +372,16 @@ class Organisation(VersionedModel):
             ancestor = ancestor.parent
 
 
+class OrganisationNameQuerySet(models.QuerySet):
+    def search(self, term):
+        """Other names that contain ``term`` in any script and spelling (see
+        ``core.names.search_terms``)."""
+        term = term.strip()
+        if not term:
+            return self
+        return self.filter(search_key__includes=term)
+
+
 class OrganisationName(VersionedModel):
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
@@ -395,6 +406,7 @@ class OrganisationName(VersionedModel):
     search_key = generated_search_key("name")
 
     history = HistoricalRecords(excluded_fields=["version", "search_key"])
+    objects = OrganisationNameQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("other name")
@@ -505,6 +517,8 @@ class OrganisationIdentifier(VersionedModel):
 
 class PersonQuerySet(models.QuerySet):
     def search(self, term):
+        """People whose name or email contains ``term`` in any script and
+        spelling (``core.names.search_terms``)."""
         term = term.strip()
         if not term:
             return self
