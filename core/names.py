@@ -23,9 +23,13 @@ and the Uzbek schema maps letter by letter, so it is a ``str.translate``
 table. The keys are the same as applying each rule in turn
 (tests/meetings/test_import_matching.py).
 
-Not here: the database's lower-cased ``search_key`` columns and the
-case-insensitive unique constraints, which compare text as the database's
-``lower()`` does (``core/search.py``, ``core/sqlite.py``).
+The search keys are these letters too: ``search_key`` is what the database
+stores for a searchable record (``core/search.py``), ``search_terms`` what a
+typed term is looked for as; for a name in Cyrillic and Latin letters a
+key's first line is its ``loose_key``.
+
+Not here: the case-insensitive unique constraints, which compare text as the
+database's ``lower()`` does (``core/sqlite.py``).
 """
 
 import re

@@ -1,31 +1,44 @@
-"""Case-insensitive text search that the database runs natively, from an index.
+"""Search that reads both scripts, from a key the database stores and indexes.
 
-``icontains`` on SQLite goes through the Unicode-aware ``LIKE`` of
-``core/sqlite.py``, a Python call per row and column: 1.7 s to search
-500,000 people. Instead, each searchable model stores its searchable text
-lower-cased in a generated column (``search_key``: the database computes it on
-every write, whatever writes the row, so no code path can forget it), and a
-search is a substring test on that column:
+A name is written in Cyrillic or Latin letters, with any of the apostrophes
+of Uzbek Latin and any romanisation of a Russian name: "Узинфоком",
+"UZINFOCOM" and "Uzinfokom" are one organisation, "Хасанов", "Khasanov" and
+"Xasanov" one person. Each searchable model (organisations: name and
+acronym; their other names; people: name and email; meetings: title and
+venue; agenda topics: name) stores the search key of those fields in a
+generated column, ``search_key``: ``core.names.search_key``, the letters the
+sign-in sheet import compares names by (its first line is the import's
+``loose_key``), one line a field. The database computes it on every write,
+whatever writes the row (the admin, the import, ``bulk_create``,
+``QuerySet.update``, the sample-data generator), so no code path can
+forget it; ``SearchKey`` says how on each engine. A search is a substring
+test on that column:
 
-    Person.objects.filter(search_key__includes="узинфоком")
+    Person.objects.filter(search_key__includes="Узинфоком")
 
-The term is lower-cased in Python, as SQLite's ``lower()`` is (it is the same
-function) and as PostgreSQL's is for the scripts used here.
+The typed term goes through the same rules in Python
+(``core.names.search_terms``), which give the forms it is looked for as:
+its key, both readings of a lone c (k in "Uzinfocom", ts in "Kuznecov"),
+and, when the term stops inside a pair of letters the rules fold ("Mik" of
+"Mikhail", stored as "mih"), the key of the letters going on. Punctuation
+and spaces are in no key: a term never meets FTS5 or LIKE syntax, and one
+with no letter or digit finds nothing. docs/search.md says what is found and
+what is not.
 
-A substring test of every row still reads the whole table (0.4 s for 500,000
+A substring test of every row reads the whole table (0.4 s for 500,000
 people), so a ``search_key`` can have a trigram index, which finds the rows
 containing a string of three characters or more without reading the others,
 and gives exactly the rows the substring test gives:
 
 - PostgreSQL, every model of ``INDEXED``: a GIN index ``<table>_search_trgm``
   of pg_trgm's ``gin_trgm_ops``. The test becomes ``search_key LIKE
-  '%term%'``, which the index serves (``STRPOS`` cannot use it).
+  '%form%' OR ...``, which the index serves (``STRPOS`` cannot use it).
 - SQLite, the models of ``FTS`` only (the people): an FTS5 table
   ``<table>_fts`` with the trigram tokenizer over the model's table
   (``content=``: it holds the index, not a copy of the text), kept by
   triggers on the table. The test becomes ``id IN (SELECT rowid FROM
-  <table>_fts WHERE <table>_fts MATCH '"term"')``. The other models' keys
-  are read with ``instr``, one pass over the table.
+  <table>_fts WHERE <table>_fts MATCH '"form" OR ...')``. The other models'
+  keys are read with ``instr``, one pass over the table.
 
 A shorter term has no trigram to look up: it is still tested on every row.
 The migrations build the indexes with ``index_create``; ``index_repair`` puts
