@@ -282,6 +282,15 @@ def app_cases(t):
             f"/meetings/?after={year}-01-01&before={year}-12-31",
             lists,
         ),
+        # By the organisations that took part (issue 12): a word in a tenth
+        # of their names, so most meetings match.
+        Case(
+            "meetings ?q",
+            "list",
+            f"/meetings/?q={t.organisation_term}",
+            f"/meetings/?q={t.organisation_term}",
+            lists,
+        ),
         Case(
             "meetings ?organisation",
             "list",
