@@ -67,25 +67,30 @@ class MeetingQuerySet(models.QuerySet):
         term = term.strip()
         if not term:
             return self
-        # Each a set of ids (IN), from the search index or, for a term of
-        # one or two characters, one read of the table: see
-        # core.search.Includes.
-        found = Q(search_key__includes=term)
-        if organisations:
-            # The organisations found are a set of ids; their meetings are
-            # read by the attendance and initiator indexes on the
-            # organisation, the hosts by the meeting's host index.
-            ids = Organisation.objects.search(term).values("pk")
-            attended = (
+        # A set of ids (IN), from the search index or, for a term of one or
+        # two characters, one read of the table: see core.search.Includes.
+        if not organisations:
+            return self.filter(search_key__includes=term)
+        # One set of meeting ids, each part read by an index: the meetings'
+        # search index; the organisations found (their search indexes), then
+        # their attendance and initiator rows (the indexes on the
+        # organisation) and the meetings they hosted (the host index). An OR
+        # of the parts would have PostgreSQL read every meeting.
+        ids = Organisation.objects.search_ids(term)
+        found = Meeting.objects.filter(search_key__includes=term).order_by()
+        return self.filter(
+            pk__in=found.values("pk").union(
                 Attendance.objects.taking_part()
                 .filter(organisation__in=ids)
-                .values("meeting")
+                .order_by()
+                .values("meeting"),
+                Meeting.initiators.through.objects.filter(organisation__in=ids).values(
+                    "meeting"
+                ),
+                Meeting.objects.filter(host__in=ids).order_by().values("pk"),
+                all=True,
             )
-            initiated = Meeting.initiators.through.objects.filter(
-                organisation__in=ids
-            ).values("meeting")
-            found |= Q(pk__in=attended) | Q(host__in=ids) | Q(pk__in=initiated)
-        return self.filter(found)
+        )
 
     def taken_part_by(self, organisation):
         """Meetings ``organisation`` attended (not declined or absent), hosted

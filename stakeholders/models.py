@@ -235,18 +235,23 @@ class OrganisationQuerySet(models.QuerySet):
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
         ``term`` in any script and spelling (``core.names.search_terms``:
-        "Узинфоком" finds UZINFOCOM, "Sog'liqni" finds "Sogʻliqni"). Other
-        names are matched as a set of organisation ids (IN), so that an
-        organisation with several matching names is listed once."""
+        "Узинфоком" finds UZINFOCOM, "Sog'liqni" finds "Sogʻliqni"). Read as
+        the set of ``search_ids`` (IN), so that an organisation with several
+        matching names is listed once."""
         term = term.strip()
         if not term:
             return self
-        # Each includes is a set of ids (IN) already, from the search index or
-        # one read of the table: see core.search.Includes.
-        other_names = OrganisationName.objects.search(term)
-        return self.filter(
-            Q(search_key__includes=term) | Q(pk__in=other_names.values("organisation"))
-        )
+        return self.filter(pk__in=Organisation.objects.search_ids(term))
+
+    def search_ids(self, term):
+        """The ids of the organisations ``search(term)`` finds, as a subquery:
+        those whose own key has the term, and those of the other names whose
+        key has it. A union, each part read from its search index (see
+        core.search.Includes): an OR of the two would have PostgreSQL read
+        every organisation to test its key beside the other names' set."""
+        own = self.filter(search_key__includes=term).order_by().values("pk")
+        other_names = OrganisationName.objects.search(term).order_by()
+        return own.union(other_names.values("organisation"), all=True)
 
 
 class Organisation(VersionedModel):

@@ -7,9 +7,10 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from meetings.models import Attendance
+from meetings.models import Attendance, Meeting
 from tests.factories import (
     AgendaItemFactory,
     AttendanceFactory,
@@ -196,3 +197,28 @@ def test_the_topic_picker_and_the_agenda_search_read_both_scripts(admin_client):
         reverse("admin:meetings_topic_changelist"), {"q": "sog'liqni"}
     )
     assert list(response.context["cl"].result_list) == [topic]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's planner and indexes."
+)
+def test_the_organisations_meetings_are_read_by_indexes(giz):
+    """The organisations found come from their GIN indexes, their meetings
+    from indexes of the attendance, initiator and meeting tables (which of
+    them, the planner weighs by the data): no table is read whole."""
+    sql, params = Meeting.objects.search("GIZ").order_by().query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        # A few rows are read faster without the indexes: make the planner
+        # show that it can use them.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    for index in [
+        "stakeholders_organisation_search_trgm",
+        "stakeholders_organisationname_search_trgm",
+        "meetings_meeting_search_trgm",
+    ]:
+        assert index in plan, plan
+    assert "Seq Scan" not in plan, plan
