@@ -259,9 +259,11 @@ class OrganisationQuerySet(models.QuerySet):
         union, each part read from its search index (see
         core.search.Includes): in an OR of the two, PostgreSQL would read
         every organisation to test its key beside the other names' set."""
-        own = self.filter(search_key__includes=term).order_by().values("pk")
+        own = self.filter(search_key__includes=term).order_by()
         other_names = OrganisationName.objects.search(term).order_by()
-        return own.union(other_names.values("organisation"), all=True)
+        return own.values_list("pk", flat=True).union(
+            other_names.values_list("organisation", flat=True), all=True
+        )
 
 
 class Organisation(VersionedModel):

@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from meetings import models
 from meetings.models import Attendance, Meeting
+from stakeholders.models import Organisation
 from tests.factories import (
     AgendaItemFactory,
     AttendanceFactory,
@@ -124,8 +126,9 @@ def test_the_list_still_finds_a_title_or_venue_in_any_script(admin_client):
 def test_the_searched_list_queries_do_not_grow_with_rows(
     admin_client, django_assert_num_queries, giz
 ):
-    # session, user, count, type choices, page, agenda items with their topics
-    with django_assert_num_queries(6):
+    # session, user, organisations found, count, type choices, page, agenda
+    # items with their topics
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST, {"q": "GIZ"})
     assert len(titles(response)) == 5
     giz_organisation = giz["hosted"].host
@@ -135,10 +138,28 @@ def test_the_searched_list_queries_do_not_grow_with_rows(
             organisation=giz_organisation,
             person=None,
         )
-    # session, user, count, type choices, page, agenda items with their topics
-    with django_assert_num_queries(6):
+    # session, user, organisations found, count, type choices, page, agenda
+    # items with their topics
+    with django_assert_num_queries(7):
         response = admin_client.get(LIST, {"q": "GIZ"})
     assert len(titles(response)) == 15
+
+
+def test_a_term_that_finds_too_many_organisations_reads_titles_alone(
+    admin_client, giz, monkeypatch
+):
+    """A word in a thousand organisations' names finds most meetings through
+    them: it finds meetings by title and venue alone."""
+    # GIZ by its acronym and its Russian name, and two of its offices.
+    OrganisationFactory(name="GIZ Tashkent office", acronym="")
+    OrganisationFactory(name="GIZ Samarkand office", acronym="")
+    monkeypatch.setattr(models, "BROAD_ORGANISATIONS", 4)
+
+    assert titles(admin_client.get(LIST, {"q": "GIZ"})) == {"GIZ project review"}
+    monkeypatch.setattr(models, "BROAD_ORGANISATIONS", 5)
+    assert titles(admin_client.get(LIST, {"q": "GIZ"})) == TOOK_PART | {
+        "GIZ project review"
+    }
 
 
 def test_the_admin_search_and_the_picker_find_them_too(admin_client, giz):
@@ -206,19 +227,21 @@ def test_the_organisations_meetings_are_read_by_indexes(giz):
     """The organisations found come from their GIN indexes, their meetings
     from indexes of the attendance, initiator and meeting tables (which of
     them, the planner weighs by the data): no table is read whole."""
-    sql, params = Meeting.objects.search("GIZ").order_by().query.sql_with_params()
+    found = Organisation.objects.search_ids("GIZ")
+    meetings = Meeting.objects.search("GIZ").order_by()
 
+    plans = []
     with connection.cursor() as cursor:
         # A few rows are read faster without the indexes: make the planner
         # show that it can use them.
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        for queryset in (found, meetings):
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
 
-    for index in [
-        "stakeholders_organisation_search_trgm",
-        "stakeholders_organisationname_search_trgm",
-        "meetings_meeting_search_trgm",
-    ]:
-        assert index in plan, plan
-    assert "Seq Scan" not in plan, plan
+    assert "stakeholders_organisation_search_trgm" in plans[0], plans[0]
+    assert "stakeholders_organisationname_search_trgm" in plans[0], plans[0]
+    assert "meetings_meeting_search_trgm" in plans[1], plans[1]
+    for plan in plans:
+        assert "Seq Scan" not in plan, plan
