@@ -76,7 +76,7 @@ FOLDS = (
 # romanisation of Russian (Kuznecov): a key holds both readings where the
 # text has a c (``search_key``), and the import reads it as k.
 C_READINGS = ("k", "s")
-_CH = ("x", "ch")
+CH_KEPT = ("x", "ch")
 
 
 def _fold_all(text):
@@ -88,7 +88,7 @@ def _fold_all(text):
 
 def _reading(folded, c):
     """A text ``_fold_all`` folded, its lone c read as ``c``."""
-    return folded.replace("c", c).replace(*_CH)
+    return folded.replace("c", c).replace(*CH_KEPT)
 
 
 def _translit_table():

@@ -256,7 +256,7 @@ def postgresql_key_line(field_sql, field_params):
     params += [names.KEY_DROPPED + " ", ""]
 
     def reading(c):
-        old, new = names._CH
+        old, new = names.CH_KEPT
         return (
             f"REPLACE(REPLACE({sql}, 'c', %s), %s, %s)",
             [*params, c, old, new],
