@@ -203,9 +203,9 @@ class SearchKey(Func):
     computed by the database, for a generated column.
 
     - SQLite: ``names.search_key`` itself, a deterministic function that
-      core.sqlite registers on every connection. The same steps in SQL would
-      be some 60 nested REPLACE() calls: SQLite's parser overflows its stack
-      at 33. A tool that opens the database without the function cannot
+      core.sqlite registers on every connection. SQLite has no translate():
+      the same steps in SQL would be some 400 nested REPLACE() calls, and its
+      parser overflows its stack at 33. A tool that opens the database without the function cannot
       write these tables (SQLite says "unknown function"), rather than write
       a wrong key.
     - PostgreSQL: the steps in SQL, from the same tables: ``lower()``,
