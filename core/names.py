@@ -389,7 +389,8 @@ SHORT_TERM = 3
 
 
 def _key_spelt(text):
-    """``text`` lower-cased and spelt in ASCII by the table."""
+    """``text`` lower-cased, its decomposed letters composed (the table of
+    spellings comes next)."""
     text = text.lower()
     for old, new in KEY_COMBINED:
         text = text.replace(old, new)
@@ -409,7 +410,7 @@ def search_key(*texts):
     one's key, one a line (both readings of a lone c on two lines), so that
     a term never matches across two of them. What the database stores (see
     ``core.search.SearchKey``): ``search_key("Узинфоком", "UZINFOCOM")`` is
-    ``"uzinfokom\nuzinfokom\nuzinfosom"``."""
+    three lines, "uzinfokom", then "uzinfokom" and "uzinfosom"."""
     return "\n".join(_key_line(text or "") for text in texts)
 
 

@@ -205,9 +205,9 @@ class SearchKey(Func):
     - SQLite: ``names.search_key`` itself, a deterministic function that
       core.sqlite registers on every connection. SQLite has no translate():
       the same steps in SQL would be some 400 nested REPLACE() calls, and its
-      parser overflows its stack at 33. A tool that opens the database without the function cannot
-      write these tables (SQLite says "unknown function"), rather than write
-      a wrong key.
+      parser overflows its stack at 33. A tool that opens the database
+      without the function cannot write these tables (SQLite says "unknown
+      function"), rather than write a wrong key.
     - PostgreSQL: the steps in SQL, from the same tables: ``lower()``,
       ``translate()`` for the characters spelt with one letter or none,
       ``replace()`` for the rest and for the folds, ``translate()`` to drop
