@@ -127,8 +127,9 @@ def test_the_searched_list_queries_do_not_grow_with_rows(
     admin_client, django_assert_num_queries, giz
 ):
     # session, user, organisations found, count, type choices, page, agenda
-    # items with their topics
-    with django_assert_num_queries(7):
+    # items with their topics, the organisations' names in the reader's
+    # language
+    with django_assert_num_queries(8):
         response = admin_client.get(LIST, {"q": "GIZ"})
     assert len(titles(response)) == 5
     giz_organisation = giz["hosted"].host
@@ -139,8 +140,9 @@ def test_the_searched_list_queries_do_not_grow_with_rows(
             person=None,
         )
     # session, user, organisations found, count, type choices, page, agenda
-    # items with their topics
-    with django_assert_num_queries(7):
+    # items with their topics, the organisations' names in the reader's
+    # language
+    with django_assert_num_queries(8):
         response = admin_client.get(LIST, {"q": "GIZ"})
     assert len(titles(response)) == 15
 
