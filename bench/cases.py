@@ -54,6 +54,9 @@ class Targets:
     person_term: str
     meeting_term: str
     pages: dict = field(default_factory=dict)  # list name -> number of pages
+    # The busiest organisation's acronym: a term that finds few organisations
+    # and many meetings (meetings ?q by an organisation, issue 12).
+    acronym: str = "x"
 
     @classmethod
     def placeholder(cls):
@@ -144,6 +147,10 @@ def find_targets():
         # The family name: the search of a coordinator who knows it.
         person_term=person_name.split()[-1][:6].lower(),
         meeting_term="workshop",
+        acronym=Organisation.objects.filter(pk=organisation)
+        .values_list("acronym", flat=True)
+        .first()
+        or "x",
         pages={
             name: max(1, math.ceil(count / PAGE_SIZE)) for name, count in counts.items()
         },
@@ -280,6 +287,23 @@ def app_cases(t):
             "list",
             f"/meetings/?after={year}-01-01&before={year}-12-31",
             f"/meetings/?after={year}-01-01&before={year}-12-31",
+            lists,
+        ),
+        # By title and by the organisations that took part (issue 12): a word
+        # in a tenth of the organisations' names (too many: titles alone),
+        # and the acronym of the busiest organisation (its meetings).
+        Case(
+            "meetings ?q",
+            "list",
+            f"/meetings/?q={t.organisation_term}",
+            f"/meetings/?q={t.organisation_term}",
+            lists,
+        ),
+        Case(
+            "meetings ?q=acronym",
+            "list",
+            f"/meetings/?q={t.acronym}",
+            f"/meetings/?q={t.acronym}",
             lists,
         ),
         Case(

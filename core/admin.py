@@ -10,7 +10,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import router, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -280,14 +280,34 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
         limit = count_limit_for(request.GET.get(PAGE_VAR), per_page, self.count_limit)
         return self.paginator(queryset, per_page, count_limit=limit, **kwargs)
 
+    # Foreign keys a search also finds rows by: the rows whose related record
+    # that model's own search finds (a position by its person's name, in
+    # any script: core.names), beside those ``search_fields`` find.
+    search_relations = ()
+
     def get_search_results(self, request, queryset, search_term):
         """The model's own search, where its queryset has one (organisations,
-        people, meetings), for the changelist and the autocomplete alike: it
-        reads the matching keys as a set (see ``OrganisationQuerySet.search``)
-        rather than testing row by row along the list's sort index."""
-        if not hasattr(queryset, "search"):
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.search(search_term), False
+        people, meetings, topics), for the changelist and the autocomplete
+        alike: it compares names across scripts and spellings
+        (``core.names.search_terms``) and reads the matching keys as a set
+        (see ``OrganisationQuerySet.search``) rather than testing row by row
+        along the list's sort index. Else Django's search of
+        ``search_fields``, and ``search_relations``."""
+        if hasattr(queryset, "search"):
+            found, duplicates = queryset.search(search_term), False
+        else:
+            found, duplicates = super().get_search_results(
+                request, queryset, search_term
+            )
+        term = search_term.strip()
+        if self.search_relations and term:
+            related = Q()
+            for name in self.search_relations:
+                model = self.opts.get_field(name).related_model
+                ids = model._default_manager.search(term).values("pk")
+                related |= Q(**{f"{name}__in": ids})
+            found |= queryset.filter(related)
+        return found, duplicates
 
     def get_object(self, request, object_id, from_field=None):
         """The object of a change, delete or history page, with

@@ -23,12 +23,17 @@ and the Uzbek schema maps letter by letter, so it is a ``str.translate``
 table. The keys are the same as applying each rule in turn
 (tests/meetings/test_import_matching.py).
 
-Not here: the database's lower-cased ``search_key`` columns and the
-case-insensitive unique constraints, which compare text as the database's
-``lower()`` does (``core/search.py``, ``core/sqlite.py``).
+The search keys are these letters too: ``search_key`` is what the database
+stores for a searchable record (``core/search.py``), ``search_terms`` what a
+typed term is looked for as; for a name in Cyrillic and Latin letters a
+key's first line is its ``loose_key``.
+
+Not here: the case-insensitive unique constraints, which compare text as the
+database's ``lower()`` does (``core/sqlite.py``).
 """
 
 import re
+import string
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -40,23 +45,50 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _WORD = re.compile(r"[a-z0-9]+")
-# Letters Latin spellings of Uzbek and Russian names disagree on: Узинфоком is
-# written Uzinfocom, Хасанов Xasanov or Khasanov, КфВ KfW. Longest first.
-_FOLD = re.compile("kh|ch|ck|ph|zh|dj|ts|[cqwx]")
-_FOLDS = {
-    "kh": "h",
-    "ch": "ch",
-    "ck": "k",
-    "ph": "f",
-    "zh": "j",
-    "dj": "j",
-    "ts": "s",
-    # Kept whole: "ch" (ч) is not "c" + "h".
-    "c": "k",
-    "q": "k",
-    "w": "v",
-    "x": "h",
-}
+
+# The folds: the letters Latin spellings of Uzbek and Russian names disagree
+# on, folded together in lower-case ASCII. Узинфоком is written Uzinfocom,
+# Хасанов Xasanov or Khasanov, Журавлёв Zhuravlev or Juravlyov, Юлия Yuliya
+# or Iuliia, КфВ KfW. Each replaces every occurrence of its letters, in this
+# order, as SQL's REPLACE() does: the same steps run in a database
+# (``core.search``) give the same key. Within a word only: a search key is
+# folded before its spaces and punctuation are dropped ("Aziz Hamidov" has
+# no "zh").
+FOLDS = (
+    ("zh", "j"),  # ж: zh, j
+    ("dj", "j"),  # дж: dzh (zh above), dj, j
+    ("kh", "h"),  # х: kh, x, h; ҳ: h
+    ("x", "h"),
+    ("ck", "k"),  # к, қ: k, q, ck; c below
+    ("q", "k"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("ts", "s"),  # ц: ts, s (the Uzbek schema's), c below
+    ("ia", "ya"),  # я: ya, ia
+    ("iu", "yu"),  # ю: yu, iu
+    ("iya", "ya"),  # ия, ию: Mariya, Mariia, Maria
+    ("iyu", "yu"),
+    # ч: its c is not the c below. "x" is free here (folded to h above) and
+    # becomes "ch" again last.
+    ("ch", "x"),
+)
+# A lone c is k in English spellings (Uzinfocom) and ts in the scholarly
+# romanisation of Russian (Kuznecov): a key holds both readings where the
+# text has a c (``search_key``), and the import reads it as k.
+C_READINGS = ("k", "s")
+CH_KEPT = ("x", "ch")
+
+
+def _fold_all(text):
+    """``text`` (lower-case ASCII) with every fold but the c's."""
+    for old, new in FOLDS:
+        text = text.replace(old, new)
+    return text
+
+
+def _reading(folded, c):
+    """A text ``_fold_all`` folded, its lone c read as ``c``."""
+    return folded.replace("c", c).replace(*CH_KEPT)
 
 
 def _translit_table():
@@ -123,8 +155,9 @@ _NOT_WORD_BYTES = bytes(
 
 @lru_cache(maxsize=100_000)
 def _fold(word):
-    # Names on record share most of their words: one fold per word.
-    return _FOLD.sub(lambda match: _FOLDS[match.group()], word)
+    # Names on record share most of their words: one fold per word. The
+    # import reads a c as k (the first reading).
+    return _reading(_fold_all(word), C_READINGS[0])
 
 
 def _name_key(text):
@@ -281,3 +314,142 @@ class Vocabulary:
         """A fuzzy form with each word that is a typo of a word on record
         replaced by that word."""
         return " ".join(map(self.correct_word, form.split()))
+
+
+# The search key: what ``core.search`` stores of each searchable field (the
+# database computes it on every write) and how a typed term is compared with
+# it. The same letters as ``loose_key``, by steps a database can run: lower
+# case; the letters below spelt in ASCII as ``name_key`` spells them (one
+# character at a time, a table); the folds, within each word; the spaces and
+# punctuation dropped; and a line for each reading of a lone c. For a name in
+# Latin and Cyrillic letters, quotes, dashes and spaces its first line is its
+# ``loose_key`` (tests/core/test_search_key.py), so the search finds what the
+# import matches. Another character (Greek, Chinese, a symbol) stays as
+# ``lower()`` leaves it.
+#
+# The stored keys were computed by these rules: change one and bump
+# SEARCH_KEY_VERSION, which makes a migration that computes every key again.
+SEARCH_KEY_VERSION = 1
+
+# A letter and a combining mark that NFKC would compose into one of the
+# letters below (й, ё, ў, ї); other combining marks are dropped, as the
+# letter they follow is spelt without its accent anyway.
+KEY_COMBINED = (
+    ("и\u0306", "й"),
+    ("е\u0308", "ё"),
+    ("у\u0306", "ў"),
+    ("і\u0308", "ї"),
+)
+# Russian, Uzbek, Kazakh, Ukrainian, Tajik and Kyrgyz Cyrillic, lower case,
+# and the Latin letters with diacritics (Latin-1 and Extended-A).
+_KEY_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяўқғҳәңөұүһіїєґӣӯҷ" + "".join(
+    chr(code) for code in range(0xDF, 0x180) if chr(code).islower()
+)
+# Apostrophes, quotes, dashes and spaces beyond ASCII, invisible marks, and
+# combining accents.
+_KEY_MARKS = (
+    "ʻʼʹˈ‘’‛´′″«»“”„‟‚‹›‐‑‒–—―−№…•·\u00a0\u00ad"
+    + "".join(map(chr, range(0x2000, 0x200E)))
+    + "\u202f\u205f\u2060\u3000\ufeff"
+    + "".join(map(chr, range(0x0300, 0x0370)))
+)
+
+
+def _key_table():
+    """{character: its ASCII spelling} for the characters above: ``_ascii``'s
+    (the Uzbek schema, anyascii), lower-cased; a spelling of punctuation
+    alone is one space, which the folds stop at like the original. Python
+    ends a Greek word with ς where a database's ``lower()`` writes σ."""
+    table = {"ς": "σ"}
+    for character in _KEY_LETTERS + _KEY_MARKS:
+        spelt = _ascii(character).lower()
+        if spelt and not any(c.isalnum() for c in spelt):
+            spelt = " "
+        if spelt != character:
+            table[character] = spelt
+    return table
+
+
+KEY_TABLE = _key_table()
+_KEY_TRANSLATION = str.maketrans(KEY_TABLE)
+# ASCII punctuation, spaces and control characters, dropped once folded.
+KEY_DROPPED = string.punctuation + "".join(chr(code) for code in (*range(1, 32), 127))
+_KEY_DROP = str.maketrans("", "", KEY_DROPPED + " ")
+# Whether a text (lower-cased) may have a lone c once spelt and folded: a c
+# not before h, or a letter spelt with a c. Its key then has both readings
+# (a duplicate line when its c went into "ck" or "ch" after all). A regular
+# expression that PostgreSQL reads alike.
+KEY_HAS_C = "c(?!h)|[{}]".format(
+    "".join(sorted(c for c, spelt in KEY_TABLE.items() if re.search("c(?!h)", spelt)))
+)
+_HAS_C = re.compile(KEY_HAS_C)
+# Shorter than this, a folded term is compared as typed: no second reading
+# of its c, no guess at the letter after its last (see ``search_terms``).
+SHORT_TERM = 3
+
+
+def _key_spelt(text):
+    """``text`` lower-cased, its decomposed letters composed (the table of
+    spellings comes next)."""
+    text = text.lower()
+    for old, new in KEY_COMBINED:
+        text = text.replace(old, new)
+    return text
+
+
+def _key_line(text):
+    lowered = _key_spelt(text)
+    folded = _fold_all(lowered.translate(_KEY_TRANSLATION)).translate(_KEY_DROP)
+    if not _HAS_C.search(lowered):
+        return _reading(folded, C_READINGS[0])
+    return "\n".join(_reading(folded, c) for c in C_READINGS)
+
+
+def search_key(*texts):
+    """The search key of a record's ``texts`` (its name, acronym...): each
+    one's key, one a line (both readings of a lone c on two lines), so that
+    a term never matches across two of them. What the database stores (see
+    ``core.search.SearchKey``): ``search_key("Узинфоком", "UZINFOCOM")`` is
+    three lines, "uzinfokom", then "uzinfokom" and "uzinfosom"."""
+    return "\n".join(_key_line(text or "") for text in texts)
+
+
+def _term_readings(spelt):
+    folded = _fold_all(spelt).translate(_KEY_DROP)
+    if "c" not in folded:
+        return [_reading(folded, C_READINGS[0])]
+    return [_reading(folded, c) for c in C_READINGS]
+
+
+# The folds of two letters or more, and each of their beginnings: a term
+# ending with one may stop inside the letters the stored text goes on with
+# ("Mik" of "Mikhail", whose key has "mih").
+_COMPLETIONS = tuple(
+    (old[:cut], old[cut:]) for old, _new in FOLDS for cut in range(1, len(old))
+)
+
+
+def search_terms(term):
+    """What a typed ``term`` is looked for as in the search keys: a key has
+    any of these, or the term finds nothing (``[]`` for a term with no letter
+    or digit).
+
+    The term's key, both readings of a lone c, and, where the term ends with
+    the beginning of a fold's letters ("Mik", "Kuznet", "Yuli"), the key it
+    has when those letters go on ("mih", "kuznes", "yulya"). None of these
+    for a term whose key is shorter than SHORT_TERM: "k" is not taken for the
+    "h" of "kh". Those that contain another are left out: the other finds
+    them."""
+    spelt = _key_spelt(term).translate(_KEY_TRANSLATION)
+    found = _term_readings(spelt)
+    if len(found[0]) < SHORT_TERM:
+        return found[:1] if found[0] else []
+    for start, rest in _COMPLETIONS:
+        if spelt.endswith(start):
+            found += _term_readings(spelt + rest)
+    found = set(found)
+    return sorted(
+        term
+        for term in found
+        if not any(other != term and other in term for other in found)
+    )

@@ -1,31 +1,44 @@
-"""Case-insensitive text search that the database runs natively, from an index.
+"""Search that reads both scripts, from a key the database stores and indexes.
 
-``icontains`` on SQLite goes through the Unicode-aware ``LIKE`` of
-``core/sqlite.py``, a Python call per row and column: 1.7 s to search
-500,000 people. Instead, each searchable model stores its searchable text
-lower-cased in a generated column (``search_key``: the database computes it on
-every write, whatever writes the row, so no code path can forget it), and a
-search is a substring test on that column:
+A name is written in Cyrillic or Latin letters, with any of the apostrophes
+of Uzbek Latin and any romanisation of a Russian name: "Узинфоком",
+"UZINFOCOM" and "Uzinfokom" are one organisation, "Хасанов", "Khasanov" and
+"Xasanov" one person. Each searchable model (organisations: name and
+acronym; their other names; people: name and email; meetings: title and
+venue; agenda topics: name) stores the search key of those fields in a
+generated column, ``search_key``: ``core.names.search_key``, the letters the
+sign-in sheet import compares names by (its first line is the import's
+``loose_key``), one line a field. The database computes it on every write,
+whatever writes the row (the admin, the import, ``bulk_create``,
+``QuerySet.update``, the sample-data generator), so no code path can
+forget it; ``SearchKey`` says how on each engine. A search is a substring
+test on that column:
 
-    Person.objects.filter(search_key__includes="узинфоком")
+    Person.objects.filter(search_key__includes="Узинфоком")
 
-The term is lower-cased in Python, as SQLite's ``lower()`` is (it is the same
-function) and as PostgreSQL's is for the scripts used here.
+The typed term goes through the same rules in Python
+(``core.names.search_terms``), which give the forms it is looked for as:
+its key, both readings of a lone c (k in "Uzinfocom", ts in "Kuznecov"),
+and, when the term stops inside a pair of letters the rules fold ("Mik" of
+"Mikhail", stored as "mih"), the key of the letters going on. Punctuation
+and spaces are in no key: a term never meets FTS5 or LIKE syntax, and one
+with no letter or digit finds nothing. docs/search.md says what is found and
+what is not.
 
-A substring test of every row still reads the whole table (0.4 s for 500,000
+A substring test of every row reads the whole table (0.4 s for 500,000
 people), so a ``search_key`` can have a trigram index, which finds the rows
 containing a string of three characters or more without reading the others,
 and gives exactly the rows the substring test gives:
 
 - PostgreSQL, every model of ``INDEXED``: a GIN index ``<table>_search_trgm``
   of pg_trgm's ``gin_trgm_ops``. The test becomes ``search_key LIKE
-  '%term%'``, which the index serves (``STRPOS`` cannot use it).
+  '%form%' OR ...``, which the index serves (``STRPOS`` cannot use it).
 - SQLite, the models of ``FTS`` only (the people): an FTS5 table
   ``<table>_fts`` with the trigram tokenizer over the model's table
   (``content=``: it holds the index, not a copy of the text), kept by
   triggers on the table. The test becomes ``id IN (SELECT rowid FROM
-  <table>_fts WHERE <table>_fts MATCH '"term"')``. The other models' keys
-  are read with ``instr``, one pass over the table.
+  <table>_fts WHERE <table>_fts MATCH '"form" OR ...')``. The other models'
+  keys are read with ``instr``, one pass over the table.
 
 A shorter term has no trigram to look up: it is still tested on every row.
 The migrations build the indexes with ``index_create``; ``index_repair`` puts
@@ -35,15 +48,27 @@ back what a later migration removed.
 import sys
 
 from django.apps import apps as global_apps
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    NotSupportedError,
+    connections,
+    models,
+    transaction,
+)
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Lookup, Value
+from django.db.models import Func, Lookup
 from django.db.models.expressions import Col
-from django.db.models.functions import Concat, Lower
+
+from core import names
 
 # Between the parts of a search key, so that a term never matches across two
 # fields ("name" + "acronym"): a search term is one stripped line.
 SEPARATOR = "\n"
+
+# The function SQLite computes search keys with, registered on every
+# connection by core.sqlite: names.search_key itself.
+SQLITE_FUNCTION = "hamkor_search_key"
 
 # The models whose search key has a trigram index (on SQLite only those of
 # ``FTS``), with the migration that indexed it.
@@ -78,11 +103,14 @@ class SearchText(models.TextField):
 
 @SearchText.register_lookup
 class Includes(Lookup):
-    """``search_key__includes=term``: the key contains ``term`` lower-cased.
+    """``search_key__includes=term``: the key contains one of the forms the
+    term is looked for as (``names.search_terms``: its key, both readings of
+    a c, the letters it may stop inside); nothing for a term with no letter
+    or digit.
 
     On a model of ``INDEXED``, a condition on the primary key: the ids of the
     matching rows as a set (IN), from the trigram index where there is one
-    and the term is long enough, else from one read of the table in order
+    and every form is long enough, else from one read of the table in order
     with ``instr`` / ``strpos`` (no pattern to escape, no call into Python
     on SQLite). A set rather than a test of each row as a list reads it:
     SQLite would test them along the list's sort index, reading the table in
@@ -91,62 +119,77 @@ class Includes(Lookup):
     lookup_name = "includes"
 
     def get_prep_lookup(self):
-        return str(self.rhs).lower()
+        if hasattr(self.rhs, "resolve_expression"):
+            raise NotSupportedError("search_key__includes takes a typed term.")
+        return names.search_terms(str(self.rhs))
 
     def as_sql(self, compiler, connection, function="INSTR"):
+        terms = self.rhs
+        if not terms:
+            raise EmptyResultSet
         if self.indexed():
             meta = self.lhs.target.model._meta
             table, pk, column = map(
                 connection.ops.quote_name,
                 (meta.db_table, meta.pk.column, self.lhs.target.column),
             )
+            found = " OR ".join([f"{function}({column}, %s) > 0"] * len(terms))
             return self.keys(
                 compiler,
-                f"SELECT {pk} FROM {table} WHERE {function}({column}, %s) > 0",  # noqa: S608
-                self.rhs,
+                f"SELECT {pk} FROM {table} WHERE {found}",  # noqa: S608
+                terms,
             )
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{function}({lhs}, {rhs}) > 0", (*lhs_params, *rhs_params)
+        found = " OR ".join([f"{function}({lhs}, %s) > 0"] * len(terms))
+        params = [value for term in terms for value in (*lhs_params, term)]
+        return f"({found})", params
 
     def as_sqlite(self, compiler, connection):
         # FTS5 reads a query string up to its first NUL.
         if (
             not self.indexed()
             or self.lhs.target.model._meta.label_lower not in FTS
-            or len(self.rhs) < TRIGRAM
-            or "\x00" in self.rhs
+            or not self.trigrams()
+            or any("\x00" in term for term in self.rhs)
         ):
             return self.as_sql(compiler, connection)
         fts = connection.ops.quote_name(_fts(self.lhs.target.model._meta.db_table))
         return self.keys(
             compiler,
             f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s",  # noqa: S608
-            fts_string(self.rhs),
+            [" OR ".join(map(fts_string, self.rhs))],
         )
 
     def as_postgresql(self, compiler, connection):
-        if not self.indexed() or len(self.rhs) < TRIGRAM:
+        if not self.indexed() or not self.trigrams():
             return self.as_sql(compiler, connection, function="STRPOS")
         lhs, lhs_params = self.process_lhs(compiler, connection)
         # Backslash is LIKE's escape character by default. The planner reads
-        # the index as a set (bitmap scan) by itself.
-        pattern = f"%{connection.ops.prep_for_like_query(self.rhs)}%"
-        return f"{lhs} LIKE %s", (*lhs_params, pattern)
+        # the index as a set (bitmap scan) by itself, one scan a form.
+        found = " OR ".join([f"{lhs} LIKE %s"] * len(self.rhs))
+        params = [
+            value
+            for term in self.rhs
+            for value in (*lhs_params, f"%{connection.ops.prep_for_like_query(term)}%")
+        ]
+        return f"({found})", params
 
     def indexed(self):
-        """Whether the term is a value and the column an indexed model's."""
+        """Whether the column is an indexed model's."""
         return (
             isinstance(self.lhs, Col)
             and self.lhs.target.model._meta.label_lower in INDEXED
-            and self.rhs_is_direct_value()
         )
 
-    def keys(self, compiler, subquery, param):
+    def trigrams(self):
+        """Whether every form of the term is long enough for a trigram index."""
+        return bool(self.rhs) and all(len(term) >= TRIGRAM for term in self.rhs)
+
+    def keys(self, compiler, subquery, params):
         """The condition: the row's primary key is one of ``subquery``'s."""
         model = self.lhs.target.model
         pk, pk_params = compiler.compile(model._meta.pk.get_col(self.lhs.alias))
-        return f"{pk} IN ({subquery})", (*pk_params, param)
+        return f"{pk} IN ({subquery})", (*pk_params, *params)
 
 
 def fts_string(term):
@@ -155,17 +198,89 @@ def fts_string(term):
     return '"' + term.replace('"', '""') + '"'
 
 
+class SearchKey(Func):
+    """The search key of the fields ``expressions`` (``names.search_key``),
+    computed by the database, for a generated column.
+
+    - SQLite: ``names.search_key`` itself, a deterministic function that
+      core.sqlite registers on every connection. SQLite has no translate():
+      the same steps in SQL would be some 400 nested REPLACE() calls, and its
+      parser overflows its stack at 33. A tool that opens the database
+      without the function cannot write these tables (SQLite says "unknown
+      function"), rather than write a wrong key.
+    - PostgreSQL: the steps in SQL, from the same tables: ``lower()``,
+      ``translate()`` for the characters spelt with one letter or none,
+      ``replace()`` for the rest and for the folds, ``translate()`` to drop
+      punctuation and spaces, and both readings of a c when the text may
+      have one (``names.KEY_HAS_C``, a regular expression PostgreSQL reads
+      alike). tests/core/test_search_key.py compares the keys of both
+      engines with Python's.
+
+    ``version`` is ``names.SEARCH_KEY_VERSION`` when the column was made: a
+    new version makes ``makemigrations`` write a migration, which must
+    remove the column and add it again (a generated column cannot be
+    altered), so that every key is computed again."""
+
+    function = SQLITE_FUNCTION
+
+    def __init__(self, *expressions, version=names.SEARCH_KEY_VERSION):
+        super().__init__(*expressions, output_field=SearchText())
+        self.version = version
+
+    def as_postgresql(self, compiler, connection):
+        lines, params = [], []
+        for expression in self.get_source_expressions():
+            sql, sql_params = compiler.compile(expression)
+            line, line_params = postgresql_key_line(sql, sql_params)
+            if lines:
+                params.append(SEPARATOR)
+            lines.append(line)
+            params += line_params
+        return "(" + " || %s || ".join(lines) + ")", params
+
+
+def postgresql_key_line(field_sql, field_params):
+    """The SQL of one field's key on PostgreSQL: ``names._key_line``."""
+    single = {old: new for old, new in names.KEY_TABLE.items() if len(new) == 1}
+    dropped = [old for old, new in names.KEY_TABLE.items() if not new]
+    longer = [(old, new) for old, new in names.KEY_TABLE.items() if len(new) > 1]
+    lowered, lowered_params = f"LOWER({field_sql})", list(field_params)
+    sql, params = lowered, list(lowered_params)
+    for old, new in names.KEY_COMBINED:
+        sql, params = f"REPLACE({sql}, %s, %s)", [*params, old, new]
+    sql = f"TRANSLATE({sql}, %s, %s)"
+    params += ["".join(single) + "".join(dropped), "".join(single.values())]
+    for old, new in longer + list(names.FOLDS):
+        sql, params = f"REPLACE({sql}, %s, %s)", [*params, old, new]
+    sql = f"TRANSLATE({sql}, %s, %s)"
+    params += [names.KEY_DROPPED + " ", ""]
+
+    def reading(c):
+        old, new = names.CH_KEPT
+        return (
+            f"REPLACE(REPLACE({sql}, 'c', %s), %s, %s)",
+            [*params, c, old, new],
+        )
+
+    first, first_params = reading(names.C_READINGS[0])
+    second, second_params = reading(names.C_READINGS[1])
+    return (
+        f"(CASE WHEN {lowered} ~ %s THEN {first} || %s || {second} ELSE {first} END)",
+        [
+            *lowered_params,
+            names.KEY_HAS_C,
+            *first_params,
+            SEPARATOR,
+            *second_params,
+            *first_params,
+        ],
+    )
+
+
 def generated_search_key(*fields):
-    """A generated column holding ``fields`` lower-cased, one per line."""
-    parts = []
-    for field in fields:
-        parts += [Value(SEPARATOR), field] if parts else [field]
-    if len(parts) > 1:
-        expression = Lower(Concat(*parts, output_field=models.TextField()))
-    else:
-        expression = Lower(parts[0])
+    """A generated column holding the search key of ``fields``."""
     return models.GeneratedField(
-        expression=expression,
+        expression=SearchKey(*fields, version=names.SEARCH_KEY_VERSION),
         output_field=SearchText(),
         db_persist=True,
     )

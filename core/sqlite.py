@@ -10,12 +10,18 @@ replacements that fold all of Unicode, as PostgreSQL does:
 - ``like(pattern, x[, escape])``, which implements ``x LIKE pattern`` and so
   Django's ``iexact``/``icontains``/``istartswith`` lookups.
 
+It also gets ``hamkor_search_key(...)``, ``core.names.search_key``: the
+function the ``search_key`` columns are computed with (``core.search``).
+
 A tool that opens db.sqlite3 without these functions must not write names: its
-``lower()`` would disagree with the one the indexes were built with.
+``lower()`` would disagree with the one the indexes were built with, and a
+table with a search key refuses its writes ("unknown function").
 """
 
 import functools
 import re
+
+from core.names import search_key
 
 
 def lower(value):
@@ -58,3 +64,5 @@ def register(raw):
     raw.create_function("lower", 1, lower, deterministic=True)
     raw.create_function("like", 2, like, deterministic=True)
     raw.create_function("like", 3, like, deterministic=True)
+    # core.search.SQLITE_FUNCTION (not imported: it loads Django's models).
+    raw.create_function("hamkor_search_key", -1, search_key, deterministic=True)

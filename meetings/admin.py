@@ -44,6 +44,15 @@ class TopicAdmin(HamkorAdmin):
     search_fields = ["name", "description"]
     fields = ["name", "description"]
 
+    def get_search_results(self, request, queryset, search_term):
+        """The name by the topics' own search (any script and spelling), the
+        description as typed."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            found |= queryset.filter(description__icontains=term)
+        return found, duplicates
+
     def get_queryset(self, request):
         return (
             super()
@@ -218,7 +227,7 @@ class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
     # The search itself is MeetingQuerySet.search; these fields only enable
     # the search box and the autocomplete endpoint.
     search_fields = ["title", "venue"]
-    search_help_text = _("Title or venue.")
+    search_help_text = _("Title, venue or an organisation that took part.")
     autocomplete_fields = ["host", "initiators"]
     object_select_related = ["host"]
     readonly_fields = ["created_at", "updated_at"]
@@ -364,7 +373,9 @@ class AgendaItemAdmin(HamkorAdmin):
     # name or the meeting's date would join and sort every agenda item (over
     # 100,000 at national scale) for each page.
     sortable_by = ["order"]
-    search_fields = ["topic__name", "meeting__title", "notes", "outcome"]
+    search_fields = ["notes", "outcome"]
+    # The topic's name and the meeting's search (core.names: any script).
+    search_relations = ["topic", "meeting"]
     autocomplete_fields = ["meeting", "topic"]
     object_select_related = ["meeting", "topic"]
     fields = ["meeting", "topic", "order", "notes", "outcome"]
@@ -459,7 +470,9 @@ class AttendanceAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
         found = {
             "organisation_id": Organisation.objects.search(term).values("pk"),
             "person_id": Person.objects.search(term).values("pk"),
-            "meeting_id": Meeting.objects.search(term).values("pk"),
+            "meeting_id": Meeting.objects.search(term, organisations=False).values(
+                "pk"
+            ),
         }
         if connection.vendor == "sqlite" and at_least(BROAD_SEARCH, *found.values()):
             conditions = [in_list_order(ids, field) for field, ids in found.items()]

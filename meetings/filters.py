@@ -18,7 +18,9 @@ class MeetingFilterForm(DateRangeForm):
 
 class MeetingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"), method="filter_q", help_text=_("Title or venue")
+        label=_("Search"),
+        method="filter_q",
+        help_text=_("Title, venue or an organisation that took part"),
     )
     after = django_filters.DateFilter(
         label=pgettext_lazy("meetings on or after a date", "From"),

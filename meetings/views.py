@@ -108,7 +108,7 @@ class MeetingSuggestView(SuggestView):
         return Meeting.objects.order_by("-starts_at")
 
     def search(self, queryset, term):
-        return queryset.filter(title__icontains=term)
+        return queryset.search(term)
 
 
 class TopicSuggestView(SuggestView):
@@ -118,7 +118,7 @@ class TopicSuggestView(SuggestView):
         return Topic.objects.order_by("name")
 
     def search(self, queryset, term):
-        return queryset.filter(name__icontains=term)
+        return queryset.search(term)
 
 
 def agenda_prefetch():

@@ -401,7 +401,9 @@ class PositionAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
     # and the person's or organisation's own page narrow the list instead.
     sortable_by = ["title", "department", "since", "until"]
     list_filter = [CurrentPositionFilter, "since", "until"]
-    search_fields = ["title", "department", "person__full_name"]
+    search_fields = ["title", "department"]
+    # The person's name by their search (core.names: any script).
+    search_relations = ["person"]
     autocomplete_fields = ["person", "organisation"]
     object_select_related = ["person", "organisation"]
     fields = [

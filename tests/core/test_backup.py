@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from core import sqlite as hamkor_sqlite
 from core.backups import MANIFEST_TABLE
 from meetings.services import demo_load
 from stakeholders.models import Organisation, OrganisationType
@@ -62,8 +63,11 @@ def backup(tmp_path, records):
 
 def edit(path, *statements):
     """Change a file behind backup_db's back (names are left alone: their
-    indexes need Hamkor's lower())."""
+    indexes need Hamkor's lower()), through a connection with Hamkor's
+    functions: a table with a search key takes no write without its
+    function (core.search.SearchKey)."""
     database = sqlite3.connect(path)
+    hamkor_sqlite.register(database)
     for statement in statements:
         database.execute(statement)
     database.commit()
