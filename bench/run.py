@@ -140,13 +140,8 @@ def prepare_database(scale, regenerate):
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.sample_data import (
-        DEFAULT_SEED,
-        GENERATOR_VERSION,
-        Plan,
-        existing_data,
-        sample_data_generate,
-    )
+    from bench.sample_data import existing_data, sample_data_generate
+    from bench.sample_plan import DEFAULT_SEED, GENERATOR_VERSION, Plan
 
     database = settings.DATABASES["default"]
     name = str(database["NAME"])
