@@ -231,7 +231,7 @@ def prepare_database(scale, regenerate):
     return recorded
 
 
-# Measuring
+# Measuring: bench/measure.py
 
 
 # Checks against the targets (reported, never asserted)
