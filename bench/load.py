@@ -32,23 +32,18 @@ write their history rows); ``--regenerate`` starts afresh.
 
 import argparse
 import datetime
-import http.client
-import io
 import json
 import multiprocessing
 import os
 import random
-import re
 import secrets
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import zipfile
 from importlib import import_module
 from pathlib import Path
 
@@ -58,6 +53,23 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_client import Browser, client_main, timed  # noqa: E402
+from bench.load_exports import finish_exports, measure_exports  # noqa: E402
+from bench.load_report import HEADER, checks, fmt, level_line, print_summary  # noqa: E402
+from bench.load_server import (  # noqa: E402
+    DEFAULT_WORKERS,
+    GUNICORN_CONF,
+    collect_static,
+    database_cpu_seconds,
+    free_port,
+    gunicorn_command,
+    gunicorn_settings,
+    machine_cpu,
+    server_cpu_seconds,
+    server_env,
+    server_problems,
+    start_server,
+    stop_server,
+)
 from bench.run import (  # noqa: E402
     SCALES,
     bench_superuser,
@@ -70,17 +82,6 @@ from bench.run import (  # noqa: E402
 )
 
 BENCH = ROOT / "bench"
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-# The committed gunicorn settings, when there are any: the load is measured
-# with what production runs.
-GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
-# The README's command, when there is no configuration file.
-DEFAULT_WORKERS = 3
-
-# The issue's targets (on this machine, at XL).
-PAGES_PER_S = {"sqlite": 80, "postgresql": 60}
-P95_MS = 400
-P95_CLIENTS = 16
 
 
 def parse_args(argv=None):
@@ -305,194 +306,6 @@ def make_session(user):
     return store.session_key
 
 
-# The server
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_command(args, port):
-    """The gunicorn command line, and where its settings come from."""
-    command = [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    extra = shlex.split(args.gunicorn_args)
-    config = GUNICORN_CONF if GUNICORN_CONF.exists() and not args.no_config else None
-    if config:
-        command += ["-c", str(config)]
-    # Options on the command line win over the configuration file's.
-    if args.workers:
-        command += ["--workers", str(args.workers)]
-    elif not config and not {"-w", "--workers"} & set(extra):
-        command += ["--workers", str(DEFAULT_WORKERS)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    if args.worker_class:
-        command += ["--worker-class", args.worker_class]
-    return command + extra, config
-
-
-def gunicorn_settings(command, env):
-    """The settings gunicorn resolves from the command (``--print-config``)."""
-    done = subprocess.run(  # noqa: S603 - our own command line
-        [*command, "--print-config"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    settings = {}
-    for line in done.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            settings[key.strip()] = value.strip()
-    wanted = ["worker_class", "workers", "threads", "timeout", "keepalive"]
-    resolved = {key: settings.get(key) for key in wanted}
-    # gunicorn runs sync workers with more than one thread as gthread workers.
-    if resolved["worker_class"] == "sync" and int(resolved["threads"] or 1) > 1:
-        resolved["worker_class"] = "gthread"
-    return resolved
-
-
-def server_env(static_root):
-    """The README's production environment, on the benchmark's database."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": os.environ["SECRET_KEY"],
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "BEHIND_TLS_PROXY": "true",
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "STATIC_ROOT": str(static_root),
-    }
-
-
-def collect_static(env):
-    started = time.perf_counter()
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--no-input"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - started
-
-
-def start_server(command, env, log_path, port, timeout=60):
-    """Start gunicorn and wait until a worker answers (a static file, which
-    WhiteNoise serves before any view or template is loaded). The other
-    workers boot at the same time; a second's grace lets them finish."""
-    log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server
-    server = subprocess.Popen(  # noqa: S603 - our own command line
-        command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
-    server.log = log
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            break
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request(
-                "GET",
-                "/static/admin/css/base.css",
-                headers={"X-Forwarded-Proto": "https"},
-            )
-            status = connection.getresponse().status
-            connection.close()
-            if status == 200:
-                time.sleep(1)
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    stop_server(server)
-    tail = Path(log_path).read_text(errors="replace").splitlines()[-30:]
-    raise SystemExit("gunicorn did not start:\n" + "\n".join(tail))
-
-
-def stop_server(server):
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    server.log.close()
-
-
-def server_problems(log_path, limit=20):
-    """Lines of the server's log that say something went wrong."""
-    pattern = re.compile(r"WORKER TIMEOUT|Traceback|\bERROR\b|CRITICAL|SIGKILL|killed")
-    lines = Path(log_path).read_text(errors="replace").splitlines()
-    return [line for line in lines if pattern.search(line)][:limit]
-
-
-# CPU accounting (Linux /proc)
-
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def _ticks(pid):
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0, None
-    # After the name: state, ppid, ... utime (14th field) and stime (15th).
-    return int(fields[11]) + int(fields[12]), int(fields[1])
-
-
-def server_cpu_seconds(master):
-    """CPU seconds used so far by gunicorn's master and its workers."""
-    total, _ppid = _ticks(master)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            ticks, ppid = _ticks(entry.name)
-            if ppid == master:
-                total += ticks
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def database_cpu_seconds():
-    """CPU seconds used so far by each PostgreSQL backend serving this
-    database (this process's own left out), when the server runs on this
-    machine: {pid: seconds}. Empty on SQLite, whose work is the server's."""
-    from django.conf import settings
-    from django.db import connection
-
-    host = settings.DATABASES["default"].get("HOST") or "localhost"
-    if connection.vendor != "postgresql" or host not in LOCAL_HOSTS:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        pids = [pid for (pid,) in cursor.fetchall()]
-    return {pid: _ticks(pid)[0] / os.sysconf("SC_CLK_TCK") for pid in pids}
-
-
-def machine_cpu():
-    """(busy, total) jiffies of every processor since boot."""
-    try:
-        values = [
-            int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]
-        ]
-    except OSError:
-        return 0, 0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    total = sum(values[:8])
-    return total - idle, total
-
-
-# Running a level
-
-
 def percentile(values, p):
     """The nearest-rank percentile of ``values`` (None when empty)."""
     if not values:
@@ -713,170 +526,6 @@ def page_times(port, cookies, paths, timeout, runs=1):
     return rows
 
 
-# Report
-
-
-def checks(report):
-    """The issue's targets, met or missed (shown, never asserted); ``met`` is
-    None when the run has no level to judge by."""
-    levels = report["levels"]
-    if not levels:
-        return []
-    rows = []
-    goal = PAGES_PER_S.get(report["engine"])
-    best = max(levels, key=lambda level: level["pages_per_s"])
-    if goal:
-        rows.append(
-            {
-                "target": f"≥ {goal} pages/s on {report['engine']}",
-                "measured": f"{best['pages_per_s']} at {best['clients']} clients",
-                "met": best["pages_per_s"] >= goal,
-            }
-        )
-    top = next((level for level in levels if level["clients"] == P95_CLIENTS), None)
-    for what in ("page", "save"):
-        p95 = top[f"{what}_ms"]["p95"] if top else None
-        rows.append(
-            {
-                "target": f"{what} p95 ≤ {P95_MS} ms at {P95_CLIENTS} clients",
-                "measured": "not measured" if p95 is None else f"{p95:,.0f} ms",
-                "met": None if p95 is None else p95 <= P95_MS,
-            }
-        )
-    errors = sum(level["errors"] for level in levels)
-    rows.append({"target": "no errors", "measured": f"{errors}", "met": errors == 0})
-    return rows
-
-
-def fmt(value, width, digits=0):
-    if value is None:
-        return "—".rjust(width)
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}".rjust(width)
-    return f"{value:,}".rjust(width)
-
-
-HEADER = (
-    f"{'clients':>7} {'requests':>8} {'pages/s':>8} {'saves/s':>7} "
-    f"{'page p50':>8} {'p95':>6} {'p99':>6} {'save p50':>8} {'p95':>6} {'p99':>6} "
-    f"{'conflicts':>9} {'errors':>6} {'load':>5} {'cpu ms/req':>10} {'ceiling':>7}"
-)
-
-
-def level_line(level):
-    page, save = level["page_ms"], level["save_ms"]
-    cpu = level["server_cpu_ms_per_request"] + level["database_cpu_ms_per_request"]
-    return (
-        f"{level['clients']:>7} {fmt(level['requests'], 8)} "
-        f"{fmt(level['pages_per_s'], 8, 1)} {fmt(level['saves_per_s'], 7, 2)} "
-        f"{fmt(page['p50'], 8, 1)} {fmt(page['p95'], 6)} {fmt(page['p99'], 6)} "
-        f"{fmt(save['p50'], 8, 1)} {fmt(save['p95'], 6)} {fmt(save['p99'], 6)} "
-        f"{fmt(level['conflicts'], 9)} {fmt(level['errors'], 6)} "
-        f"{fmt(level['load'], 5, 1)} "
-        f"{fmt(cpu, 10, 1)} {fmt(level['ceiling_pages_per_s'], 7, 0)}"
-    )
-
-
-def print_summary(report):
-    """What follows the levels' table: the last level by page, the first
-    requests after the start, the targets."""
-    if report["levels"]:
-        level = report["levels"][-1]
-        say(f"\nBy page, at {level['clients']} clients (ms):")
-        say(f"{'page':<34} {'n':>6} {'p50':>7} {'p95':>7} {'max':>7} {'errors':>6}")
-        for name, case in level["by_case"].items():
-            say(
-                f"{name:<34} {case['n']:>6} {fmt(case['p50'], 7, 1)} "
-                f"{fmt(case['p95'], 7, 1)} {fmt(case['max'], 7, 1)} "
-                f"{case['errors']:>6}"
-            )
-    say("\nThe first request of a page after the start (ms), and the page warm")
-    say("(median of three after the levels):")
-    for row in report.get("cold", []):
-        failed = row["error"] or (row["status"] != 200 and row["status"])
-        say(
-            f"  {row['url']:<40} {row['ms']:>8,.1f}  warm {row['warm_ms']:>6,.1f}"
-            + (f"  {failed}" if failed else "")
-        )
-    say(
-        f"\nThe issue's targets (for XL on this machine; this run: "
-        f"{report['engine']}, scale {report['scale']}):"
-    )
-    for check in report["checks"]:
-        met = {True: "met", False: "missed", None: "—"}[check["met"]]
-        say(f"  {check['target']:<36} {check['measured']:<24} {met}")
-    for line in report["server_log_problems"][:5]:
-        say(f"  server log: {line[:200]}")
-
-
-# The exports, every list's CSV and XLSX of everything (no filter): the
-# largest a user can ask for.
-EXPORTS = [
-    f"/{name}/export.{kind}"
-    for name in ("organisations", "people", "meetings")
-    for kind in ("csv", "xlsx")
-]
-INCOMPLETE_MARK = b"export incomplete"
-
-
-def download(port, cookies, path, timeout):
-    """GET one export as a browser would, reading the body as it arrives:
-    status, milliseconds to the headers, to the first byte of the body and to
-    the last, bytes, and what is wrong with it (None if nothing)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {
-        "X-Forwarded-Proto": "https",
-        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-    }
-    started = time.perf_counter()
-    result = {"path": path, "status": None, "problem": None}
-    try:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        result["status"] = response.status
-        result["headers_ms"] = round((time.perf_counter() - started) * 1000)
-        first = response.read1(65536)
-        result["first_byte_ms"] = round((time.perf_counter() - started) * 1000)
-        chunks = [first]
-        while chunk := response.read1(1 << 20):
-            chunks.append(chunk)
-        body = b"".join(chunks)
-    except (OSError, http.client.HTTPException) as error:
-        result["problem"] = f"{type(error).__name__}: {error}"[:200]
-        return result
-    finally:
-        result["total_ms"] = round((time.perf_counter() - started) * 1000)
-        connection.close()
-    result["bytes"] = len(body)
-    if response.status != 200:
-        result["problem"] = f"HTTP {response.status}"
-    elif path.endswith(".csv") and INCOMPLETE_MARK in body[-400:]:
-        result["problem"] = "the file says it is incomplete"
-    elif path.endswith(".xlsx"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(body)) as workbook:
-                damaged = workbook.testzip()
-        except zipfile.BadZipFile as error:
-            damaged = str(error)
-        if damaged:
-            result["problem"] = f"not a complete workbook ({damaged})"
-    return result
-
-
-def measure_exports(report, args, *, port, cookies):
-    say("\nEvery export, downloaded once:")
-    say(f"{'export':<30} {'status':>6} {'first byte':>11} {'total':>9} {'MB':>7}")
-    for path in EXPORTS:
-        result = download(port, cookies, path, args.timeout)
-        report["exports"].append(result)
-        say(
-            f"{path:<30} {result['status'] or '-':>6} "
-            f"{fmt(result.get('first_byte_ms'), 8)} ms {fmt(result['total_ms'], 6)} ms "
-            f"{fmt(result.get('bytes', 0) / 1e6, 7, 1)}"
-            + (f"  {result['problem']}" if result["problem"] else "")
-        )
-
-
 def measure(report, args, *, user, targets, mix, saves):
     """Serve the app with gunicorn and run the levels, into ``report``."""
     from django.conf import settings
@@ -1017,28 +666,6 @@ def main(argv=None):
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1, default=str))
     say(f"\nResults: {output}")
-    return report
-
-
-def finish_exports(report, args, started):
-    report["mode"] = "exports"
-    report["duration_s"] = round(time.perf_counter() - started, 1)
-    failed = [e for e in report["exports"] if e["problem"]]
-    if report["server_log_problems"]:
-        failed.append({"path": "gunicorn's log", "problem": "see server_log_problems"})
-    output = (
-        Path(args.output)
-        if args.output
-        else BENCH / "results" / f"exports-{report['engine']}-{args.scale}.json"
-    )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=1, default=str))
-    for line in report["server_log_problems"]:
-        say(f"gunicorn: {line}")
-    say(f"\nResults: {output}")
-    if failed:
-        say(f"{len(failed)} export(s) failed: " + ", ".join(e["path"] for e in failed))
-        raise SystemExit(1)
     return report
 
 

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.test import Client
 
 from bench.cases import Targets, app_cases, find_targets
-from bench.sample_data import Plan, domain_data_delete, sample_data_generate
+from bench.sample_data import domain_data_delete, sample_data_generate
+from bench.sample_plan import Plan
 from meetings.models import Meeting
 
 # The tests use no database themselves; the mark makes pytest-django create the

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
-from bench.sample_data import ANCHOR, Plan, dataset_digest, domain_data_delete
+from bench.sample_data import dataset_digest, domain_data_delete
+from bench.sample_plan import ANCHOR, Plan
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.services import demo_load
 from stakeholders.models import Organisation, OrganisationType, Person, Position

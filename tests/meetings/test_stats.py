@@ -17,7 +17,8 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.sample_data import Plan, sample_data_generate
+from bench.sample_data import sample_data_generate
+from bench.sample_plan import Plan
 from meetings import stats
 from meetings.imports import read_sheet
 from meetings.models import Attendance, FollowUp, Meeting

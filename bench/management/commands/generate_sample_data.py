@@ -3,13 +3,8 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from bench.sample_data import (
-    DEFAULT_SEED,
-    SCALES,
-    Plan,
-    existing_data,
-    sample_data_generate,
-)
+from bench.sample_data import existing_data, sample_data_generate
+from bench.sample_plan import DEFAULT_SEED, SCALES, Plan
 
 
 class Command(BaseCommand):
