@@ -25,8 +25,10 @@ from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -107,8 +109,22 @@ class SafeFiltersMixin:
         return HamkorChangeList
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form, its warning in the reader's language: Django joins the
+    warning to the translated help text once, at import, untranslated."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "{}</li></ul>",
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
 class HamkorUserAdmin(SafeFiltersMixin, UserAdmin):
+    change_password_form = PasswordChangeForm
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

@@ -33,3 +33,9 @@ class LoginAttemptsConfig(axes_apps.AppConfig):
 
     default = False
     verbose_name = _("Login attempts")
+
+    def ready(self):
+        super().ready()
+        from accounts import login_records
+
+        login_records.install()

@@ -10,7 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import search, sqlite
+        from . import library_text, search, sqlite
+
+        library_text.install()
 
         connection_created.connect(sqlite.install, dispatch_uid="hamkor_sqlite_case")
         # Once per migrate (sender): the indexes of every app's searchable

@@ -266,6 +266,20 @@ class Meeting(VersionedModel):
         return Attendance.Status.CONFIRMED if host else Attendance.Status.INVITED
 
 
+def _initiator_name(row):
+    return str(row.organisation)
+
+
+# Meeting.initiators' table, which Django creates and names itself, once, at
+# import: "Meeting-organisation relationship", its rows "Meeting_initiators
+# object (3)". A delete confirmation lists these rows; named here in the
+# reader's language and by the organisation.
+Initiator = Meeting.initiators.through
+Initiator._meta.verbose_name = _("initiating organisation")
+Initiator._meta.verbose_name_plural = _("initiating organisations")
+Initiator.__str__ = _initiator_name
+
+
 class AgendaItem(VersionedModel):
     """A topic on one meeting's agenda, in order, with what was said about it."""
 
