@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+from django.test.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,9 +11,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import library_text, search, sqlite
+        from . import library_text, models, search, sqlite
 
         library_text.install()
+        setting_changed.connect(
+            models.clear_choice_labels, dispatch_uid="hamkor_choice_labels"
+        )
 
         connection_created.connect(sqlite.install, dispatch_uid="hamkor_sqlite_case")
         # Once per migrate (sender): the indexes of every app's searchable

@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.generic import DetailView, TemplateView
 
 from core.exports import Column, JoinedColumn, choice_labels
+from core.models import choice_label
 from core.views import FilteredListView, SuggestView
 from stakeholders.models import (
     Organisation,
@@ -178,7 +179,7 @@ def distinct_choices(rows, name, choices):
     """The labels of the values of ``name`` among ``rows``, in the choices'
     order, once each."""
     present = {getattr(row, name) for row in rows}
-    return [choice.label for choice in choices if choice in present]
+    return [choice_label(choices, choice) for choice in choices if choice in present]
 
 
 def group_by_organisation(rows):

@@ -38,6 +38,7 @@ from .models import (
     Person,
     Position,
     attach_local_names,
+    name_language,
     type_label,
 )
 
@@ -216,9 +217,9 @@ class PersonSuggestView(SuggestView):
 
 def organisation_family(pk, *, max_depth=20):
     """The organisation ``pk`` with its parent chain (nearest first) and its
-    sub-organisations (active first, by name), each with its type, in one
-    query whatever the depth: ``(organisation, ancestors, children)``, or
-    ``None`` when there is no such organisation.
+    sub-organisations (active first, by name), each with its type and its
+    ``local_name``, in one query whatever the depth: ``(organisation,
+    ancestors, children)``, or ``None`` when there is no such organisation.
 
     The ORM cannot express a recursive query, and following ``parent`` costs a
     query per level. ``max_depth`` stops a cycle written to the database behind
@@ -233,6 +234,17 @@ def organisation_family(pk, *, max_depth=20):
     type_select = ", ".join(
         f"t.{quote(f)} AS {quote('type__' + f)}" for f in type_fields
     )
+    # The name in the reader's language, as attach_local_names reads it (the
+    # first recorded that is not a former one), in this query rather than one
+    # more: a detail page is held to eight.
+    names = quote(OrganisationName._meta.db_table)
+    name_of = quote(OrganisationName._meta.get_field("organisation").column)
+    local_name = f"""(
+        SELECT n.name FROM {names} n
+        WHERE n.{name_of} = o.id AND n.language = %s AND n.is_former = %s
+        ORDER BY n.id LIMIT 1
+    ) AS local_name"""  # noqa: S608 - identifiers from the models' metadata
+    language = name_language()
     # Only identifiers from the models' metadata are interpolated; values are
     # parameters.
     sql = f"""
@@ -243,17 +255,18 @@ def organisation_family(pk, *, max_depth=20):
             FROM {table} o JOIN chain ON o.id = chain.organisation_id
             WHERE o.{parent} IS NOT NULL AND chain.depth < %s
         )
-        SELECT o.*, {type_select}, chain.depth AS depth
+        SELECT o.*, {type_select}, {local_name}, chain.depth AS depth
         FROM {table} o
         JOIN chain ON o.id = chain.organisation_id
         JOIN {types} t ON t.id = o.{type_column}
         UNION ALL
-        SELECT o.*, {type_select}, -1 AS depth
+        SELECT o.*, {type_select}, {local_name}, -1 AS depth
         FROM {table} o JOIN {types} t ON t.id = o.{type_column}
         WHERE o.{parent} = %s
         ORDER BY depth, is_active DESC, name, id
     """  # noqa: S608
-    rows = list(Organisation.objects.raw(sql, [pk, max_depth, pk]))
+    params = [pk, max_depth, language, False, language, False, pk]
+    rows = list(Organisation.objects.raw(sql, params))
     for row in rows:
         row.type = OrganisationType.from_db(
             connection.alias,
@@ -335,7 +348,6 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
         organisation.other_name_list, organisation.identifier_list = (
             other_names_and_identifiers(organisation)
         )
-        attach_local_names([organisation, *self.ancestors, *organisation.child_list])
         return organisation
 
     def get_context_data(self, **kwargs):
