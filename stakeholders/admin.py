@@ -101,7 +101,7 @@ class OrganisationAdmin(HamkorAdmin):
         "parent",
         "is_active",
         "meetings_attended",
-        "last_met",
+        "last_met_day",
     ]
     # By name, then by key: the order of the (name, id) index, so that a page
     # is read off the index instead of sorting every organisation (Django
@@ -185,6 +185,15 @@ class OrganisationAdmin(HamkorAdmin):
     )
     def type_name(self, obj):
         return str(obj.type)
+
+    @admin.display(description=_("last met"), ordering="last_met")
+    def last_met_day(self, obj):
+        # The day, as the lists show it: the time of that meeting says nothing
+        # about the organisation (and is midnight for a meeting recorded
+        # without one).
+        if obj.last_met is None:
+            return None
+        return timezone.localtime(obj.last_met).date()
 
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):

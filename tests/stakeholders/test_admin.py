@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.forms import MultiWidget
 from django.urls import reverse
@@ -592,6 +593,21 @@ def test_organisation_changelist_shows_meetings_attended_and_last_met(admin_clie
 
     assert row.meetings_attended == 2
     assert row.last_met == last.starts_at
+
+
+def test_organisation_changelist_shows_the_day_last_met_without_a_time(admin_client):
+    organisation = OrganisationFactory()
+    # 22:30 in UTC is the next day in Tashkent.
+    meeting = MeetingFactory(
+        host=None, starts_at=datetime.datetime(2025, 1, 28, 22, 30, tzinfo=datetime.UTC)
+    )
+    AttendanceFactory(meeting=meeting, organisation=organisation)
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en-gb"
+
+    page = admin_client.get(changelist("organisation")).content.decode()
+
+    cells = re.findall(r'class="field-last_met_day[^"]*">([^<]*)<', page)
+    assert cells == ["29 Jan 2025"]
 
 
 # Access.
