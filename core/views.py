@@ -64,7 +64,19 @@ class FilteredListView(PermissionRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
         context["page_range"] = page.paginator.get_elided_page_range(page.number)
+        context["active_filters"] = self.active_filters()
         return context
+
+    def active_filters(self):
+        """How many of the filter's fields the query string sets (the sort
+        order aside): shown on the button that unfolds the filter on a
+        phone."""
+        data = self.request.GET
+        return sum(
+            1
+            for name in self.filterset.form.fields
+            if name != "sort" and any(value.strip() for value in data.getlist(name))
+        )
 
     def export(self, queryset):
         columns = self.get_export_columns()
