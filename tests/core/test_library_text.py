@@ -139,3 +139,12 @@ def test_a_meetings_delete_page_names_its_initiators_in_the_readers_language(
     assert "Организации-инициаторы: 1" in text
     assert "relationship" not in text
     assert "Meeting_initiators" not in text
+
+
+def test_the_login_records_lists_name_them_as_sign_ins_after_the_colon(
+    russian_admin,
+):
+    text = visible_text(russian_admin.get(reverse("admin:axes_accesslog_changelist")))
+
+    assert "Выберите для изменения: вход в систему" in text
+    assert "Запись о доступе" not in text
