@@ -14,6 +14,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from accounts.access import ANONYMOUS, required_role
@@ -241,6 +242,19 @@ def describe(response):
 def public_route(route):
     """The pages a viewer comes for: lists, detail pages, exports, pickers."""
     return not route.is_admin and required_role(route.name, "GET") == "viewer"
+
+
+# Logging in ----------------------------------------------------------------
+
+
+def log_in(client, username, password, path="/accounts/login/", **extra):
+    return client.post(path, {"username": username, "password": password}, **extra)
+
+
+def logged_in(user, **kwargs):
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
 
 
 # Fixtures ------------------------------------------------------------------

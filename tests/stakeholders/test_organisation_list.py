@@ -1,27 +1,24 @@
 """The organisations list (/organisations/): every filter parameter of the public
 contract in DESIGN.md matches what it should and nothing else, a bad value is a
-400 naming the field, sorting, pagination that keeps the filter, a fixed number
-of queries, and the search-as-you-type endpoint of the organisation picker."""
+400 naming the field, sorting, pagination that keeps the filter, and the rows
+as the template wrote them. Its queries and counting are in
+test_organisation_list_queries.py, the picker's endpoint in
+test_organisation_suggest.py."""
 
 import datetime
 import html
-import itertools
 import re
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-import factory
 import pytest
 from django.template import engines
 from django.urls import reverse
 from django.utils import translation
 from django_countries import countries
 
-from core import paginators
-from core import views as core_views
 from core.forms import WidgetRenderer
 from meetings.models import Attendance
-from meetings.services import demo_load
 from stakeholders import views
 from stakeholders.filters import OrganisationFilter
 from stakeholders.models import Organisation, OrganisationType
@@ -608,215 +605,7 @@ def test_paging_through_a_sort_with_ties_shows_every_row_once(admin_client):
     assert sorted(shown) == sorted(o.name for o in organisations)
 
 
-# Queries
-
-
-NUMBERS = itertools.count(1)
-
-
-def make_organisations(n, meetings):
-    """``n`` donors, each part of its own umbrella organisation (listed after
-    them), with two other names and attendance at both ``meetings``."""
-    donor = of_type("donor")
-    organisations = []
-    for number in itertools.islice(NUMBERS, n):
-        umbrella = OrganisationFactory(
-            name=f"Umbrella {number:03}", type=of_type("international-organisation")
-        )
-        organisation = OrganisationFactory(
-            name=f"Partner {number:03}", type=donor, parent=umbrella
-        )
-        OrganisationNameFactory.create_batch(2, organisation=organisation)
-        for meeting in meetings:
-            AttendanceFactory(meeting=meeting, organisation=organisation, person=None)
-        organisations.append(organisation)
-    return organisations
-
-
-def test_the_list_queries_do_not_grow_with_rows(
-    admin_client, django_assert_num_queries
-):
-    meetings = MeetingFactory.create_batch(2, host=None)
-    first = make_organisations(2, meetings)
-    # session, user, count, type choices, page, + the organisations' names in
-    # the reader's language (attach_local_names)
-    with django_assert_num_queries(6):
-        response = admin_client.get(LIST)
-    assert listed(response)[:2] == [o.name for o in first]
-    assert first[0].parent.name in response.content.decode()
-
-    more = make_organisations(48, meetings)
-    # session, user, count, type choices, page, + the organisations' names in
-    # the reader's language (attach_local_names)
-    with django_assert_num_queries(6):
-        response = admin_client.get(LIST)
-    assert listed(response) == [o.name for o in first + more]
-    content = response.content.decode()
-    assert more[-1].parent.name in content
-    assert content.count("Donor / development bank") >= 50
-
-
-def test_the_filtered_list_queries_do_not_grow_with_rows(
-    admin_client, django_assert_num_queries
-):
-    meetings = MeetingFactory.create_batch(2, host=None)
-    query = {"type": "donor", "attended": meetings[0].pk}
-    first = make_organisations(2, meetings)
-    # session, user, types of the filter, meeting of the filter, count,
-    # type choices, page
-    # + the organisations' names in the reader's language (attach_local_names)
-    with django_assert_num_queries(8):
-        response = admin_client.get(LIST, query)
-    assert listed(response) == [o.name for o in first]
-
-    more = make_organisations(48, meetings)
-    # session, user, types of the filter, meeting of the filter, count,
-    # type choices, page
-    # + the organisations' names in the reader's language (attach_local_names)
-    with django_assert_num_queries(8):
-        response = admin_client.get(LIST, query)
-    assert listed(response) == [o.name for o in first + more]
-
-
-# Suggest (the organisation picker)
-
-
-SUGGEST = LIST + "suggest/"
-
-
-def test_suggest_finds_an_organisation_by_acronym(admin_client):
-    demo_load()
-
-    response = admin_client.get(SUGGEST, {"q": "uz"})
-
-    assert response.status_code == 200
-    labels = [r["label"] for r in response.json()["results"]]
-    assert (
-        "Unified Integrator for the Development and Support of State Information "
-        "Systems (UZINFOCOM)" in labels
-    )
-    assert not any("KfW" in label for label in labels)
-
-
-def test_suggest_finds_an_organisation_by_other_name(admin_client):
-    kfw = OrganisationFactory(name="KfW Bank", acronym="KfW")
-    OrganisationNameFactory(organisation=kfw, name="Kreditanstalt für Wiederaufbau")
-    OrganisationFactory(name="GIZ")
-
-    response = admin_client.get(SUGGEST, {"q": "kreditanstalt"})
-
-    assert response.json() == {"results": [{"id": kfw.pk, "label": "KfW Bank (KfW)"}]}
-
-
-@pytest.mark.parametrize("q", ["u", " u ", ""])
-def test_suggest_answers_nothing_to_less_than_two_characters(admin_client, q):
-    OrganisationFactory(name="UZINFOCOM", acronym="")
-
-    response = admin_client.get(SUGGEST, {"q": q})
-
-    assert response.status_code == 200
-    assert response.json() == {"results": []}
-
-
-def test_suggest_gives_the_label_of_an_id(admin_client):
-    kfw = OrganisationFactory(name="KfW Bank", acronym="KfW")
-    OrganisationFactory(name="GIZ")
-
-    response = admin_client.get(SUGGEST, {"id": kfw.pk})
-
-    assert response.json() == {"results": [{"id": kfw.pk, "label": "KfW Bank (KfW)"}]}
-
-
-def test_suggest_answers_an_unknown_id_with_no_results(admin_client):
-    response = admin_client.get(SUGGEST, {"id": "999999"})
-
-    assert response.status_code == 200
-    assert response.json() == {"results": []}
-
-
-def test_suggest_rejects_an_id_that_is_not_a_number(admin_client):
-    response = admin_client.get(SUGGEST, {"id": "abc"})
-
-    assert response.status_code == 400
-    assert "id" in response.json()["error"]
-
-
-def test_suggest_gives_at_most_ten_active_first(admin_client):
-    OrganisationFactory(name="Health partner (closed)", is_active=False)
-    OrganisationFactory.create_batch(
-        11, name=factory.Sequence(lambda n: f"Health partner {n:03}")
-    )
-
-    response = admin_client.get(SUGGEST, {"q": "health"})
-
-    results = response.json()["results"]
-    assert len(results) == 10
-    assert all("closed" not in r["label"] for r in results)
-
-
-# Counting a filter matching many rows.
-
-
-@pytest.fixture
-def small_pages(monkeypatch):
-    """Pages of 2 rows, counted up to 4 rows or ten pages past the one asked."""
-    monkeypatch.setattr(views.OrganisationListView, "paginate_by", 2)
-    monkeypatch.setattr(
-        core_views,
-        "count_limit_for",
-        lambda page, per_page: paginators.count_limit_for(page, per_page, minimum=4),
-    )
-
-
-def test_a_filter_matching_more_than_the_limit_says_more_than(
-    admin_client, small_pages
-):
-    OrganisationFactory.create_batch(25, type=of_type("donor"))
-
-    response = admin_client.get(LIST, {"type": "donor"})
-
-    # Page 1 of 2 rows: counted up to ten pages past it, 22 rows.
-    assert response.context["paginator"].count == 22
-    assert "More than 22 results" in response.content.decode()
-    assert len(listed(response)) == 2
-
-
-def test_a_deep_page_counts_further_and_reaches_the_last_row(admin_client, small_pages):
-    OrganisationFactory.create_batch(25, type=of_type("donor"))
-    names = sorted(Organisation.objects.values_list("name", flat=True))
-
-    response = admin_client.get(LIST, {"type": "donor", "page": 13})
-
-    assert response.context["paginator"].count == 25
-    assert "25 results" in response.content.decode()
-    assert "More than" not in response.content.decode()
-    assert listed(response) == names[24:]
-
-
-def test_an_unfiltered_list_is_counted_exactly(admin_client, small_pages):
-    OrganisationFactory.create_batch(25)
-
-    response = admin_client.get(LIST)
-
-    assert response.context["paginator"].count == 25
-    assert "25 results" in response.content.decode()
-
-
-def test_a_filtered_page_runs_the_filter_once(
-    admin_client, small_pages, capture_queries
-):
-    OrganisationFactory.create_batch(7, name=factory.Sequence(lambda n: f"Health {n}"))
-    names = sorted(Organisation.objects.values_list("name", flat=True))
-
-    with capture_queries() as queries:
-        response = admin_client.get(LIST, {"q": "health", "page": 2})
-
-    # The count and the page come from one read of the matching keys; the
-    # page's rows are then read by key.
-    searches = [sql for sql in queries.sql if "health" in sql]
-    assert len(searches) == 1
-    assert listed(response) == names[2:4]
-    assert response.context["paginator"].count == 7
+# The country filter's choices, and the rows' markup.
 
 
 def test_the_country_filter_offers_every_country_in_the_active_language():
