@@ -176,26 +176,35 @@ class Events:
         return self.events(self.keys(offset, page.stop - offset))
 
     def events(self, keys):
-        """The events of ``keys``, each kind's records read in one query (two
-        for an organisation's meetings: the meetings, then its attendance
-        rows at them), organisations named in the reader's language (one)."""
+        """The events of ``keys``: the records of each kind the subject has
+        read in one query (two for an organisation's meetings: the meetings,
+        then its attendance rows at them), on every page whether or not it
+        shows that kind, so that every page costs the same; the changes on the
+        page, when there are, as the admin's history reads them; and the
+        organisations named in the reader's language (one)."""
         wanted = {}
         for kind, pk in keys:
             wanted.setdefault(kind, []).append(pk)
+
+        def ids(*kinds):
+            # No key is 0: a kind missing from the page still costs its query.
+            return {pk for kind in kinds for pk in wanted.get(kind, ())} or {0}
+
         records = {}
         organisations = []
-        if MEETING in wanted:
+        if isinstance(self.subject, Organisation):
             organisation = self.subject
+            organisations.append(organisation)
             initiated = Meeting.initiators.through.objects.filter(
                 meeting=OuterRef("pk"), organisation=organisation
             )
-            meetings = Meeting.objects.filter(pk__in=wanted[MEETING]).annotate(
+            meetings = Meeting.objects.filter(pk__in=ids(MEETING)).annotate(
                 initiated=Exists(initiated)
             )
             rows = {}
             for row in (
                 Attendance.objects.filter(
-                    organisation=organisation, meeting__in=wanted[MEETING]
+                    organisation=organisation, meeting__in=ids(MEETING)
                 )
                 .select_related("person")
                 .order_by(F("person__full_name").asc(nulls_first=True), "pk")
@@ -204,26 +213,23 @@ class Events:
             for meeting in meetings:
                 meeting.rows = rows.get(meeting.pk, [])
                 records[(MEETING, meeting.pk)] = meeting
-        if ATTENDED in wanted:
-            for row in Attendance.objects.filter(
-                pk__in=wanted[ATTENDED]
-            ).select_related("meeting", "organisation"):
+        else:
+            for row in Attendance.objects.filter(pk__in=ids(ATTENDED)).select_related(
+                "meeting", "organisation"
+            ):
                 records[(ATTENDED, row.pk)] = row
                 organisations.append(row.organisation)
-        positions = {*wanted.get(POSITION_STARTED, []), *wanted.get(POSITION_ENDED, [])}
-        if positions:
-            for position in Position.objects.filter(pk__in=positions).select_related(
-                "person", "organisation"
-            ):
-                records[(POSITION_STARTED, position.pk)] = position
-                records[(POSITION_ENDED, position.pk)] = position
-                organisations.append(position.organisation)
-        if FOLLOW_UP in wanted:
-            for follow_up in FollowUp.objects.filter(
-                pk__in=wanted[FOLLOW_UP]
-            ).select_related("meeting", "owner_organisation", "owner_person"):
-                records[(FOLLOW_UP, follow_up.pk)] = follow_up
-                organisations.append(follow_up.owner_organisation)
+        for position in Position.objects.filter(
+            pk__in=ids(POSITION_STARTED, POSITION_ENDED)
+        ).select_related("person", "organisation"):
+            records[(POSITION_STARTED, position.pk)] = position
+            records[(POSITION_ENDED, position.pk)] = position
+            organisations.append(position.organisation)
+        for follow_up in FollowUp.objects.filter(pk__in=ids(FOLLOW_UP)).select_related(
+            "meeting", "owner_organisation", "owner_person"
+        ):
+            records[(FOLLOW_UP, follow_up.pk)] = follow_up
+            organisations.append(follow_up.owner_organisation)
         if CHANGE in wanted:
             # The record's own history, read as its admin history page reads
             # it: who, when and what changed, in names.

@@ -488,18 +488,18 @@ class TimelineView(PermissionRequiredMixin, DetailView):
     with ``?page=`` as the lists do (a page past the end shows the last one,
     a malformed number the first).
 
-    Queries: the record, its name in the reader's language, the count, the
-    page's keys, and each kind's records on the page, whatever the number of
+    Queries: the record, the count, the page's keys, each kind's records
+    (on every page), the page's recorded changes when it shows some, and the
+    organisations' names in the reader's language, whatever the number of
     events."""
 
     paginate_by = 50
     template_name = "stakeholders/timeline.html"
 
     def get_object(self, queryset=None):
-        record = get_object_or_404(self.model, pk=self.kwargs["pk"])
-        if isinstance(record, Organisation):
-            attach_local_names([record])
-        return record
+        # An organisation's name in the reader's language comes with the
+        # page's events (stakeholders.timeline.Events.events).
+        return get_object_or_404(self.model, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         number = self.request.GET.get("page")

@@ -357,14 +357,14 @@ def test_the_organisation_timeline_queries_do_not_grow_with_events(
 ):
     organisation = make_organisation(n)
 
-    # session, user, its permissions (own, by group), the organisation, its
-    # name in the reader's language, the count, the page's keys, meetings,
+    # session, user, its permissions (own, by group), the organisation, the
+    # count, the page's keys, meetings,
     # the organisation's attendance rows at them with people, positions with
     # people and organisations, follow-ups with meetings and owners, the
     # history versions with their users, the organisation type the history
     # names (one query per related model named: core.history.Labels), and
-    # the organisations' names.
-    with django_assert_num_queries(15):
+    # the organisations' names (this one's too).
+    with django_assert_num_queries(14):
         response = user_client.get(organisation_timeline(organisation))
 
     assert response.status_code == 200
