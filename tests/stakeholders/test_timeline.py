@@ -218,7 +218,7 @@ def test_the_events_of_a_person_are_newest_first(user_client):
         POSITION_STARTED,
     ]
     content = response.content.decode()
-    assert "on behalf of" in content
+    assert "On behalf of" in content
     assert f'href="{reverse("organisations:detail", args=[organisation.pk])}"' in (
         content
     )
