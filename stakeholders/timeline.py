@@ -1,5 +1,6 @@
 """An organisation's or a person's timeline: the meetings they took part in,
-the positions that began and ended, the follow-ups they own and the changes
+the positions that began and ended, the follow-ups they own (when due, and
+when they were marked done, from the follow-ups' history) and the changes
 recorded to the record itself, newest first, a page at a time.
 
 The busiest organisation took part in about 40,000 meetings at XL and has had
@@ -17,7 +18,16 @@ the start of that day in UTC, before the meetings held later that day.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import DateTimeField, Exists, F, IntegerField, OuterRef, Value
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast
 
 from core.history import Timeline
@@ -30,8 +40,9 @@ MEETING = 1  # an organisation's meeting: attended, hosted or initiated
 ATTENDED = 2  # a person's attendance row: on behalf of an organisation
 POSITION_STARTED = 3
 POSITION_ENDED = 4
-FOLLOW_UP = 5
-CHANGE = 6
+FOLLOW_UP = 5  # due
+FOLLOW_UP_DONE = 6
+CHANGE = 7
 
 
 @dataclass
@@ -50,6 +61,7 @@ class Event:
             POSITION_STARTED: "position-started",
             POSITION_ENDED: "position-ended",
             FOLLOW_UP: "follow-up",
+            FOLLOW_UP_DONE: "follow-up-done",
             CHANGE: "change",
         }[self.kind]
 
@@ -107,6 +119,7 @@ class Events:
                 FOLLOW_UP,
                 _day("due_on"),
             ),
+            _done_part(FollowUp.history.filter(owner_organisation_id=organisation.pk)),
             _part(
                 Organisation.history.filter(id=organisation.pk),
                 CHANGE,
@@ -129,6 +142,7 @@ class Events:
                 FOLLOW_UP,
                 _day("due_on"),
             ),
+            _done_part(FollowUp.history.filter(owner_person_id=person.pk)),
             _part(
                 Person.history.filter(id=person.pk),
                 CHANGE,
@@ -230,6 +244,12 @@ class Events:
         ):
             records[(FOLLOW_UP, follow_up.pk)] = follow_up
             organisations.append(follow_up.owner_organisation)
+        # The follow-up as it was recorded when it was done.
+        for version in FollowUp.history.filter(
+            history_id__in=ids(FOLLOW_UP_DONE)
+        ).select_related("meeting", "owner_organisation", "owner_person"):
+            records[(FOLLOW_UP_DONE, version.history_id)] = version
+            organisations.append(version.owner_organisation)
         if CHANGE in wanted:
             # The record's own history, read as its admin history page reads
             # it: who, when and what changed, in names.
@@ -257,6 +277,8 @@ class Events:
             return record.until
         if kind == FOLLOW_UP:
             return record.due_on
+        if kind == FOLLOW_UP_DONE:
+            return record.history_date
         return record.when
 
 
@@ -266,3 +288,30 @@ def _position_parts(positions):
         _part(positions.filter(since__isnull=False), POSITION_STARTED, _day("since")),
         _part(positions.filter(until__isnull=False), POSITION_ENDED, _day("until")),
     ]
+
+
+def _done_part(versions):
+    """Follow-ups marked done, dated by the history version that marked them
+    (its status done, the version before it not): follow-ups have no
+    completion date of their own yet. Reopened and done again, a follow-up is
+    done twice."""
+    before = (
+        FollowUp.history.filter(id=OuterRef("id"))
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(
+                history_date=OuterRef("history_date"),
+                history_id__lt=OuterRef("history_id"),
+            )
+        )
+        .order_by("-history_date", "-history_id")
+        .values("status")[:1]
+    )
+    return _part(
+        versions.filter(status=FollowUp.Status.DONE)
+        .annotate(status_before=Subquery(before))
+        .filter(Q(status_before__isnull=True) | ~Q(status_before=FollowUp.Status.DONE)),
+        FOLLOW_UP_DONE,
+        F("history_date"),
+        key="history_id",
+    )

@@ -12,13 +12,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Attendance
+from meetings.models import Attendance, FollowUp
 from meetings.services import demo_load
 from stakeholders.models import Organisation, OrganisationName
 from stakeholders.timeline import (
     ATTENDED,
     CHANGE,
     FOLLOW_UP,
+    FOLLOW_UP_DONE,
     MEETING,
     POSITION_ENDED,
     POSITION_STARTED,
@@ -123,7 +124,8 @@ def test_the_record_page_links_to_it(user_client, factory, detail, timeline):
 def busy_organisation():
     """An organisation with one event of each kind, on interleaved days:
     created 15 Feb, a position from 1 Feb to 1 Apr, a meeting attended on
-    10 Mar, one hosted on 25 Mar, a follow-up due on 20 Mar, renamed 1 May."""
+    10 Mar, one hosted on 25 Mar, a follow-up due on 20 Mar and done on
+    22 Mar, renamed 1 May."""
     organisation = OrganisationFactory(name="Interleaved Agency")
     person = PersonFactory(full_name="Dilnoza Karimova")
     position = PositionFactory(
@@ -147,6 +149,9 @@ def busy_organisation():
         action="Share the interoperability plan",
         due_on=datetime.date(2025, 3, 20),
     )
+    follow_up.status = FollowUp.Status.DONE
+    follow_up.save()
+    dated_history(follow_up, "2025-03-01", "2025-03-22")
     organisation.name = "Interleaved Agency (renamed)"
     organisation.save()
     dated_history(organisation, "2025-02-15", "2025-05-01")
@@ -163,13 +168,14 @@ def test_the_events_of_an_organisation_are_newest_first(user_client, busy_organi
         CHANGE,  # renamed, 1 May
         POSITION_ENDED,  # 1 Apr
         MEETING,  # hosted, 25 Mar
+        FOLLOW_UP_DONE,  # 22 Mar
         FOLLOW_UP,  # due 20 Mar
         MEETING,  # attended, 10 Mar
         CHANGE,  # created, 15 Feb
         POSITION_STARTED,  # 1 Feb
     ]
     events = response.context["events"]
-    assert [events[2].record, events[4].record] == [hosted, attended]
+    assert [events[2].record, events[5].record] == [hosted, attended]
     content = response.content.decode()
     # In the page too, in that order, each linking to its record.
     links = [
@@ -185,6 +191,7 @@ def test_the_events_of_an_organisation_are_newest_first(user_client, busy_organi
         "Position ended",
         "Position started",
         "Follow-up due",
+        "Follow-up done",
         "Share the interoperability plan",
         "Interleaved Agency (renamed)",  # what the change changed
         "Presenter",
@@ -223,6 +230,29 @@ def test_the_events_of_a_person_are_newest_first(user_client):
         content
     )
     assert f'href="{reverse("meetings:detail", args=[row.meeting_id])}"' in content
+
+
+def test_a_follow_up_is_done_each_time_it_is_marked_done(user_client):
+    person = PersonFactory()
+    follow_up = FollowUpFactory(owner_person=person, owner_organisation=None)
+    FollowUpFactory(owner_person=person, owner_organisation=None)  # still open
+    for status in ["done", "done", "open", "done"]:
+        follow_up.status = status
+        follow_up.save()
+    dated_history(
+        follow_up, "2025-04-01", "2025-04-02", "2025-04-03", "2025-04-04", "2025-04-05"
+    )
+
+    response = user_client.get(person_timeline(person))
+
+    done = [e for e in response.context["events"] if e.kind == FOLLOW_UP_DONE]
+    # Marked done on 2 April (saved again on the 3rd, still done), reopened
+    # on the 4th and done again on the 5th.
+    assert [e.at.date() for e in done] == [
+        datetime.date(2025, 4, 5),
+        datetime.date(2025, 4, 2),
+    ]
+    assert {e.record.id for e in done} == {follow_up.pk}
 
 
 def test_a_meeting_shows_in_the_local_time_zone(user_client):
@@ -326,7 +356,7 @@ def test_a_page_past_the_end_shows_the_last_and_a_malformed_one_the_first(
 
 def make_organisation(n):
     """``n`` of each kind of event, with people at the meetings and as
-    follow-up owners, and ``n`` changes to the record."""
+    follow-up owners, the follow-ups done, and ``n`` changes to the record."""
     organisation = OrganisationFactory()
     PositionFactory.create_batch(
         n, organisation=organisation, until=datetime.date(2025, 6, 30)
@@ -335,9 +365,11 @@ def make_organisation(n):
     MeetingFactory.create_batch(n, host=organisation)
     for meeting in MeetingFactory.create_batch(n):
         meeting.initiators.add(organisation)
-    FollowUpFactory.create_batch(
+    for follow_up in FollowUpFactory.create_batch(
         n, owner_organisation=organisation, owner_person=PersonFactory()
-    )
+    ):
+        follow_up.status = FollowUp.Status.DONE
+        follow_up.save()
     for number in range(n):
         organisation.phone = f"+998 71 000 00 {number:02}"
         organisation.save()
@@ -361,14 +393,15 @@ def test_the_organisation_timeline_queries_do_not_grow_with_events(
     # count, the page's keys, meetings,
     # the organisation's attendance rows at them with people, positions with
     # people and organisations, follow-ups with meetings and owners, the
+    # versions that marked follow-ups done with their meetings and owners, the
     # history versions with their users, the organisation type the history
     # names (one query per related model named: core.history.Labels), and
     # the organisations' names (this one's too).
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = user_client.get(organisation_timeline(organisation))
 
     assert response.status_code == 200
-    assert len(response.context["events"]) == 7 * n + 1
+    assert len(response.context["events"]) == 8 * n + 1
 
 
 @pytest.mark.parametrize("n", [2, 20])
@@ -378,7 +411,9 @@ def test_the_person_timeline_queries_do_not_grow_with_events(
     person = PersonFactory()
     PositionFactory.create_batch(n, person=person, until=datetime.date(2025, 6, 30))
     AttendanceFactory.create_batch(n, person=person)
-    FollowUpFactory.create_batch(n, owner_person=person)
+    for follow_up in FollowUpFactory.create_batch(n, owner_person=person):
+        follow_up.status = FollowUp.Status.DONE
+        follow_up.save()
     for number in range(n):
         person.phone = f"+998 90 000 00 {number:02}"
         person.save()
@@ -386,10 +421,11 @@ def test_the_person_timeline_queries_do_not_grow_with_events(
     # session, user, its permissions (own, by group), the person, the count,
     # the page's keys, attendance rows with meetings and organisations,
     # positions with people and organisations, follow-ups with meetings and
+    # owners, the versions that marked follow-ups done with their meetings and
     # owners, the history versions with their users, and the organisations'
     # names.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = user_client.get(person_timeline(person))
 
     assert response.status_code == 200
-    assert len(response.context["events"]) == 5 * n + 1
+    assert len(response.context["events"]) == 6 * n + 1
