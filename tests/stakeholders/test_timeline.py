@@ -187,6 +187,7 @@ def test_the_events_of_an_organisation_are_newest_first(user_client, busy_organi
     places = [content.index(f'href="{link}"') for link in links]
     assert places == sorted(places)
     for words in [
+        "Record created",
         "Record changed",
         "Position ended",
         "Position started",
