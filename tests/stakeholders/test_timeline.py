@@ -337,7 +337,10 @@ def test_the_pages_together_are_the_whole_stream(user_client, small_pages):
     assert dates == sorted(dates, reverse=True)
 
 
-@pytest.mark.parametrize(("asked", "shown"), [("99", 3), ("0", 3), ("x", 1), ("", 1)])
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [("99", 3), ("9" * 20, 3), ("0", 3), ("-1", 3), ("x", 1), ("", 1)],
+)
 def test_a_page_past_the_end_shows_the_last_and_a_malformed_one_the_first(
     user_client, small_pages, asked, shown
 ):
