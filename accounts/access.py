@@ -54,8 +54,10 @@ RULES = [
     ),
     # The public pages: lists, detail pages, exports, pickers, calendar files.
     Rule("home", READ, VIEWER, "start page"),
-    Rule("organisations:*", READ, VIEWER, "organisation list, detail, exports"),
-    Rule("people:*", READ, VIEWER, "people list, detail, exports"),
+    Rule(
+        "organisations:*", READ, VIEWER, "organisation list, detail, timeline, exports"
+    ),
+    Rule("people:*", READ, VIEWER, "people list, detail, timeline, exports"),
     Rule(
         "meetings:record",
         BOTH,

@@ -339,6 +339,19 @@ def app_cases(t):
         Case("person detail (busiest)", "detail", f"/people/{person}/"),
         Case("meeting detail (busiest)", "detail", f"/meetings/{meeting}/"),
         Case("meeting .ics", "detail", f"/meetings/{meeting}.ics"),
+        # Timelines of the busiest records (issue 13, item 4): the newest
+        # page, and a deep one (each part of the union reads offset + 50 rows).
+        Case(
+            "organisation timeline (busiest)",
+            "detail",
+            f"/organisations/{org}/timeline/",
+        ),
+        Case(
+            "organisation timeline page 20 (busiest)",
+            "detail",
+            f"/organisations/{org}/timeline/?page=20",
+        ),
+        Case("person timeline (busiest)", "detail", f"/people/{person}/timeline/"),
     ]
 
     # Admin changelists: plain, filtered, sorted by a joined column, deep.

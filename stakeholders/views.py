@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
     Exists,
@@ -14,6 +15,7 @@ from django.db.models import (
     Value,
 )
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -26,6 +28,7 @@ from core.exports import (
     local_dates,
 )
 from core.forms import SuggestForm
+from core.paginators import count_limit_for
 from core.views import FilteredListView, SuggestView, first, web_link
 from meetings.models import Attendance, FollowUp, Meeting
 
@@ -41,6 +44,7 @@ from .models import (
     name_language,
     type_label,
 )
+from .timeline import Events
 
 
 def type_labels(field):
@@ -473,3 +477,55 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
             more_follow_ups=more_follow_ups,
             **kwargs,
         )
+
+
+class TimelineView(PermissionRequiredMixin, DetailView):
+    """One stream of everything that happened to an organisation or a person,
+    newest first, ``paginate_by`` events a page (``stakeholders.timeline``).
+
+    A page of its own rather than a section of the record's page: the record
+    page keeps its query budget and its sections, and the timeline pages
+    with ``?page=`` as the lists do (a page past the end shows the last one,
+    a malformed number the first).
+
+    Queries: the record, the count, the page's keys, each kind's records
+    (on every page), the page's recorded changes when it shows some, and the
+    organisations' names in the reader's language, whatever the number of
+    events."""
+
+    paginate_by = 50
+    template_name = "stakeholders/timeline.html"
+
+    def get_object(self, queryset=None):
+        # An organisation's name in the reader's language comes with the
+        # page's events (stakeholders.timeline.Events.events).
+        return get_object_or_404(self.model, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        number = self.request.GET.get("page")
+        events = Events(
+            self.object, count_limit=count_limit_for(number, self.paginate_by)
+        )
+        paginator = Paginator(events, self.paginate_by)
+        page = paginator.get_page(number)
+        return super().get_context_data(
+            subject=self.object,
+            is_organisation=isinstance(self.object, Organisation),
+            events=page.object_list,
+            paginator=paginator,
+            page_obj=page,
+            is_paginated=page.has_other_pages(),
+            page_range=paginator.get_elided_page_range(page.number),
+            more_than=events.exceeds_limit,
+            **kwargs,
+        )
+
+
+class OrganisationTimelineView(TimelineView):
+    permission_required = "stakeholders.view_organisation"
+    model = Organisation
+
+
+class PersonTimelineView(TimelineView):
+    permission_required = "stakeholders.view_person"
+    model = Person

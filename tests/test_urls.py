@@ -54,6 +54,18 @@ PUBLIC_URLS = {
         "stakeholders.views.OrganisationDetailView",
         (),
     ),
+    (
+        "organisations:timeline",
+        "organisations/<id:pk>/timeline/",
+        "stakeholders.views.OrganisationTimelineView",
+        (),
+    ),
+    (
+        "people:timeline",
+        "people/<id:pk>/timeline/",
+        "stakeholders.views.PersonTimelineView",
+        (),
+    ),
     ("people:list", "people/", "stakeholders.views.PersonListView", ()),
     (
         "people:export_csv",
