@@ -27,8 +27,4 @@ class Migration(migrations.Migration):
             name='completed_on',
             field=models.DateField(blank=True, editable=False, help_text='The day it was marked done.', null=True, verbose_name='completed'),
         ),
-        migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(fields=['status', 'due_on'], name='followup_status_due_idx'),
-        ),
     ]
