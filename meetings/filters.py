@@ -9,7 +9,12 @@ from django.utils.translation import pgettext_lazy
 from core.filters import SortFilter, in_local_days
 from core.forms import DateRangeForm, PickerInput
 from stakeholders.filters import TypeFilter
-from stakeholders.models import Organisation, Person, of_organisation_types
+from stakeholders.models import (
+    Organisation,
+    Person,
+    Position,
+    of_organisation_types,
+)
 
 from .models import PENDING, AgendaItem, FollowUp, Meeting, Topic
 
@@ -127,6 +132,16 @@ class FollowUpFilter(django_filters.FilterSet):
         method="filter_overdue",
         help_text=_("Open or in progress, due before today"),
     )
+    mine = django_filters.ChoiceFilter(
+        label=_("Whose"),
+        choices=[("true", _("Mine"))],
+        empty_label=_("Everyone’s"),
+        method="filter_mine",
+        help_text=_(
+            "Mine: owned by the person whose email is your account’s, or by an "
+            "organisation where they work today"
+        ),
+    )
     due_after = django_filters.DateFilter(
         label=pgettext_lazy("follow-ups due on or after a date", "Due from"),
         field_name="due_on",
@@ -176,6 +191,26 @@ class FollowUpFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    # Set by ``mine`` when the user's account matches no person: the list
+    # says why it is empty.
+    unlinked = False
+
+    def filter_mine(self, queryset, name, value):
+        """The follow-ups of the person the user is (the one with the
+        account's email: a user is linked to no person otherwise) and of the
+        organisations where that person holds a position today. Costs a
+        query now: the person."""
+        person = Person.objects.with_email(self.request.user.email).first()
+        if person is None:
+            self.unlinked = True
+            return queryset.none()
+        organisations = (
+            Position.objects.current().filter(person=person).values("organisation")
+        )
+        return queryset.filter(
+            Q(owner_person=person) | Q(owner_organisation__in=organisations)
+        )
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(status__in=PENDING, due_on__lt=timezone.localdate())

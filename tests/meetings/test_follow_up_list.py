@@ -24,6 +24,7 @@ from tests.factories import (
     MeetingFactory,
     OrganisationFactory,
     PersonFactory,
+    PositionFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -327,6 +328,7 @@ def test_a_search_that_finds_nothing_lists_nothing(admin_client):
     [
         ({"status": "finished"}, "status", "Status"),
         ({"overdue": "maybe"}, "overdue", "Overdue"),
+        ({"mine": "yes"}, "mine", "Whose"),
         ({"due_after": "not-a-date"}, "due_after", "Due from"),
         ({"due_before": "3000-01-01"}, "due_before", "Due until"),
         (
@@ -710,3 +712,57 @@ def test_the_list_shows_the_completion_day(admin_client):
     response = admin_client.get(LIST)
 
     assert "27 Feb 2025" in response.content.decode()
+
+
+# Mine: the follow-ups of the person with the user's email, and of the
+# organisations where that person works today.
+
+
+def test_mine_lists_the_users_person_and_their_organisations_today(client, viewer):
+    viewer.email = "Aziza.Karimova@example.org"
+    viewer.save()
+    aziza = PersonFactory(
+        full_name="Aziza Karimova", email="aziza.karimova@example.org"
+    )
+    works_at = OrganisationFactory(name="Ministry of Health")
+    worked_at = OrganisationFactory(name="Statistics Agency")
+    PositionFactory(person=aziza, organisation=works_at, since=days(-400), until=None)
+    PositionFactory(
+        person=aziza, organisation=worked_at, since=days(-900), until=days(-401)
+    )
+    FollowUpFactory(action="Hers", owner_person=aziza, due_on=days(1))
+    FollowUpFactory(
+        action="Her ministry's", owner_organisation=works_at, due_on=days(2)
+    )
+    FollowUpFactory(action="Her old agency's", owner_organisation=worked_at)
+    FollowUpFactory(action="Someone else's", owner_person=PersonFactory())
+    client.force_login(viewer)
+
+    response = client.get(LIST, {"mine": "true"})
+
+    assert response.status_code == 200
+    assert listed(response) == ["Hers", "Her ministry's"]
+    assert "No follow-up is yours" not in response.content.decode()
+
+
+def test_mine_says_why_it_is_empty_when_no_person_has_the_users_email(client, viewer):
+    viewer.email = "nobody@example.org"
+    viewer.save()
+    FollowUpFactory(action="Someone else's", owner_person=PersonFactory())
+    client.force_login(viewer)
+
+    response = client.get(LIST, {"mine": "true"})
+
+    assert response.status_code == 200
+    assert listed(response) == []
+    assert "No follow-up is yours" in response.content.decode()
+
+
+def test_a_user_without_an_email_has_no_follow_ups_of_their_own(client, viewer):
+    PersonFactory(email="")
+    FollowUpFactory(action="Someone else's", owner_person=PersonFactory(email=""))
+    client.force_login(viewer)
+
+    response = client.get(LIST, {"mine": "true"})
+
+    assert listed(response) == []
