@@ -80,9 +80,6 @@ class FollowUpListView(FilteredListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rows = context["object_list"]
-        today = timezone.localdate()
-        for follow_up in rows:
-            follow_up.overdue_days = follow_up.days_overdue(today)
         attach_local_names(follow_up.owner_organisation for follow_up in rows)
         context["status_choices"] = FollowUp.Status.choices
         context["can_change"] = self.request.user.has_perm("meetings.change_followup")

@@ -573,12 +573,13 @@ class FollowUp(VersionedModel):
     def is_pending(self):
         return self.status in PENDING
 
-    def days_overdue(self, today):
-        """How many days past its due day a pending follow-up is on ``today``
-        (a local day); 0 when it is not overdue."""
-        if not self.is_pending or self.due_on is None or self.due_on >= today:
+    @property
+    def overdue_days(self):
+        """How many days past its due day a pending follow-up is today (the
+        local day); 0 when it is not overdue."""
+        if not self.is_pending or self.due_on is None:
             return 0
-        return (today - self.due_on).days
+        return max(0, (timezone.localdate() - self.due_on).days)
 
     def record_completion(self, previous_status, *, today=None):
         """Keep ``completed_on`` with the status just set, ``previous_status``

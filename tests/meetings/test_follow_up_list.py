@@ -766,3 +766,15 @@ def test_a_user_without_an_email_has_no_follow_ups_of_their_own(client, viewer):
     response = client.get(LIST, {"mine": "true"})
 
     assert listed(response) == []
+
+
+def test_the_meeting_page_marks_an_overdue_follow_up_too(user_client):
+    meeting = MeetingFactory()
+    FollowUpFactory(meeting=meeting, action="Late", due_on=days(-4))
+    FollowUpFactory(
+        meeting=meeting, action="Late but done", due_on=days(-4), status=Status.DONE
+    )
+
+    content = user_client.get(f"/meetings/{meeting.pk}/").content.decode()
+
+    assert content.count("Overdue by 4 days") == 1
