@@ -778,3 +778,17 @@ def test_the_meeting_page_marks_an_overdue_follow_up_too(user_client):
     content = user_client.get(f"/meetings/{meeting.pk}/").content.decode()
 
     assert content.count("Overdue by 4 days") == 1
+
+
+def test_the_admin_finds_follow_ups_as_the_worklist_does(admin_client):
+    FollowUpFactory(
+        action="Send the draft roadmap",
+        owner_person=PersonFactory(full_name="Aziza Karimova"),
+    )
+    FollowUpFactory(action="Book a room")
+
+    response = admin_client.get("/admin/meetings/followup/", {"q": "Каримова"})
+
+    assert [str(f) for f in response.context["cl"].result_list] == [
+        "Send the draft roadmap"
+    ]
