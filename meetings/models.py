@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import VersionedModel, choice_label
-from core.search import generated_search_key
+from core.search import TRIGRAM, generated_search_key
 from stakeholders.models import Organisation, Person, organisation_types_field
 
 
@@ -483,11 +483,15 @@ class FollowUpQuerySet(models.QuerySet):
         Costs two queries now: the organisations and the people found (up to
         ``BROAD_ORGANISATIONS`` each), read once rather than in each part of
         the list's query and of its count. A term that finds more of either
-        searches the actions and notes alone, as the meetings' search does."""
+        searches the actions and notes alone, as the meetings' search does,
+        and so does a term too short for the search indexes (``TRIGRAM``):
+        it would read every organisation and every person."""
         term = term.strip()
         if not term:
             return self
         found = Q(search_key__includes=term)
+        if len(term) < TRIGRAM:
+            return self.filter(found)
         organisations = list(
             Organisation.objects.search_ids(term)[:BROAD_ORGANISATIONS]
         )

@@ -792,3 +792,19 @@ def test_the_admin_finds_follow_ups_as_the_worklist_does(admin_client):
     assert [str(f) for f in response.context["cl"].result_list] == [
         "Send the draft roadmap"
     ]
+
+
+def test_a_term_too_short_for_the_indexes_searches_actions_and_notes_alone(
+    admin_client, django_assert_num_queries
+):
+    FollowUpFactory(action="Send the EU draft", owner_organisation=None)
+    FollowUpFactory(
+        action="Book a room", owner_organisation=OrganisationFactory(acronym="EU")
+    )
+
+    # session, user, count, page (no organisation or person searched; the
+    # row found has no owner organisation to name in the reader's language)
+    with django_assert_num_queries(4):
+        response = admin_client.get(LIST, {"q": "EU"})
+
+    assert listed(response) == ["Send the EU draft"]
