@@ -113,6 +113,9 @@ def test_a_coordinator_works_through_the_overdue_follow_ups(
         )
         assert no_horizontal_overflow(page)
         page.screenshot(path=ARTIFACTS / "follow-ups-phone.png", full_page=True)
+        page.locator("tr.follow-up-overdue").first.screenshot(
+            path=ARTIFACTS / "follow-ups-phone-overdue-row.png"
+        )
 
         change_status(page, "Propose dates", "in_progress")
 
