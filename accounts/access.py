@@ -66,6 +66,13 @@ RULES = [
     ),
     Rule("meetings:edit", BOTH, EDITOR, "edit a meeting on the recording page"),
     Rule("meetings:*", READ, VIEWER, "meeting list, detail, exports, .ics"),
+    Rule(
+        "follow_ups:status",
+        BOTH,
+        EDITOR,
+        "change a follow-up's status from the worklist (POST; a GET is 405)",
+    ),
+    Rule("follow_ups:*", READ, VIEWER, "follow-up worklist, exports"),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.

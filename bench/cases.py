@@ -334,6 +334,36 @@ def app_cases(t):
             "/meetings/?status=held&sort=-organisations",
             lists,
         ),
+        # The follow-up worklist (issue 13): no naive build has one.
+        Case("follow-ups", "list", "/follow-ups/", None, lists),
+        Case(
+            f"follow-ups page {t.deep('follow_ups')}",
+            "list",
+            f"/follow-ups/?page={t.deep('follow_ups')}",
+            None,
+            deep,
+        ),
+        Case(
+            "follow-ups ?overdue",
+            "list",
+            "/follow-ups/?overdue=true",
+            None,
+            lists,
+        ),
+        Case(
+            "follow-ups ?q",
+            "list",
+            f"/follow-ups/?q={t.organisation_term}",
+            None,
+            lists,
+        ),
+        Case(
+            "follow-ups ?owner_organisation&sort=-meeting",
+            "list",
+            f"/follow-ups/?owner_organisation={org}&sort=-meeting",
+            None,
+            lists,
+        ),
         # Detail pages of the busiest records
         Case("organisation detail (busiest)", "detail", f"/organisations/{org}/"),
         Case("person detail (busiest)", "detail", f"/people/{person}/"),
@@ -593,6 +623,21 @@ def export_cases(t):
             "/meetings/export.csv",
             "/meetings/export.csv",
             ("export",),
+            export=True,
+        ),
+        Case(
+            "export follow-ups.csv",
+            "export",
+            "/follow-ups/export.csv",
+            None,
+            ("export",),
+            export=True,
+        ),
+        Case(
+            "export follow-ups.xlsx ?overdue",
+            "export",
+            "/follow-ups/export.xlsx?overdue=true",
+            None,
             export=True,
         ),
         Case(

@@ -381,10 +381,7 @@ class VersionedModelForm(forms.ModelForm):
             rows = rows.select_for_update()
         current = rows.values_list("version", flat=True).first()
         if current is None:
-            raise ValidationError(
-                _("Someone else deleted this record while you were editing it."),
-                code="deleted",
-            )
+            raise ValidationError(DELETED_MESSAGE, code="deleted")
         seen = cleaned_data.get("seen_version")
         if seen != current:
             raise ValidationError(self.conflict_message(), code="edit_conflict")
@@ -392,16 +389,24 @@ class VersionedModelForm(forms.ModelForm):
         return cleaned_data
 
     def conflict_message(self):
-        """Who saved the row last, and when (one query, only on a conflict)."""
-        last = self.instance.history.select_related("history_user").first()
-        who = getattr(last, "history_user", None)
-        when = timezone.localtime(last.history_date) if last else None
-        message = _(
-            "%(who)s saved this record at %(when)s, after you opened it. Your "
-            "changes were not saved, so theirs are kept: open the record again "
-            "to see them, then make your changes once more."
-        )
-        return message % {
-            "who": (who.get_full_name() or who.get_username()) if who else _("Someone"),
-            "when": date_format(when, "DATETIME_FORMAT") if when else _("a moment ago"),
-        }
+        return conflict_message(self.instance)
+
+
+DELETED_MESSAGE = _("Someone else deleted this record while you were editing it.")
+
+
+def conflict_message(instance):
+    """Who saved the row of ``instance`` last, and when, as a refusal of a
+    change made from a page read before (one query, only on a conflict)."""
+    last = instance.history.select_related("history_user").first()
+    who = getattr(last, "history_user", None)
+    when = timezone.localtime(last.history_date) if last else None
+    message = _(
+        "%(who)s saved this record at %(when)s, after you opened it. Your "
+        "changes were not saved, so theirs are kept: open the record again "
+        "to see them, then make your changes once more."
+    )
+    return message % {
+        "who": (who.get_full_name() or who.get_username()) if who else _("Someone"),
+        "when": date_format(when, "DATETIME_FORMAT") if when else _("a moment ago"),
+    }

@@ -102,9 +102,10 @@ class FollowUpInline(HamkorInline, admin.StackedInline):
     fields = [
         "action",
         ("owner_organisation", "owner_person"),
-        ("due_on", "status"),
+        ("due_on", "status", "completed_on"),
         "notes",
     ]
+    readonly_fields = ["completed_on"]
     autocomplete_fields = ["owner_organisation", "owner_person"]
 
     def get_queryset(self, request):
@@ -340,6 +341,13 @@ class MeetingAdmin(AttendanceImportMixin, HamkorAdmin):
             stats.reload_figures(obj)
         super().save_model(request, obj, form, change)
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is FollowUp:
+            for row in formset.forms:
+                if row.has_changed() and "status" in row.changed_data:
+                    row.instance.record_completion(row.initial.get("status"))
+        super().save_formset(request, form, formset, change)
+
     def save_related(self, request, form, formsets, change):
         touched = stats.Touched().formsets(formsets)
         super().save_related(request, form, formsets, change)
@@ -490,6 +498,7 @@ class FollowUpAdmin(HamkorAdmin):
         "owner_person",
         "due_on",
         "status",
+        "completed_on",
     ]
     # Coordinators update follow-ups from the list after each meeting.
     list_editable = ["due_on", "status"]
@@ -505,19 +514,29 @@ class FollowUpAdmin(HamkorAdmin):
         "owner_person",
         "due_on",
         "status",
+        "completed_on",
         "notes",
     ]
+    readonly_fields = ["completed_on"]
     actions = ["mark_done"]
+
+    def save_model(self, request, obj, form, change):
+        # The form and the editable changelist rows alike.
+        if "status" in form.changed_data or not change:
+            obj.record_completion(form.initial.get("status") if change else None)
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Mark selected follow-ups done"))
     def mark_done(self, request, queryset):
+        # Those done already keep the day they were completed.
         self._update_with_history(
             request,
-            queryset,
+            queryset.exclude(status=FollowUp.Status.DONE),
             ngettext_lazy(
                 "%(count)d follow-up marked done.",
                 "%(count)d follow-ups marked done.",
                 "count",
             ),
             status=FollowUp.Status.DONE,
+            completed_on=timezone.localdate(),
         )

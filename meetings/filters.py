@@ -1,15 +1,22 @@
 import django_filters
-from django.db.models import Exists, OuterRef
+from django import forms
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.filters import SortFilter, in_local_days
 from core.forms import DateRangeForm, PickerInput
 from stakeholders.filters import TypeFilter
-from stakeholders.models import Organisation, of_organisation_types
+from stakeholders.models import (
+    Organisation,
+    Person,
+    Position,
+    of_organisation_types,
+)
 
-from .models import AgendaItem, Meeting, Topic
+from .models import PENDING, AgendaItem, FollowUp, Meeting, Topic
 
 
 class MeetingFilterForm(DateRangeForm):
@@ -96,3 +103,115 @@ class MeetingFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(AgendaItem.objects.filter(meeting=OuterRef("pk"), topic=value))
         )
+
+
+class FollowUpFilterForm(DateRangeForm):
+    date_range_fields = [("due_after", "due_before")]
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    """The follow-up worklist's filters (/follow-ups/)."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        help_text=_("Action, notes, or the owner organisation or person"),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=FollowUp.Status,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    overdue = django_filters.ChoiceFilter(
+        label=_("Overdue"),
+        choices=[
+            ("true", _("Overdue only")),
+            ("false", _("Not overdue")),
+        ],
+        empty_label=_("Overdue or not"),
+        method="filter_overdue",
+        help_text=_("Open or in progress, due before today"),
+    )
+    mine = django_filters.ChoiceFilter(
+        label=_("Whose"),
+        choices=[("true", _("Mine"))],
+        empty_label=_("Everyone’s"),
+        method="filter_mine",
+        help_text=_(
+            "Mine: owned by the person whose email is your account’s, or by an "
+            "organisation where they work today"
+        ),
+    )
+    due_after = django_filters.DateFilter(
+        label=pgettext_lazy("follow-ups due on or after a date", "Due from"),
+        field_name="due_on",
+        lookup_expr="gte",
+    )
+    due_before = django_filters.DateFilter(
+        label=pgettext_lazy("follow-ups due on or before a date", "Due until"),
+        field_name="due_on",
+        lookup_expr="lte",
+    )
+    owner_organisation = django_filters.ModelChoiceFilter(
+        label=_("Owner organisation"),
+        queryset=Organisation.objects.all(),
+        widget=PickerInput(reverse_lazy("organisations:suggest")),
+    )
+    owner_person = django_filters.ModelChoiceFilter(
+        label=_("Owner person"),
+        queryset=Person.objects.all(),
+        widget=PickerInput(reverse_lazy("people:suggest")),
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("Meeting"),
+        queryset=Meeting.objects.all(),
+        widget=PickerInput(reverse_lazy("meetings:suggest")),
+    )
+    sort = SortFilter(
+        fields=[
+            ("due_on", "due"),
+            ("meeting__starts_at", "meeting"),
+            ("status", "status"),
+            ("owner_organisation__name", "owner"),
+            ("completed_on", "completed"),
+        ],
+        field_labels={
+            "due_on": _("Due"),
+            "meeting__starts_at": _("Meeting date"),
+            "status": _("Status"),
+            "owner_organisation__name": _("Owner"),
+            "completed_on": _("Completed"),
+        },
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = []
+        form = FollowUpFilterForm
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    # Set by ``mine`` when the user's account matches no person: the list
+    # says why it is empty.
+    unlinked = False
+
+    def filter_mine(self, queryset, name, value):
+        """The follow-ups of the person the user is (the one with the
+        account's email: a user is linked to no person otherwise) and of the
+        organisations where that person holds a position today. Costs a
+        query now: the person."""
+        person = Person.objects.with_email(self.request.user.email).first()
+        if person is None:
+            self.unlinked = True
+            return queryset.none()
+        organisations = (
+            Position.objects.current().filter(person=person).values("organisation")
+        )
+        return queryset.filter(
+            Q(owner_person=person) | Q(owner_organisation__in=organisations)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(status__in=PENDING, due_on__lt=timezone.localdate())
+        return queryset.filter(overdue if value == "true" else ~overdue)

@@ -494,3 +494,15 @@ class MeetingRecordForm(VersionedModelForm):
                 code="rows_changed",
             )
         return cleaned_data
+
+
+class FollowUpStatusForm(forms.Form):
+    """A follow-up's status, from its row of the worklist, with the version
+    the list showed (the change is refused if the row moved on since) and
+    the list to go back to."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=FollowUp.Status)
+    seen_version = forms.IntegerField(
+        label=_("Version seen"), widget=forms.HiddenInput, min_value=1
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)

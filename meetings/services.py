@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.forms import DELETED_MESSAGE, conflict_message
 from core.history import history_reason
+from core.services import recorded_as
 from stakeholders.models import (
     Organisation,
     OrganisationName,
@@ -695,6 +697,7 @@ def _follow_ups_write(meeting, rows):
                 follow_up.delete()
             continue
         values = {name: row[name] for name in FOLLOW_UP_FIELDS}
+        previous_status = follow_up.status if follow_up is not None else None
         if follow_up is None:
             follow_up = FollowUp(meeting=meeting, **values)
         elif all(getattr(follow_up, name) == value for name, value in values.items()):
@@ -703,5 +706,43 @@ def _follow_ups_write(meeting, rows):
             for name, value in values.items():
                 setattr(follow_up, name, value)
             follow_up.version += 1
+        follow_up.record_completion(previous_status)
         follow_up.full_clean(exclude=["meeting"])
         follow_up.save()
+
+
+class StaleChange(Exception):
+    """A change refused because the record changed (or went) since the page
+    that asks for it was read; ``message`` says who changed it and when."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def follow_up_status_change(*, follow_up_id, status, seen_version, user=None):
+    """Set the status of the follow-up ``follow_up_id`` (and its completion
+    day, ``FollowUp.record_completion``), as the worklist's row form asks,
+    if its ``version`` is still ``seen_version``, the one the page was read
+    at; else raise ``StaleChange`` naming who saved it last and when, and
+    write nothing. The history row names ``user`` (the request's user when
+    None: simple-history's middleware).
+
+    Returns the follow-up: unchanged (no version moved, no history row) when
+    it already has ``status``."""
+    follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+    if follow_up is None:
+        raise StaleChange(DELETED_MESSAGE)
+    if follow_up.version != seen_version:
+        raise StaleChange(conflict_message(follow_up))
+    if follow_up.status == status:
+        return follow_up
+    previous_status = follow_up.status
+    follow_up.status = status
+    follow_up.record_completion(previous_status)
+    follow_up.version += 1
+    follow_up.full_clean(exclude=["meeting", "owner_organisation", "owner_person"])
+    with recorded_as(user):
+        follow_up.save(update_fields=["status", "completed_on", "version"])
+    return follow_up

@@ -30,6 +30,7 @@ from stakeholders.models import (
 )
 
 from .filters import MeetingFilter
+from .follow_up_views import follow_up_counts
 from .forms import MeetingRecordForm, record_formsets, rows_state
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from .services import AgendaEntry, Attending, meeting_record
@@ -61,6 +62,7 @@ class HomeView(PermissionRequiredMixin, TemplateView):
             organisation_count=sum(t.active_organisations for t in types),
             upcoming=upcoming,
             recent=recent,
+            follow_ups=follow_up_counts(),
             **kwargs,
         )
 

@@ -543,6 +543,16 @@ class PersonQuerySet(models.QuerySet):
         # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
 
+    def with_email(self, email):
+        """The person whose email is ``email``, ignoring case: at most one
+        (``person_email_unique_ci``, whose index serves this), none for an
+        empty ``email``."""
+        if not email:
+            return self.none()
+        return self.alias(email_key=Lower("email")).filter(
+            ~Q(email=""), email_key=email.lower()
+        )
+
     def with_current_positions(self):
         """Prefetch today's positions, with their organisations, into
         ``current_positions`` (one extra query for the whole page)."""

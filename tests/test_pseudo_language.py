@@ -307,6 +307,8 @@ def test_no_visible_text_bypasses_translation(pseudo_language, demo, client):
         ("viewer", "home"),
         ("viewer", "meetings:detail"),
         ("viewer", "meetings:record"),  # a 403
+        ("viewer", "follow_ups:list"),
+        ("editor", "follow_ups:list"),  # with the status forms
         ("editor", "admin:meetings_meeting_change"),
         ("administrator", "admin:meetings_meeting_import"),
         ("administrator", "import preview"),

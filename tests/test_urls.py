@@ -81,6 +81,30 @@ PUBLIC_URLS = {
     ),
     ("people:suggest", "people/suggest/", "stakeholders.views.PersonSuggestView", ()),
     ("people:detail", "people/<id:pk>/", "stakeholders.views.PersonDetailView", ()),
+    (
+        "follow_ups:list",
+        "follow-ups/",
+        "meetings.follow_up_views.FollowUpListView",
+        (),
+    ),
+    (
+        "follow_ups:export_csv",
+        "follow-ups/export.csv",
+        "meetings.follow_up_views.FollowUpListView",
+        (("export_format", "csv"),),
+    ),
+    (
+        "follow_ups:export_xlsx",
+        "follow-ups/export.xlsx",
+        "meetings.follow_up_views.FollowUpListView",
+        (("export_format", "xlsx"),),
+    ),
+    (
+        "follow_ups:status",
+        "follow-ups/<id:pk>/status/",
+        "meetings.follow_up_views.FollowUpStatusView",
+        (),
+    ),
     ("meetings:list", "meetings/", "meetings.views.MeetingListView", ()),
     (
         "meetings:export_csv",

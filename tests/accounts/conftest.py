@@ -132,6 +132,7 @@ NAMESPACE_MODELS = {
     "organisations": "stakeholders.organisation",
     "people": "stakeholders.person",
     "meetings": "meetings.meeting",
+    "follow_ups": "meetings.followup",
     "admin:view_on_site": "stakeholders.organisation",
 }
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")

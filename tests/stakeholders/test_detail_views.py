@@ -668,6 +668,8 @@ def test_the_organisation_page_shows_the_first_follow_ups_by_due_date(
     assert "Sooner task" in follow_ups
     assert "Later task" not in follow_ups
     assert "Showing the first follow-up by due date." in follow_ups
+    # The rest are on the worklist, filtered by the organisation.
+    assert f'href="/follow-ups/?owner_organisation={organisation.pk}"' in follow_ups
 
 
 def test_the_person_page_shows_the_newest_meetings_of_all(user_client, monkeypatch):
@@ -690,3 +692,4 @@ def test_the_person_page_shows_the_newest_meetings_of_all(user_client, monkeypat
     assert "Oldest" not in meetings
     assert "Showing the 2 newest meetings." in meetings
     assert "Showing the first follow-up by due date." in content
+    assert f'href="/follow-ups/?owner_person={person.pk}"' in content
