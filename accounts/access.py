@@ -64,6 +64,12 @@ RULES = [
     ),
     Rule("meetings:edit", BOTH, EDITOR, "edit a meeting on the recording page"),
     Rule("meetings:*", READ, VIEWER, "meeting list, detail, exports, .ics"),
+    Rule(
+        "attendance:*",
+        READ,
+        VIEWER,
+        "attendance matrix: list and pivot of organisations x meetings, exports",
+    ),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
+from meetings.urls import attendance_patterns
 from meetings.views import HomeView
 from stakeholders.urls import organisation_patterns, person_patterns
 
@@ -28,5 +29,6 @@ urlpatterns = [
     path("organisations/", include(organisation_patterns)),
     path("people/", include(person_patterns)),
     path("meetings/", include("meetings.urls")),
+    path("attendance/", include(attendance_patterns)),
     path("admin/", admin.site.urls),
 ]

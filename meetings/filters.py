@@ -5,11 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.filters import SortFilter, in_local_days
-from core.forms import DateRangeForm, PickerInput
-from stakeholders.filters import TypeFilter
+from core.forms import DateRangeForm, LongSelect, PickerInput
+from stakeholders.filters import CountryChoices, TypeFilter
 from stakeholders.models import Organisation, of_organisation_types
 
-from .models import AgendaItem, Meeting, Topic
+from .models import AgendaItem, Attendance, Meeting, Topic
 
 
 class MeetingFilterForm(DateRangeForm):
@@ -95,4 +95,110 @@ class MeetingFilter(django_filters.FilterSet):
     def filter_topic(self, queryset, name, value):
         return queryset.filter(
             Exists(AgendaItem.objects.filter(meeting=OuterRef("pk"), topic=value))
+        )
+
+
+class AttendanceFilterForm(DateRangeForm):
+    date_range_fields = [("after", "before")]
+
+
+class AttendanceFilter(django_filters.FilterSet):
+    """The attendance matrix (/attendance/): the lists' words for the same
+    things (``type`` as on /meetings/ and /people/, ``after`` / ``before`` the
+    meeting's local day), and ``view``, the list or the pivot."""
+
+    view = django_filters.ChoiceFilter(
+        label=pgettext_lazy("attendance matrix", "Show"),
+        choices=[
+            ("list", pgettext_lazy("attendance matrix", "List")),
+            ("pivot", pgettext_lazy("attendance matrix", "Organisations × meetings")),
+        ],
+        empty_label=None,
+        method="filter_view",
+    )
+    type = TypeFilter(method="filter_type")
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"),
+        queryset=Organisation.objects.all(),
+        widget=PickerInput(reverse_lazy("organisations:suggest")),
+        help_text=_("Attended on its behalf"),
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"),
+        field_name="organisation__country",
+        choices=CountryChoices(),
+        widget=LongSelect,
+        help_text=_("Of the organisation"),
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("Meeting"),
+        queryset=Meeting.objects.all(),
+        widget=PickerInput(reverse_lazy("meetings:suggest")),
+    )
+    after = django_filters.DateFilter(
+        label=pgettext_lazy("meetings on or after a date", "From"),
+        method="filter_dates",
+    )
+    before = django_filters.DateFilter(
+        label=pgettext_lazy("meetings on or before a date", "Until"),
+        method="filter_dates",
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Agenda topic"),
+        queryset=Topic.objects.all(),
+        method="filter_topic",
+        widget=PickerInput(reverse_lazy("meetings:topic_suggest")),
+    )
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Attendance.Role)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Attendance.Status)
+    # Each sort is read along an index: the meetings' date, the
+    # organisations' and the people's names (each joined to its rows by the
+    # attendance's indexes). Role and status have none of their own: sorted,
+    # they would sort every row of a filter (2.5 M at XL).
+    sort = SortFilter(
+        fields=[
+            ("meeting__starts_at", "date"),
+            ("organisation__name", "organisation"),
+            ("person__full_name", "person"),
+        ],
+        field_labels={
+            "meeting__starts_at": _("Date"),
+            "organisation__name": _("Organisation"),
+            "person__full_name": _("Person"),
+        },
+    )
+
+    class Meta:
+        model = Attendance
+        fields = []
+        form = AttendanceFilterForm
+
+    def filter_view(self, queryset, name, value):
+        return queryset  # chooses the page's form, not its rows
+
+    def filter_type(self, queryset, name, value):
+        # "Organisations of type X", said once (OrganisationQuerySet.of_type):
+        # a few ids (IN) that the organisations' type index finds.
+        if not value:
+            return queryset
+        return queryset.filter(organisation__in=Organisation.objects.of_type(value))
+
+    def filter_dates(self, queryset, name, value):
+        """``after`` and ``before`` together, applied once, on the local day of
+        the meeting's start (its date index)."""
+        data = self.form.cleaned_data
+        first = "after" if data.get("after") else "before"
+        if name != first:
+            return queryset
+        return queryset.filter(
+            **in_local_days(
+                "meeting__starts_at", after=data.get("after"), before=data.get("before")
+            )
+        )
+
+    def filter_topic(self, queryset, name, value):
+        # One topic's meetings are a short list: read once (IN), then each
+        # meeting's rows by the attendance's meeting index.
+        return queryset.filter(
+            meeting__in=AgendaItem.objects.filter(topic=value).values("meeting")
         )

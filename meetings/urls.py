@@ -3,7 +3,7 @@ from django.urls import path
 from core import converters  # noqa: F401 - registers <id:pk>
 from core.urls import list_routes
 
-from . import views
+from . import matrix, views
 
 app_name = "meetings"
 
@@ -16,3 +16,21 @@ urlpatterns = [
     path("topics/suggest/", views.TopicSuggestView.as_view(), name="topic_suggest"),
     path("<id:pk>.ics", views.MeetingCalendarView.as_view(), name="ics"),
 ]
+
+# /attendance/, a namespace of its own: the list or pivot and its exports.
+attendance_patterns = (
+    [
+        path("", matrix.AttendanceView.as_view(), name="list"),
+        path(
+            "export.csv",
+            matrix.AttendanceView.as_view(export_format="csv"),
+            name="export_csv",
+        ),
+        path(
+            "export.xlsx",
+            matrix.AttendanceView.as_view(export_format="xlsx"),
+            name="export_xlsx",
+        ),
+    ],
+    "attendance",
+)

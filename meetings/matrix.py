@@ -1,0 +1,298 @@
+"""The attendance matrix, /attendance/: "which donors came to which meetings"
+on one screen.
+
+The same filter shows either every attendance row (the list: organisation,
+meeting, person, role, status), or the pivot: organisations as rows, the
+newest ``MAX_MEETINGS`` meetings the filter selects as columns, each cell the
+organisation's role and status at that meeting, with totals per row and per
+column, paged by organisations. Both export as CSV and XLSX.
+
+The pivot costs two queries whatever the page: the meetings (read newest
+first along their date index, each probed for a matching row by the
+attendance's meeting index, stopping at ``MAX_MEETINGS`` + 1), then the
+cells of those meetings grouped by organisation and meeting (their rows, read
+by the meeting index: some 50 a meeting at XL). The organisations are at most
+the ones of ``MAX_MEETINGS`` meetings, so they are sorted and paged here, and
+the totals counted over all of them, not just the page shown.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Value,
+    When,
+)
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from core.exports import Column, choice_labels, country_names, table_response
+from core.views import FilteredListView
+from stakeholders.models import (
+    Organisation,
+    attach_local_names,
+    local_name_of,
+    type_label,
+)
+
+from .filters import AttendanceFilter
+from .models import Attendance, Meeting
+
+# The pivot's columns: a screen a manager can read (and scroll on a phone),
+# and an export with as many. A filter selecting more shows the newest.
+MAX_MEETINGS = 60
+
+# An organisation that sent several people has one cell: the first role in
+# this order and the first status in this one (of a host's people, one
+# presenting and one observing, it hosted; of two invited, one who came and
+# one who did not, it attended).
+ROLE_ORDER = list(Attendance.Role)
+STATUS_ORDER = [
+    Attendance.Status.ATTENDED,
+    Attendance.Status.CONFIRMED,
+    Attendance.Status.INVITED,
+    Attendance.Status.DECLINED,
+    Attendance.Status.ABSENT,
+]
+
+
+def rank(name, order):
+    """An expression: the place of field ``name``'s value in ``order``."""
+    return Case(
+        *(
+            When(**{name: value}, then=Value(index))
+            for index, value in enumerate(order)
+        ),
+        default=Value(len(order)),
+        output_field=IntegerField(),
+    )
+
+
+@dataclass
+class Cell:
+    """One organisation at one meeting: its leading role and best status
+    among its rows, and how many people it sent (0: the organisation alone)."""
+
+    role: str
+    status: str
+    people: int
+
+    @property
+    def role_label(self):
+        return Attendance.Role(self.role).label
+
+    @property
+    def status_label(self):
+        return Attendance.Status(self.status).label
+
+    def text(self):
+        """The cell as one line of text (the exports')."""
+        text = pgettext("attendance cell: role, status", "%(role)s, %(status)s") % {
+            "role": self.role_label,
+            "status": str(self.status_label).lower(),
+        }
+        if self.people > 1:
+            text += ", " + people_text(self.people)
+        return text
+
+
+def people_text(count):
+    return ngettext("%(count)d person", "%(count)d people", count) % {"count": count}
+
+
+@dataclass
+class PivotRow:
+    organisation: Organisation  # id, name, acronym; local_name once attached
+    cells: list = field(default_factory=list)  # a Cell or None per meeting
+
+    @property
+    def total(self):
+        return sum(cell is not None for cell in self.cells)
+
+
+class Pivot:
+    """Organisations × meetings for the attendance rows of ``rows`` (a
+    filtered queryset). Two queries, made here."""
+
+    def __init__(self, rows, limit=MAX_MEETINGS):
+        rows = rows.order_by()
+        meetings = list(
+            Meeting.objects.filter(Exists(rows.filter(meeting=OuterRef("pk"))))
+            .only("title", "starts_at", "date_only")
+            .order_by("-starts_at", "-pk")[: limit + 1]
+        )
+        self.limit = limit
+        self.more_meetings = len(meetings) > limit
+        self.meetings = meetings[:limit]
+        column = {meeting.pk: index for index, meeting in enumerate(self.meetings)}
+        found = {}
+        cells = (
+            rows.filter(meeting__in=list(column))
+            .values(
+                "organisation",
+                "organisation__name",
+                "organisation__acronym",
+                "meeting",
+            )
+            .annotate(
+                role_rank=Min(rank("role", ROLE_ORDER)),
+                status_rank=Min(rank("status", STATUS_ORDER)),
+                people=Count("person"),
+            )
+        )
+        for values in cells:
+            key = values["organisation"]
+            if key not in found:
+                # The fields a row shows and links by; no query of its own.
+                organisation = Organisation(
+                    pk=key,
+                    name=values["organisation__name"],
+                    acronym=values["organisation__acronym"],
+                )
+                found[key] = PivotRow(organisation, [None] * len(self.meetings))
+            found[key].cells[column[values["meeting"]]] = Cell(
+                role=ROLE_ORDER[values["role_rank"]],
+                status=STATUS_ORDER[values["status_rank"]],
+                people=values["people"],
+            )
+        # By the official name, as the organisations list: one order for
+        # every reader.
+        self.rows = sorted(
+            found.values(),
+            key=lambda row: (row.organisation.name.casefold(), row.organisation.pk),
+        )
+        self.column_totals = [
+            sum(row.cells[index] is not None for row in self.rows)
+            for index in range(len(self.meetings))
+        ]
+        self.total = sum(self.column_totals)
+
+    def table(self):
+        """The pivot as rows of cells for an export: a header, an
+        organisation a row (in the reader's language, then the official name,
+        acronym and type), the totals, and a last line if meetings were left
+        out. Reads the organisations' local names and types (two queries)."""
+        organisations = [row.organisation for row in self.rows]
+        attach_local_names(organisations)
+        types = dict(
+            Organisation.objects.filter(pk__in=[o.pk for o in organisations])
+            .values_list("pk", "type__name")
+            .order_by()
+        )
+        total = gettext("Total")
+        yield [
+            gettext("Organisation"),
+            *(str(meeting) for meeting in self.meetings),
+            total,
+            gettext("Official name"),
+            gettext("Acronym"),
+            pgettext("organisation", "Type"),
+        ]
+        for row in self.rows:
+            organisation = row.organisation
+            yield [
+                organisation.display_name,
+                *(cell.text() if cell else "" for cell in row.cells),
+                row.total,
+                organisation.name,
+                organisation.acronym,
+                type_label(types.get(organisation.pk, "")),
+            ]
+        yield [total, *self.column_totals, self.total]
+        if self.more_meetings:
+            yield [str(too_many_meetings(self.limit))]
+
+
+def too_many_meetings(limit):
+    return _(
+        "More than %(limit)s meetings match this filter: the newest %(limit)s "
+        "are shown. Narrow it by date (From, Until), type, topic or "
+        "organisation to see the others."
+    ) % {"limit": limit}
+
+
+def type_labels(field):
+    """An export's type column in the reader's language."""
+    return type_label
+
+
+class AttendanceView(FilteredListView):
+    """/attendance/: the list (``view=list``, the default) or the pivot
+    (``view=pivot``) of the filter's attendance rows, and their exports."""
+
+    permission_required = "meetings.view_attendance"
+    model = Attendance
+    filterset_class = AttendanceFilter
+    template_name = "meetings/attendance.html"
+    export_filename = "attendance"
+    export_columns = [
+        Column(_("Date"), "meeting__starts_at", date_only="meeting__date_only"),
+        Column(_("Meeting"), "meeting__title"),
+        Column(_("Organisation"), "organisation__name"),
+        # The name recorded for the exporting reader's language, as in the
+        # organisations' export (stakeholders.views).
+        Column(pgettext_lazy("export column", "Name in English"), "local_name"),
+        Column(_("Acronym"), "organisation__acronym"),
+        Column(
+            pgettext_lazy("organisation", "Type"),
+            "organisation__type__name",
+            display=type_labels,
+        ),
+        Column(_("Country"), "organisation__country", display=country_names),
+        Column(_("Person"), "person__full_name"),
+        Column(_("Role"), "role", display=choice_labels),
+        Column(_("Status"), "status", display=choice_labels),
+        Column(_("Notes"), "notes"),
+    ]
+
+    def get_queryset(self):
+        # Newest meetings first (their date index), each meeting's rows by
+        # organisation (the attendance's meeting index, then the few rows of
+        # one meeting sorted).
+        return Attendance.objects.select_related(
+            "meeting", "organisation__type", "person"
+        ).order_by("-meeting__starts_at", "meeting_id", "organisation__name", "pk")
+
+    def showing_pivot(self):
+        filterset = self.filterset
+        return (
+            filterset.is_bound
+            and not filterset.form.errors
+            and filterset.form.cleaned_data.get("view") == "pivot"
+        )
+
+    def export(self, queryset):
+        if self.showing_pivot():
+            table = Pivot(queryset).table()
+            return table_response(
+                table, "attendance-pivot", self.export_format, freeze=(1, 1)
+            )
+        return super().export(
+            queryset.annotate(local_name=local_name_of("organisation"))
+        )
+
+    def get_context_data(self, **kwargs):
+        if not self.showing_pivot():
+            context = super().get_context_data(**kwargs)
+            attach_local_names(row.organisation for row in context["object_list"])
+            return context
+        pivot = Pivot(self.filterset.qs)
+        paginator = Paginator(pivot.rows, self.paginate_by)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        attach_local_names(row.organisation for row in page.object_list)
+        return {
+            "view": self,
+            "pivot": pivot,
+            "paginator": paginator,
+            "page_obj": page,
+            "is_paginated": page.has_other_pages(),
+            "object_list": page.object_list,
+            "page_range": paginator.get_elided_page_range(page.number),
+            **kwargs,
+        }
