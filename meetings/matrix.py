@@ -103,7 +103,9 @@ class Cell:
 
 
 def people_text(count):
-    return ngettext("%(count)d person", "%(count)d people", count) % {"count": count}
+    return ngettext("%(counter)s person", "%(counter)s people", count) % {
+        "counter": count
+    }
 
 
 @dataclass

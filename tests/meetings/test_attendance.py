@@ -176,7 +176,7 @@ def test_the_list_shows_date_meeting_organisation_person_role_and_status(
         "Presenter",
         "Confirmed",
         "Declined",
-        "Organisation only",
+        "organisation only",
     ):
         assert text in content
     assert "2 results" in content
