@@ -312,20 +312,28 @@ def test_it_filters(user_client, two_meetings, query, expected):
             assert shown == expected
 
 
-def test_it_filters_by_organisation_meeting_and_topic(user_client, two_meetings):
+@pytest.mark.parametrize("name", ["organisation", "meeting", "topic"])
+def test_it_filters_by_organisation_meeting_and_topic(user_client, two_meetings, name):
     kfw = two_meetings["kfw"]
+    value = {
+        "organisation": kfw.organisation_id,
+        "meeting": two_meetings["january"].pk,
+        "topic": two_meetings["his"].pk,
+    }[name]
 
-    by_organisation = user_client.get(LIST, {"organisation": kfw.organisation_id})
-    by_meeting = user_client.get(LIST, {"meeting": two_meetings["january"].pk})
-    by_topic = user_client.get(LIST, {"topic": two_meetings["his"].pk})
-    elsewhere = user_client.get(
-        LIST, {"organisation": kfw.organisation_id, "topic": TopicFactory().pk}
+    matching = user_client.get(LIST, {name: value})
+    pivot = user_client.get(LIST, {name: value, "view": "pivot"})
+    # The same, and no row with a topic on no agenda.
+    elsewhere = user_client.get(LIST, {name: value, "topic": TopicFactory().pk})
+    pivot_elsewhere = user_client.get(
+        LIST, {name: value, "topic": TopicFactory().pk, "view": "pivot"}
     )
 
-    assert listed(by_organisation) == KFW
-    assert listed(by_meeting) == KFW
-    assert listed(by_topic) == KFW
+    assert listed(matching) == KFW
+    assert pivot_of(pivot) == {"KfW Bank": {"January": "Presenter, attended"}}
     assert listed(elsewhere) == []
+    assert pivot_of(pivot_elsewhere) == {}
+    assert pivot_elsewhere.context["pivot"].meetings == []
 
 
 def test_a_repeated_type_shows_the_rows_of_either(user_client, two_meetings):
