@@ -51,9 +51,11 @@ def pivot_rows(context, rows):
     for row in rows:
         organisation = row.organisation
         url = pk_url(context, "organisations:detail", organisation.pk)
+        # The official name beside the reader's; the full name beside an
+        # acronym.
         official = (
             f' title="{escape(organisation.name)}"'
-            if getattr(organisation, "local_name", None)
+            if getattr(organisation, "local_name", None) or organisation.acronym
             else ""
         )
         cells = []
@@ -73,11 +75,18 @@ def pivot_rows(context, rows):
                 f'<div class="small">{status_html(cell.status)}</div>'
                 f"{people}</td>"
             )
+        name = escape(organisation.display_name)
+        if organisation.acronym:
+            # A phone's narrow column shows the acronym (GIZ, UNOPS) rather
+            # than six lines of "Deutsche Gesellschaft für …".
+            name = (
+                f'<span class="d-none d-sm-inline">{name}</span>'
+                f'<span class="d-sm-none">{escape(organisation.acronym)}</span>'
+            )
         html.append(
             "<tr>"
             f'<th scope="row" class="pivot-organisation">'
-            f'<a href="{escape(url)}"{official}>'
-            f"{escape(organisation.display_name)}</a></th>"
+            f'<a href="{escape(url)}"{official}>{name}</a></th>'
             f"{''.join(cells)}"
             f'<td class="text-end fw-semibold">{escape(localize(row.total))}</td>'
             "</tr>"

@@ -228,7 +228,7 @@ def test_it_sorts_by_a_visible_column_both_ways(user_client, sort, expected):
 
 
 def test_the_list_names_organisations_in_the_readers_language(user_client):
-    ministry = OrganisationFactory(name="Ministry of Health")
+    ministry = OrganisationFactory(name="Ministry of Health", acronym="")
     OrganisationNameFactory(
         organisation=ministry,
         name="Министерство здравоохранения",
@@ -444,6 +444,11 @@ def test_the_pivot_of_the_founding_meeting(user_client):
     assert '<div>Presenter</div><div class="small"><span aria-hidden="true"' in (
         content
     )
+    # A phone's narrow column shows the acronym, the full name beside it.
+    assert (
+        'title="KfW Bank"><span class="d-none d-sm-inline">KfW Bank</span>'
+        '<span class="d-sm-none">KfW</span></a>'
+    ) in content
 
 
 def test_which_donors_came_to_the_founding_meeting(user_client):
