@@ -224,7 +224,13 @@ class OrganisationQuerySet(models.QuerySet):
         for the reader's language (``name_language``), or None. A subquery in
         the organisations' own query (the export's); a page of model
         instances reads them with ``attach_local_names`` instead."""
-        return self.annotate(local_name=local_name_of("pk", language))
+        language = name_language(language)
+        if language is None:
+            return self.annotate(local_name=Value(None, models.CharField()))
+        names = OrganisationName.objects.filter(
+            organisation=models.OuterRef("pk"), language=language, is_former=False
+        ).order_by("pk")
+        return self.annotate(local_name=models.Subquery(names.values("name")[:1]))
 
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
@@ -457,23 +463,6 @@ def name_language(language=None):
     names in, or None."""
     language = (language or get_language() or "").lower()
     return NAME_LANGUAGES.get(language.split("-")[0])
-
-
-def local_name_of(organisation, language=None):
-    """An expression: the name recorded for the reader's language (as
-    ``attach_local_names`` chooses it) of the organisation whose id is at
-    ``organisation``, a path of the outer query (``"pk"``, or
-    ``"organisation"`` in a query of attendance rows), or None. A subquery
-    per row, for an export's own query."""
-    language = name_language(language)
-    if language is None:
-        return Value(None, models.CharField())
-    names = OrganisationName.objects.filter(
-        organisation=models.OuterRef(organisation),
-        language=language,
-        is_former=False,
-    ).order_by("pk")
-    return models.Subquery(names.values("name")[:1])
 
 
 def attach_local_names(organisations, language=None):

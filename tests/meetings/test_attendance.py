@@ -242,6 +242,11 @@ def test_the_list_names_organisations_in_the_readers_language(user_client):
 
         assert 'title="Ministry of Health">Министерство здравоохранения</a>' in content
 
+    rows = csv_rows(user_client.get(LIST + "export.csv"))
+
+    assert rows[0][2:4] == ["Организация", "Наименование на русском языке"]
+    assert rows[1][2:4] == ["Ministry of Health", "Министерство здравоохранения"]
+
 
 # Filters: each with a row that matches and one that does not
 
