@@ -34,6 +34,7 @@ from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import Column, choice_labels, country_names, table_response
+from core.models import choice_label
 from core.views import FilteredListView
 from stakeholders.models import (
     Organisation,
@@ -76,6 +77,12 @@ def rank(name, order):
     )
 
 
+def chosen(order, place):
+    """The value at ``place`` in ``order`` (``rank``), or "" for a value
+    none of the choices has (written by hand in the database)."""
+    return order[place] if place < len(order) else ""
+
+
 @dataclass
 class Cell:
     """One organisation at one meeting: its leading role and best status
@@ -87,11 +94,11 @@ class Cell:
 
     @property
     def role_label(self):
-        return Attendance.Role(self.role).label
+        return choice_label(Attendance.Role, self.role)
 
     @property
     def status_label(self):
-        return Attendance.Status(self.status).label
+        return choice_label(Attendance.Status, self.status)
 
     def text(self):
         """The cell as one line of text (the exports')."""
@@ -173,8 +180,8 @@ class Pivot:
                 )
                 found[key] = PivotRow(organisation, [None] * len(self.meetings))
             found[key].cells[column[values["meeting"]]] = Cell(
-                role=ROLE_ORDER[values["role_rank"]],
-                status=STATUS_ORDER[values["status_rank"]],
+                role=chosen(ROLE_ORDER, values["role_rank"]),
+                status=chosen(STATUS_ORDER, values["status_rank"]),
                 people=values["people"],
             )
         # By the official name, as the organisations list: one order for

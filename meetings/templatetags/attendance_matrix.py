@@ -6,6 +6,7 @@ from django import template
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 
+from core.models import choice_label
 from core.templatetags.list_links import pk_url
 from meetings.matrix import people_text, too_many_meetings
 from meetings.models import Attendance
@@ -32,7 +33,7 @@ def too_many_meetings_text(limit):
 
 def status_html(status):
     symbol, _css = STATUS_MARKS.get(status, ("", ""))
-    label = escape(str(Attendance.Status(status).label))
+    label = escape(choice_label(Attendance.Status, status))
     return f'<span aria-hidden="true" class="status-mark">{symbol}</span> {label}'
 
 
@@ -63,7 +64,7 @@ def pivot_rows(context, rows):
             if cell is None:
                 cells.append('<td class="pivot-cell"></td>')
                 continue
-            _symbol, css = STATUS_MARKS[cell.status]
+            _symbol, css = STATUS_MARKS.get(cell.status, ("", "other"))
             people = (
                 f'<div class="small">{escape(people_text(cell.people))}</div>'
                 if cell.people > 1

@@ -794,3 +794,18 @@ def test_the_pivot_export_says_when_meetings_were_left_out(user_client):
 
     assert len(rows[0]) == 1 + MAX_MEETINGS + 4
     assert rows[-1][0].startswith("More than 60 meetings match this filter")
+
+
+def test_a_role_or_status_that_is_no_choice_breaks_no_page(user_client):
+    """Written in the database by hand: the list shows it as it is, the
+    pivot's cell is there without a role or status to rank."""
+    row = AttendanceFactory(organisation=OrganisationFactory(name="GIZ"))
+    Attendance.objects.filter(pk=row.pk).update(role="chair", status="late")
+
+    pivot = user_client.get(LIST, {"view": "pivot"})
+    listing = user_client.get(LIST)
+
+    assert pivot.status_code == 200
+    assert pivot_of(pivot) == {"GIZ": {row.meeting.title: ", "}}
+    assert listing.status_code == 200
+    assert "<td>chair</td>" in listing.content.decode()
