@@ -807,3 +807,17 @@ def test_a_role_or_status_that_is_no_choice_breaks_no_page(user_client):
     assert pivot_of(pivot) == {"GIZ": {row.meeting.title: ", "}}
     assert listing.status_code == 200
     assert "<td>chair</td>" in listing.content.decode()
+
+
+def test_the_two_views_link_to_each_other_with_the_same_filter(user_client):
+    AttendanceFactory(organisation=OrganisationFactory(type=of_type("donor")))
+
+    listing = user_client.get(LIST, {"type": "donor", "sort": "organisation"})
+    pivot = user_client.get(LIST, {"type": "donor", "view": "pivot", "page": "1"})
+
+    assert 'href="?type=donor&amp;view=pivot">' in listing.content.decode()
+    assert 'href="?type=donor">' in pivot.content.decode()
+    # The exports take the view with the filter.
+    assert 'href="/attendance/export.xlsx?type=donor&amp;view=pivot"' in (
+        pivot.content.decode()
+    )
