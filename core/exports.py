@@ -574,11 +574,12 @@ def xlsx_response(queryset, columns, filename, *, path=""):
     return response
 
 
-def table_response(rows, filename, export_format, *, freeze=None):
+def table_response(rows, filename, export_format, *, freeze=None, widths=None):
     """Rows worked out before the response (a table built in Python, headers
     first: the attendance pivot) as a CSV or XLSX download, each value
-    written as ``cell()`` writes it (formulas neutralised). ``freeze``: the
-    columns and rows an XLSX keeps in view (``core.xlsx.stream``)."""
+    written as ``cell()`` writes it (formulas neutralised). ``freeze`` and
+    ``widths``: the columns and rows an XLSX keeps in view, and its columns'
+    widths (``core.xlsx.stream``)."""
     if export_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -598,7 +599,7 @@ def table_response(rows, filename, export_format, *, freeze=None):
     else:
         chunks = ([[cell(value) for value in row]] for row in rows)
         response = StreamingHttpResponse(
-            xlsx.stream(filename, chunks, freeze=freeze),
+            xlsx.stream(filename, chunks, freeze=freeze, widths=widths),
             content_type=xlsx.CONTENT_TYPE,
         )
     response["Content-Disposition"] = (

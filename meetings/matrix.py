@@ -336,9 +336,16 @@ class AttendanceView(FilteredListView):
 
     def export(self, queryset):
         if self.showing_pivot():
-            table = self.pivot(queryset).table()
+            pivot = self.pivot(queryset)
+            # Room for a name, a cell ("Participant, attended, 12 people"),
+            # a total, then the official name, acronym and type.
+            widths = [40, *[24] * len(pivot.meetings), 8, 40, 12, 24]
             return table_response(
-                table, "attendance-pivot", self.export_format, freeze=(1, 1)
+                pivot.table(),
+                "attendance-pivot",
+                self.export_format,
+                freeze=(1, 1),
+                widths=widths,
             )
         return super().export(queryset)
 

@@ -126,3 +126,14 @@ def test_it_freezes_nothing_unless_asked():
 )
 def test_column_letters(number, letters):
     assert xlsx.column_letters(number) == letters
+
+
+def test_it_gives_the_columns_the_widths_it_is_asked_to():
+    rows = [["Organisation", "29 Jan 2025", "Total"], ["KfW", "Participant", 1]]
+
+    data = b"".join(xlsx.stream("pivot", [rows], widths=[40, None, 8]))
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.column_dimensions["A"].width == 40
+    assert sheet.column_dimensions["C"].width == 8
+    assert values(load_workbook(io.BytesIO(data))) == rows

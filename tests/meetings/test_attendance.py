@@ -767,6 +767,7 @@ def test_the_pivot_exports_as_xlsx_with_the_header_row_and_first_column_frozen(
 
     sheet = book.active
     assert sheet.freeze_panes == "B2"
+    assert sheet.column_dimensions["A"].width == 40
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Organisation", f"29 Jan 2025 — {seed.title}", "Total")
     assert [row[0] for row in rows[1:]] == [
