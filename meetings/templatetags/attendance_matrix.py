@@ -47,42 +47,45 @@ def attendance_status(status):
 def pivot_rows(context, rows):
     """The pivot's rows (``meetings.matrix.PivotRow``): the organisation in the
     reader's language, a cell per meeting, the row's total. Written here
-    rather than in a template loop: a page is 50 rows of up to 60 cells."""
+    rather than in a template loop: a page is 50 rows of up to 60 cells, and
+    each label and status is escaped and translated once per page."""
+    roles = {}
+    statuses = {}
     html = []
     for row in rows:
-        organisation = row.organisation
-        url = pk_url(context, "organisations:detail", organisation.pk)
+        url = pk_url(context, "organisations:detail", row.pk)
         # The official name beside the reader's; the full name beside an
         # acronym.
         official = (
-            f' title="{escape(organisation.name)}"'
-            if getattr(organisation, "local_name", None) or organisation.acronym
-            else ""
+            f' title="{escape(row.name)}"' if row.local_name or row.acronym else ""
         )
         cells = []
         for cell in row.cells:
             if cell is None:
                 cells.append('<td class="pivot-cell"></td>')
                 continue
-            _symbol, css = STATUS_MARKS.get(cell.status, ("", "other"))
+            if cell.role not in roles:
+                roles[cell.role] = escape(str(cell.role_label))
+            if cell.status not in statuses:
+                _symbol, css = STATUS_MARKS.get(cell.status, ("", "other"))
+                statuses[cell.status] = (css, status_html(cell.status))
+            css, status = statuses[cell.status]
             people = (
                 f'<div class="small">{escape(people_text(cell.people))}</div>'
                 if cell.people > 1
                 else ""
             )
             cells.append(
-                f'<td class="pivot-cell pivot-{css}">'
-                f"<div>{escape(str(cell.role_label))}</div>"
-                f'<div class="small">{status_html(cell.status)}</div>'
-                f"{people}</td>"
+                f'<td class="pivot-cell pivot-{css}"><div>{roles[cell.role]}</div>'
+                f'<div class="small">{status}</div>{people}</td>'
             )
-        name = escape(organisation.display_name)
-        if organisation.acronym:
+        name = escape(row.display_name)
+        if row.acronym:
             # A phone's narrow column shows the acronym (GIZ, UNOPS) rather
             # than six lines of "Deutsche Gesellschaft für …".
             name = (
                 f'<span class="d-none d-sm-inline">{name}</span>'
-                f'<span class="d-sm-none">{escape(organisation.acronym)}</span>'
+                f'<span class="d-sm-none">{escape(row.acronym)}</span>'
             )
         html.append(
             "<tr>"

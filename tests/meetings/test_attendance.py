@@ -16,6 +16,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 
 from accounts.roles import ADMINISTRATOR, EDITOR, VIEWER
+from meetings import filters
 from meetings.matrix import MAX_MEETINGS
 from meetings.models import Attendance, Meeting
 from meetings.services import demo_load
@@ -60,7 +61,7 @@ def pivot_of(response):
     shown = {}
     for row in response.context["object_list"]:
         cells = zip(titles, row.cells, strict=True)
-        shown[row.organisation.name] = {t: cell.text() for t, cell in cells if cell}
+        shown[row.name] = {t: cell.text() for t, cell in cells if cell}
     return shown
 
 
@@ -162,9 +163,10 @@ def test_the_list_shows_date_meeting_organisation_person_role_and_status(
 
     content = response.content.decode()
     assert response.status_code == 200
+    # In the order they were recorded.
     assert listed(response) == [
-        ("GIZ", "Digital health partners"),
         ("KfW Bank", "Digital health partners"),
+        ("GIZ", "Digital health partners"),
     ]
     assert '<time datetime="2025-01-29T10:30:00+05:00">29 Jan 2025, 10:30</time>' in (
         content
@@ -614,15 +616,15 @@ def test_the_filtered_list_queries_do_not_grow_with_rows(
     query = {"type": "donor", "organisation": donor.pk, "status": "attended"}
     make_meetings(1, donor, local(2025, 1, 1, 10))
     # session, user, the viewer's permissions (two), organisation of the
-    # filter, types of the filter, count (the keys of the rows, up to the
-    # limit), page, the organisations' names in the reader's language, type
-    # choices
-    with django_assert_num_queries(10):
+    # filter, types of the filter, the organisations of those types, count
+    # (the keys of the rows, up to the limit), page, the organisations'
+    # names in the reader's language, type choices
+    with django_assert_num_queries(11):
         response = user_client.get(LIST, query)
     assert len(response.context["object_list"]) == 2
 
     make_meetings(30, donor, local(2024, 1, 1, 10))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = user_client.get(LIST, query)
     assert len(response.context["object_list"]) == 50
 
@@ -632,8 +634,8 @@ def test_the_pivot_queries_do_not_grow_with_rows(
 ):
     make_meetings(1, donor, local(2025, 1, 1, 10))
     # session, user, the viewer's permissions (two), meetings (up to 61),
-    # cells (grouped by organisation and meeting), the organisations' names
-    # in the reader's language, type choices
+    # cells (grouped by organisation and meeting), their organisations (with
+    # their names in the reader's language), type choices
     with django_assert_num_queries(8):
         response = user_client.get(LIST, {"view": "pivot"})
     assert len(response.context["object_list"]) == 3
@@ -659,15 +661,16 @@ def test_the_filtered_pivot_queries_do_not_grow_with_rows(
     make_meetings(1, donor, local(2025, 1, 1, 10))
     on_the_agenda(topic)
     # session, user, the viewer's permissions (two), types of the filter,
-    # topic of the filter, meetings, cells, the organisations' names in the
-    # reader's language, type choices
-    with django_assert_num_queries(10):
+    # the organisations of those types, topic of the filter, meetings, cells,
+    # their organisations (with their names in the reader's language), type
+    # choices
+    with django_assert_num_queries(11):
         response = user_client.get(LIST, query)
     assert len(response.context["pivot"].meetings) == 1
 
     make_meetings(70, donor, local(2024, 1, 1, 10))
     on_the_agenda(topic)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = user_client.get(LIST, query)
     assert len(response.context["pivot"].meetings) == 60
 
@@ -822,3 +825,31 @@ def test_the_two_views_link_to_each_other_with_the_same_filter(user_client):
     assert 'href="/attendance/export.xlsx?type=donor&amp;view=pivot"' in (
         pivot.content.decode()
     )
+
+
+def test_a_type_of_more_organisations_than_the_limit_filters_the_same(
+    user_client, monkeypatch
+):
+    """Past TYPE_IDS_LIMIT organisations the type is a subquery, not a list
+    of ids: the same rows."""
+    AttendanceFactory(
+        meeting=MeetingFactory(title="Donors"),
+        organisation=OrganisationFactory(name="KfW Bank", type=of_type("donor")),
+    )
+    AttendanceFactory(
+        meeting=MeetingFactory(title="Ministries"),
+        organisation=OrganisationFactory(name="Ministry of Health"),
+    )
+    OrganisationFactory(type=of_type("donor"))
+    monkeypatch.setattr(filters, "TYPE_IDS_LIMIT", 1)
+
+    for view in ("list", "pivot"):
+        response = user_client.get(LIST, {"type": "donor", "view": view})
+
+        assert response.status_code == 200
+        if view == "list":
+            assert listed(response) == [("KfW Bank", "Donors")]
+        else:
+            assert pivot_of(response) == {
+                "KfW Bank": {"Donors": "Participant, attended"}
+            }
