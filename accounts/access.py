@@ -67,6 +67,12 @@ RULES = [
     Rule("meetings:edit", BOTH, EDITOR, "edit a meeting on the recording page"),
     Rule("meetings:*", READ, VIEWER, "meeting list, detail, exports, .ics"),
     Rule(
+        "attendance:*",
+        READ,
+        VIEWER,
+        "attendance matrix: list and pivot of organisations x meetings, exports",
+    ),
+    Rule(
         "follow_ups:status",
         BOTH,
         EDITOR,

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
-from meetings.urls import follow_up_patterns
+from meetings.urls import attendance_patterns, follow_up_patterns
 from meetings.views import HomeView
 from stakeholders.urls import organisation_patterns, person_patterns
 
@@ -30,5 +30,6 @@ urlpatterns = [
     path("people/", include(person_patterns)),
     path("meetings/", include("meetings.urls")),
     path("follow-ups/", include(follow_up_patterns)),
+    path("attendance/", include(attendance_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -572,3 +572,37 @@ def xlsx_response(queryset, columns, filename, *, path=""):
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def table_response(rows, filename, export_format, *, freeze=None, widths=None):
+    """Rows worked out before the response (a table built in Python, headers
+    first: the attendance pivot) as a CSV or XLSX download, each value
+    written as ``cell()`` writes it (formulas neutralised). ``freeze`` and
+    ``widths``: the columns and rows an XLSX keeps in view, and its columns'
+    widths (``core.xlsx.stream``)."""
+    if export_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+
+        def lines():
+            mark = "\ufeff"  # as csv_response: Excel reads it as UTF-8
+            for row in rows:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow([csv_cell(value) for value in row])
+                yield mark + buffer.getvalue()
+                mark = ""
+
+        response = StreamingHttpResponse(
+            lines(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        chunks = ([[cell(value) for value in row]] for row in rows)
+        response = StreamingHttpResponse(
+            xlsx.stream(filename, chunks, freeze=freeze, widths=widths),
+            content_type=xlsx.CONTENT_TYPE,
+        )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{filename}.{export_format}"'
+    )
+    return response

@@ -81,7 +81,7 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     "</cellStyles></styleSheet>"
 )
-_SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'
+_SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}">{{views}}{{columns}}<sheetData>'
 _SHEET_END = "</sheetData></worksheet>"
 
 
@@ -144,9 +144,54 @@ def sheet_name(name):
     return escape(cleaned[:31] or "Sheet1", {'"': "&quot;"})
 
 
-def stream(name, chunks, *, on_error=None):
+def column_letters(number):
+    """The letters of the column ``number`` (1 is A, 27 is AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def sheet_views(freeze):
+    """The ``<sheetViews>`` that keep the first ``columns`` and ``rows`` of
+    ``freeze`` (a pair) in view as the rest scrolls, or nothing."""
+    if not freeze or not any(freeze):
+        return ""
+    columns, rows = freeze
+    corner = f"{column_letters(columns + 1)}{rows + 1}"
+    if columns and rows:
+        pane = "bottomRight"
+    else:
+        pane = "topRight" if columns else "bottomLeft"
+    split = (f' xSplit="{columns}"' if columns else "") + (
+        f' ySplit="{rows}"' if rows else ""
+    )
+    return (
+        '<sheetViews><sheetView workbookViewId="0">'
+        f'<pane{split} topLeftCell="{corner}" activePane="{pane}" state="frozen"/>'
+        f'<selection pane="{pane}" activeCell="{corner}" sqref="{corner}"/>'
+        "</sheetView></sheetViews>"
+    )
+
+
+def column_widths(widths):
+    """The ``<cols>`` giving each column its width in ``widths`` (characters,
+    from the first column; None leaves one as it is), or nothing."""
+    columns = "".join(
+        f'<col min="{number}" max="{number}" width="{width}" customWidth="1"/>'
+        for number, width in enumerate(widths or (), start=1)
+        if width
+    )
+    return f"<cols>{columns}</cols>" if columns else ""
+
+
+def stream(name, chunks, *, on_error=None, freeze=None, widths=None):
     """Yield the bytes of a workbook whose only sheet, ``name``, holds the
     rows of ``chunks`` (an iterable of lists of rows), a chunk at a time.
+    ``freeze``, a pair (columns, rows), keeps that many first columns and
+    rows in view as the sheet scrolls (a header row, a column of names);
+    ``widths``, the columns' widths in characters (``column_widths``).
 
     If reading ``chunks`` raises, ``on_error(exception)`` gives the rows to
     end the sheet with (what the reader is told) and the workbook is closed as
@@ -165,7 +210,10 @@ def stream(name, chunks, *, on_error=None):
     ):
         archive.writestr(part, text)
     sheet = archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
-    sheet.write(_SHEET_START.encode())
+    start = _SHEET_START.format(
+        views=sheet_views(freeze), columns=column_widths(widths)
+    )
+    sheet.write(start.encode())
     yield sink.take()
     try:
         for rows in chunks:

@@ -3,7 +3,7 @@ from django.urls import path
 from core import converters  # noqa: F401 - registers <id:pk>
 from core.urls import list_routes
 
-from . import follow_up_views, views
+from . import follow_up_views, matrix, views
 
 app_name = "meetings"
 
@@ -39,4 +39,22 @@ follow_up_patterns = (
         ),
     ],
     "follow_ups",
+)
+
+# /attendance/, a namespace of its own: the list or pivot and its exports.
+attendance_patterns = (
+    [
+        path("", matrix.AttendanceView.as_view(), name="list"),
+        path(
+            "export.csv",
+            matrix.AttendanceView.as_view(export_format="csv"),
+            name="export_csv",
+        ),
+        path(
+            "export.xlsx",
+            matrix.AttendanceView.as_view(export_format="xlsx"),
+            name="export_xlsx",
+        ),
+    ],
+    "attendance",
 )

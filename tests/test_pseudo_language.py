@@ -291,6 +291,8 @@ def test_no_visible_text_bypasses_translation(pseudo_language, demo, client):
         for name, url in urls:
             check(who, name, client.get(url))
         check(who, "404", client.get("/no-such-page/"))
+        # The attendance matrix's second view, chosen by a parameter.
+        check(who, "attendance pivot", client.get("/attendance/?view=pivot"))
         if who == "administrator":
             # The import preview: a real upload's, kept in the session.
             uploaded = upload(client, meeting)
@@ -306,6 +308,8 @@ def test_no_visible_text_bypasses_translation(pseudo_language, demo, client):
         (ANONYMOUS, "404"),
         ("viewer", "home"),
         ("viewer", "meetings:detail"),
+        ("viewer", "attendance:list"),
+        ("viewer", "attendance pivot"),
         ("viewer", "meetings:record"),  # a 403
         ("viewer", "follow_ups:list"),
         ("editor", "follow_ups:list"),  # with the status forms

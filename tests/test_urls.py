@@ -134,6 +134,19 @@ PUBLIC_URLS = {
     ("meetings:record", "meetings/record/", "meetings.views.MeetingRecordView", ()),
     ("meetings:edit", "meetings/<id:pk>/edit/", "meetings.views.MeetingRecordView", ()),
     ("meetings:ics", "meetings/<id:pk>.ics", "meetings.views.MeetingCalendarView", ()),
+    ("attendance:list", "attendance/", "meetings.matrix.AttendanceView", ()),
+    (
+        "attendance:export_csv",
+        "attendance/export.csv",
+        "meetings.matrix.AttendanceView",
+        (("export_format", "csv"),),
+    ),
+    (
+        "attendance:export_xlsx",
+        "attendance/export.xlsx",
+        "meetings.matrix.AttendanceView",
+        (("export_format", "xlsx"),),
+    ),
 }
 
 

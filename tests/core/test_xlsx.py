@@ -98,3 +98,42 @@ def test_without_on_error_the_error_breaks_off_the_download():
 )
 def test_the_sheet_name_is_one_excel_accepts(name, title):
     assert workbook([[["a"]]], name=name).active.title == title
+
+
+@pytest.mark.parametrize(
+    ("freeze", "cell"), [((1, 1), "B2"), ((0, 1), "A2"), ((2, 0), "C1")]
+)
+def test_it_freezes_the_first_columns_and_rows_it_is_asked_to(freeze, cell):
+    rows = [["Organisation", "29 Jan 2025", "Total"], ["KfW", "Participant", 1]]
+
+    data = b"".join(xlsx.stream("pivot", [rows], freeze=freeze))
+
+    # openpyxl reads the panes in full (not read-only) mode only.
+    book = load_workbook(io.BytesIO(data))
+    assert book.active.freeze_panes == cell
+    assert values(book) == rows
+
+
+def test_it_freezes_nothing_unless_asked():
+    data = b"".join(xlsx.stream("people", [[["Name"], ["KfW"]]]))
+
+    assert load_workbook(io.BytesIO(data)).active.freeze_panes is None
+    assert b"sheetViews" not in data
+
+
+@pytest.mark.parametrize(
+    ("number", "letters"), [(1, "A"), (26, "Z"), (27, "AA"), (62, "BJ"), (703, "AAA")]
+)
+def test_column_letters(number, letters):
+    assert xlsx.column_letters(number) == letters
+
+
+def test_it_gives_the_columns_the_widths_it_is_asked_to():
+    rows = [["Organisation", "29 Jan 2025", "Total"], ["KfW", "Participant", 1]]
+
+    data = b"".join(xlsx.stream("pivot", [rows], widths=[40, None, 8]))
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.column_dimensions["A"].width == 40
+    assert sheet.column_dimensions["C"].width == 8
+    assert values(load_workbook(io.BytesIO(data))) == rows
