@@ -31,6 +31,8 @@ class FilteredListView(PermissionRequiredMixin, ListView):
     export_format = None
     export_filename = ""
     export_columns = ()
+    # Fields of the filter that choose how the rows are shown, not which.
+    presentation_fields = ("sort",)
 
     def get(self, request, *args, **kwargs):
         self.filterset = self.filterset_class(
@@ -68,14 +70,15 @@ class FilteredListView(PermissionRequiredMixin, ListView):
         return context
 
     def active_filters(self):
-        """How many of the filter's fields the query string sets (the sort
-        order aside): shown on the button that unfolds the filter on a
-        phone."""
+        """How many of the filter's fields the query string sets (those that
+        choose how the rows are shown aside): shown on the button that
+        unfolds the filter on a phone."""
         data = self.request.GET
         return sum(
             1
             for name in self.filterset.form.fields
-            if name != "sort" and any(value.strip() for value in data.getlist(name))
+            if name not in self.presentation_fields
+            and any(value.strip() for value in data.getlist(name))
         )
 
     def export(self, queryset):

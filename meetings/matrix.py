@@ -289,6 +289,7 @@ class AttendanceView(FilteredListView):
 
     permission_required = "meetings.view_attendance"
     model = Attendance
+    presentation_fields = ("sort", "view")
     filterset_class = AttendanceFilter
     template_name = "meetings/attendance.html"
     export_filename = "attendance"
@@ -391,5 +392,6 @@ class AttendanceView(FilteredListView):
             "is_paginated": page.has_other_pages(),
             "object_list": page.object_list,
             "page_range": paginator.get_elided_page_range(page.number),
+            "active_filters": self.active_filters(),
             **kwargs,
         }

@@ -56,3 +56,15 @@ def test_a_filter_with_an_error_is_shown_unfolded(user_client):
 
     assert response.status_code == 400
     assert not folded(response)
+
+
+def test_the_attendance_matrix_folds_the_same_filter_and_the_view_is_no_filter(
+    user_client,
+):
+    response = user_client.get(
+        reverse("attendance:list"), {"view": "pivot", "role": "host"}
+    )
+
+    assert response.status_code == 200
+    assert filter_button(response) == "Filter · 1 in use"
+    assert folded(response)
