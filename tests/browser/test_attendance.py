@@ -84,8 +84,12 @@ def test_which_donors_came_to_which_meetings(
             # The filter is folded away on a phone, the table on top.
             expect(page.get_by_label("Donor / development bank")).to_be_hidden()
             page.get_by_role("button", name="Filter").click()
+            # Unfolded (Bootstrap's collapse has finished) before the form is
+            # used: a click during the transition can be lost on a busy machine.
+            expect(page.locator("#list-filter.show")).to_be_visible()
         page.get_by_label("Donor / development bank").check()
-        page.get_by_role("button", name="Apply").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Apply").click()
 
         expect(
             page.get_by_role("heading", name="3 organisations × 9 meetings")
