@@ -87,8 +87,12 @@ clean:  ## Remove the virtual environments, caches and compiled translations (ke
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache staticfiles $(MO_FILES)
 
 BOOTSTRAP_VERSION := 5.3.9
+# axe-core runs in the browser tests only (tests/browser/test_accessibility.py):
+# vendored beside them, never served by the app.
+AXE_VERSION := 4.14.1
+AXE_DIR := tests/browser/vendor/axe-core
 
-vendor:  ## Refresh static/vendor/ from the npm registry (run by hand; the files are committed).
+vendor:  ## Refresh static/vendor/ (and the tests' axe-core) from the npm registry (run by hand; the files are committed).
 	rm -rf static/vendor/bootstrap && mkdir -p static/vendor/bootstrap
 	cd static/vendor/bootstrap && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) \
 	  && tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz \
@@ -97,6 +101,11 @@ vendor:  ## Refresh static/vendor/ from the npm registry (run by hand; the files
 	# The source maps are not vendored: drop the references to them, which
 	# ManifestStaticFilesStorage would otherwise try to resolve.
 	sed -i '/sourceMappingURL/d' static/vendor/bootstrap/*.min.*
+	rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)
+	cd $(AXE_DIR) && npm pack --silent axe-core@$(AXE_VERSION) \
+	  && tar xzf axe-core-$(AXE_VERSION).tgz \
+	  && cp package/axe.min.js package/LICENSE . \
+	  && rm -rf package axe-core-$(AXE_VERSION).tgz
 
 SCALE ?= M
 BENCH_ARGS ?=
