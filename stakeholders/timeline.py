@@ -292,6 +292,7 @@ class Events:
                 _columns(
                     Meeting.objects.filter(pk__in=ids(MEETING)),
                     MEETING,
+                    typed=True,
                     meeting_id=F("pk"),
                     meeting_title=F("title"),
                     starts_at=F("starts_at"),
@@ -318,6 +319,7 @@ class Events:
                 _columns(
                     Attendance.objects.filter(pk__in=ids(ATTENDED)),
                     ATTENDED,
+                    typed=True,
                     meeting_id=F("meeting_id"),
                     meeting_title=F("meeting__title"),
                     starts_at=F("meeting__starts_at"),
@@ -399,11 +401,14 @@ def _done_part(follow_ups):
     )
 
 
-def _columns(queryset, kind, **values):
+def _columns(queryset, kind, typed=False, **values):
     """``(kind, key, *COLUMNS)`` of ``queryset``: ``values`` the columns this
-    kind has, the others NULL. Typed NULLs: PostgreSQL matches the parts of
-    the union by type, and the first part's types convert the values read
-    (a date read from SQLite is text)."""
+    kind has, the others NULL. The first part of the union has ``typed``
+    NULLs: PostgreSQL types the union's columns from its first parts (NULL
+    and NULL is text, which a later date does not match), and Django
+    converts the values read by the first part's types (a date read from
+    SQLite is text). Only there: a cast to compile is some 30 µs, and they
+    were most of the page's CPU for the union."""
     columns = {
         "c_kind": Value(kind, output_field=IntegerField()),
         "c_id": F("pk"),
@@ -412,7 +417,8 @@ def _columns(queryset, kind, **values):
         if name in values:
             columns[f"c_{name}"] = values.pop(name)
         else:
-            columns[f"c_{name}"] = Cast(Value(None), field)
+            null = Value(None, output_field=field)
+            columns[f"c_{name}"] = Cast(null, field) if typed else null
     assert not values, values  # noqa: S101 - a column not in COLUMNS
     # One annotate in COLUMNS' order: the SQL's order of the columns, which
     # the parts of a union must share.
@@ -423,7 +429,7 @@ def _organisation(path, language):
     """The columns of the organisation at ``path``: its key, its official name
     and its name in the reader's language (``Organisation.display_name``),
     as ``OrganisationQuerySet.with_local_name`` reads it."""
-    local = Cast(Value(None), TextField())
+    local = Value(None, output_field=TextField())
     if language is not None:
         local = Subquery(
             OrganisationName.objects.filter(
