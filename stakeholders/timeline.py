@@ -237,9 +237,10 @@ class Events:
         one query per related model they name).
 
         So a page costs the count, its keys and this one query, plus those of
-        its changes, whatever the number or the kinds of its events: 5 to 6
-        where it was 7 to 8 with a query per kind of record and one for the
-        names (issue 13: at most 8 a page, session and user included)."""
+        its changes, whatever the number or the kinds of its events: 3 to 5,
+        where a query per kind of record and one for the names made 7 to 10
+        (issue 13 holds a page to 8 with the session, the user and the
+        record: 6 to 8 now)."""
         wanted = {}
         for kind, pk in keys:
             wanted.setdefault(kind, []).append(pk)
