@@ -3,7 +3,7 @@ the field at fault) and query helpers that any app's models use."""
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, models
-from django.db.models import F, Func, IntegerField, Q
+from django.db.models import BooleanField, F, Func, IntegerField, Q
 from django.db.models.lookups import In
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +56,37 @@ def in_list_order(values, field="pk"):
     search is the one user (the measurement is at ``BROAD_SEARCH``).
     """
     return Q(In(Unindexed(F(field)), values.order_by()))
+
+
+class AmongIds(Func):
+    """A condition: the integer column ``field`` is one of ``ids`` (a list of
+    keys read before, a type's organisations), given to PostgreSQL as one
+    array (``= ANY(%s)``), to other databases as ``IN`` with an id a
+    parameter.
+
+    A long list (5,067 donors at XL) as ``field__in=ids`` costs each query
+    one parameter an id: Django prepares each (13 ms for 5,067), the driver
+    sends each and PostgreSQL plans the list of constants (some 15 ms); as
+    one array, none of that, and it is still one hash to probe."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field, ids):
+        super().__init__(F(field))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        if connection.vendor == "postgresql":
+            # An array of the column's own type: the driver sends small
+            # numbers as smallint[], and bigint = smallint has no hash, so
+            # PostgreSQL would test each row against the ids one by one.
+            db_type = self.source_expressions[0].output_field.db_type(connection)
+            return f"{column} = ANY(%s::{db_type}[])", [*params, self.ids]
+        marks = ", ".join(["%s"] * len(self.ids))
+        return f"{column} IN ({marks})", [*params, *self.ids]
 
 
 def at_least(limit, *querysets):

@@ -1,4 +1,5 @@
 import datetime
+import unicodedata
 
 from django.db import models
 from django.db.models import F, Q
@@ -561,15 +562,19 @@ class FollowUp(VersionedModel):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = [F("due_on").asc(nulls_last=True), "pk"]
-        # No index for the worklist (/follow-ups/) or the start page's counts:
-        # none is earned. Measured on PostgreSQL with 57,600 follow-ups (XL's
-        # generator writes 51,000), medians of whole pages on the benchmarking
-        # machine under load: without / with an index on (due_on, id), the
-        # list 40-45 / 30 ms, ?overdue 46-52 / 35, ?q 63-71 / 35, page 1,000
-        # 55 / 33; without / with (status, due_on), ?sort=status 60 / 35, the
-        # start page 16 / 15 (its two counts, one query: a 9 ms scan / 2 ms
-        # from the index). Every page within its target (150 ms; 80 ms for
-        # page 1,000) without. SQLite with the same rows, without: 35-85 ms.
+        # The list's order, (due_on, id): a deep page's keys read from the
+        # index (PostgreSQL's btree keeps NULLs last, as the order wants)
+        # rather than every follow-up read from the table and sorted to skip
+        # all but 50. The stored search key (meetings 0014) made each row
+        # some 40 % wider, and the admin's page 1,000 at XL missed its 80 ms
+        # (81.7 ms, 19.4 of it SQL). With 50,480 follow-ups (XL's number) on
+        # PostgreSQL, that page's SQL took 38 ms without the index and 17.6
+        # with it. It was not earned before (measured on the benchmarking
+        # machine under load with 57,600 follow-ups, without / with: the
+        # worklist 40-45 / 30 ms, ?overdue 46-52 / 35, ?q 63-71 / 35, page
+        # 1,000 55 / 33, all within target without). Still none on (status,
+        # due_on): ?sort=status 60 / 35 ms, the start page 16 / 15.
+        indexes = [models.Index(fields=["due_on", "id"], name="follow_up_due_idx")]
 
     def get_status_display(self):
         return choice_label(self.Status, self.status)
@@ -599,11 +604,21 @@ class FollowUp(VersionedModel):
             self.completed_on = today or timezone.localdate()
 
     def __str__(self):
-        return Truncator(self.action).chars(80)
+        # What Truncator(...).chars(80) gives, without its work when the
+        # action fits (most do): it looks up the ellipsis's translation and
+        # walks each character, and the admin's list names each of its 50
+        # rows twice (some 7 % of the page's CPU in a profile).
+        action = unicodedata.normalize("NFC", self.action)
+        if len(action) <= ACTION_CHARS:
+            return action
+        return Truncator(action).chars(ACTION_CHARS)
 
     def get_absolute_url(self):
         return self.meeting.get_absolute_url()
 
+
+# A follow-up's name (its __str__): its action up to this many characters.
+ACTION_CHARS = 80
 
 # Follow-ups still to be done: what "overdue" and "due soon" count.
 PENDING = [FollowUp.Status.OPEN, FollowUp.Status.IN_PROGRESS]

@@ -488,18 +488,16 @@ class TimelineView(PermissionRequiredMixin, DetailView):
     with ``?page=`` as the lists do (a page past the end shows the last one,
     a malformed number the first).
 
-    Queries: the record, the count, the page's keys, each kind's records
-    (on every page), the page's recorded changes when it shows some, and the
-    organisations' names in the reader's language, whatever the number of
-    events."""
+    Queries: the record (an organisation with its name in the reader's
+    language), the count, the page's keys, the page's records of every kind
+    (one query), and the page's recorded changes when it shows some, whatever
+    the number of events."""
 
     paginate_by = 50
     template_name = "stakeholders/timeline.html"
 
     def get_object(self, queryset=None):
-        # An organisation's name in the reader's language comes with the
-        # page's events (stakeholders.timeline.Events.events).
-        return get_object_or_404(self.model, pk=self.kwargs["pk"])
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         number = self.request.GET.get("page")
@@ -524,6 +522,11 @@ class TimelineView(PermissionRequiredMixin, DetailView):
 class OrganisationTimelineView(TimelineView):
     permission_required = "stakeholders.view_organisation"
     model = Organisation
+
+    def get_queryset(self):
+        # Its name in the reader's language with it: the page's events bring
+        # theirs (stakeholders.timeline.Events.columns).
+        return Organisation.objects.with_local_name()
 
 
 class PersonTimelineView(TimelineView):

@@ -72,6 +72,7 @@ def who_office_with_a_history():
         due_on=datetime.date(2025, 2, 7),
     )
     done.status = FollowUp.Status.DONE
+    done.record_completion(FollowUp.Status.OPEN, today=datetime.date(2025, 2, 6))
     done.save()
     return office, seed
 

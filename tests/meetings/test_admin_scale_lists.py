@@ -18,6 +18,7 @@ from meetings.models import Attendance, Meeting
 from stakeholders.models import OrganisationType
 from tests.factories import (
     AttendanceFactory,
+    FollowUpFactory,
     MeetingFactory,
     OrganisationFactory,
     OrganisationNameFactory,
@@ -430,3 +431,44 @@ def test_meetings_are_still_listed_newest_first(admin_client):
 
     assert listed(response) == [newer.pk, older.pk]
     assert Meeting.objects.count() == 2
+
+
+# The follow-ups' changelist sorted by a joined column and deep.
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_follow_ups_sorted_by_owner_organisation_cost_the_same_queries(
+    admin_client, django_assert_num_queries, n
+):
+    names = [f"Owner {number:02}" for number in range(n)]
+    for name in reversed(names):
+        FollowUpFactory(owner_organisation=OrganisationFactory(name=name))
+    FollowUpFactory(owner_organisation=None, action="Nobody's")
+
+    # session, user, count, page: the owners come with the page's rows.
+    with django_assert_num_queries(4):
+        response = admin_client.get(changelist("followup"), {"o": "3"})
+
+    shown = [row.owner_organisation for row in response.context["cl"].result_list]
+    assert [o.name for o in shown if o is not None] == names
+    # No owner: last on PostgreSQL, first on SQLite (its NULLs sort first).
+    assert None in (shown[0], shown[-1])
+
+
+@pytest.mark.parametrize("rows", [52, 70])
+def test_a_deep_page_of_follow_ups_costs_the_same_queries(
+    admin_client, django_assert_num_queries, rows
+):
+    for number in range(rows):
+        FollowUpFactory(due_on=datetime.date(2025, 1, 1) + datetime.timedelta(number))
+    FollowUpFactory(due_on=None, action="Undated")
+
+    # session, user, count, page
+    with django_assert_num_queries(4):
+        response = admin_client.get(changelist("followup"), {"p": "2"})
+
+    listed_rows = response.context["cl"].result_list
+    # 50 a page, by due day, the undated last.
+    assert len(listed_rows) == rows + 1 - 50
+    assert listed_rows[0].due_on == datetime.date(2025, 1, 1) + datetime.timedelta(50)
+    assert listed_rows[len(listed_rows) - 1].due_on is None

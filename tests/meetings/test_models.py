@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from tests.factories import (
@@ -510,6 +511,21 @@ def test_topics_agenda_items_and_follow_ups_read_plainly():
     assert str(topic) == "National healthcare information system"
     assert str(item) == "3. National healthcare information system"
     assert str(follow_up) == action[:79] + "…"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "Short",
+        "x" * 80,  # fits
+        "x" * 81,  # does not
+        "e\u0301" * 50,  # 100 code points, 50 letters once composed (NFC)
+        "e\u0302\u0323" * 40,  # two accents, composed into one letter
+        "x\u0301" * 50,  # 100 code points, none composed: 50 letters, fits
+    ],
+)
+def test_a_follow_ups_name_is_its_action_truncated_as_django_truncates(action):
+    assert str(FollowUpFactory.build(action=action)) == Truncator(action).chars(80)
 
 
 @pytest.mark.parametrize(
