@@ -53,7 +53,13 @@ class MeetingFilter(django_filters.FilterSet):
         method="filter_topic",
         widget=PickerInput(reverse_lazy("meetings:topic_suggest")),
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Meeting.Status)
+    # Repeatable: the start page's meetings per month are those held or
+    # planned (?status=held&status=planned), the cancelled ones apart.
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=Meeting.Status,
+        widget=forms.CheckboxSelectMultiple,
+    )
     sort = SortFilter(
         fields=[
             ("starts_at", "date"),
