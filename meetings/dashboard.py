@@ -202,11 +202,9 @@ def month_chart(months):
                 "centre": coordinate(x + slot / 2),
                 "y": coordinate(base - height),
                 "height": coordinate(height),
-                # The month's name under every January, written from the
-                # bar towards the middle so that it stays in the frame.
+                # The year under each January: a month's name in Uzbek or
+                # Russian ("Yanvar 2025-yil") ran into the next on a phone.
                 "labelled": month.first.month == 1,
-                "anchor": "start" if index < len(months) / 2 else "end",
-                "label_x": coordinate(x if index < len(months) / 2 else x + slot),
             }
         )
     return {

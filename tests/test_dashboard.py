@@ -497,3 +497,13 @@ def test_the_pending_follow_ups_index_holds_the_pending_statuses():
     # the dashboard's most overdue read it only while it says PENDING.
     (index,) = FollowUp._meta.indexes
     assert index.condition == Q(status__in=[status.value for status in PENDING])
+
+
+def test_a_month_of_meetings_is_listed_without_distinct(admin_client, capture_queries):
+    month = dashboard.meetings_per_month(today())[-1]
+    MeetingFactory(starts_at=local(month.first, 11))
+
+    with capture_queries() as queries:
+        assert listed_count(admin_client, month.url) == 1
+
+    assert not [sql for sql in queries.sql if "DISTINCT" in sql]
