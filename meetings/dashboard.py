@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models import IntegerField as IntegerModelField
 from django.db.models.functions import Concat, TruncMonth
 from django.urls import reverse
@@ -351,6 +351,17 @@ SOURCES = [
     Source(4, FollowUp, "action", "meetings:detail", "meeting_id", Meeting),
 ]
 # The words of the admin's history pages (core.history).
+# What each part of last_changes reads, in order.
+PART_COLUMNS = [
+    "history_date",
+    "history_id",
+    "ch_kind",
+    "ch_label",
+    "history_type",
+    "ch_link",
+    "ch_user",
+    "ch_username",
+]
 ACTIONS = {
     "+": gettext_lazy("Added"),
     "~": gettext_lazy("Changed"),
@@ -377,48 +388,51 @@ def last_changes(user, limit=CHANGES_SHOWN):
     One query: a UNION ALL of each table's newest ``limit`` rows, each read
     backwards along its ``history_date`` index (never a scan of the
     history, the largest tables at XL), with the user who made the change
-    and whether the record is still there."""
+    and whether the record is still there, asked of those rows alone: asked
+    inside the part, PostgreSQL hashed every organisation's key first (115 ms
+    with 500,000 history rows at XL; 0.2 ms so)."""
     parts = []
     for source in SOURCES:
         model = source.model
         if not user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
             continue
-        linked = source.linked or model
         parts.append(
-            model.history.order_by()
-            .annotate(
-                ch_kind=Value(source.code, output_field=IntegerModelField()),
-                ch_label=F(source.label),
-                ch_link=F(source.link),
-                ch_exists=Exists(linked.objects.filter(pk=OuterRef(source.link))),
-                ch_user=Concat(
-                    "history_user__first_name",
-                    Value(" "),
-                    "history_user__last_name",
-                ),
-                ch_username=F("history_user__username"),
+            (
+                source,
+                model.history.order_by()
+                .annotate(
+                    ch_kind=Value(source.code, output_field=IntegerModelField()),
+                    ch_label=F(source.label),
+                    ch_link=F(source.link),
+                    ch_user=Concat(
+                        "history_user__first_name",
+                        Value(" "),
+                        "history_user__last_name",
+                    ),
+                    ch_username=F("history_user__username"),
+                )
+                .order_by("-history_date", "-history_id")
+                .values_list(*PART_COLUMNS)[:limit],
             )
-            .order_by("-history_date", "-history_id")
-            .values_list(
-                "history_date",
-                "history_id",
-                "ch_kind",
-                "ch_label",
-                "history_type",
-                "ch_link",
-                "ch_exists",
-                "ch_user",
-                "ch_username",
-            )[:limit]
         )
     if not parts:
         return []
     # Raw SQL for the union: Django refuses a LIMIT inside a compound
     # statement on SQLite, which takes one in a subquery of it.
+    quote = connection.ops.quote_name
     sql, params = [], []
-    for index, part in enumerate(parts):
+    for index, (source, part) in enumerate(parts):
         part_sql, part_params = part.query.sql_with_params()
-        sql.append(f"SELECT * FROM ({part_sql}) p{index}")  # noqa: S608
+        linked = (source.linked or source.model)._meta
+        columns = [f"p{index}.{quote(name)}" for name in PART_COLUMNS]
+        exists = (
+            f"EXISTS (SELECT 1 FROM {quote(linked.db_table)} e{index} "  # noqa: S608
+            f"WHERE e{index}.{quote(linked.pk.column)} = p{index}.ch_link)"
+        )
+        sql.append(
+            f"SELECT {', '.join(columns)}, {exists} AS ch_exists "  # noqa: S608
+            f"FROM ({part_sql}) p{index}"
+        )
         params.extend(part_params)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -429,7 +443,7 @@ def last_changes(user, limit=CHANGES_SHOWN):
         rows = cursor.fetchall()
     by_code = {source.code: source for source in SOURCES}
     changes = []
-    for when, _id, code, label, kind, link, exists, full, username in rows:
+    for when, _id, code, label, kind, link, full, username, exists in rows:
         source = by_code[code]
         name = (full or "").strip() or username
         if timezone.is_naive(when):  # SQLite's, read without the ORM: UTC
