@@ -462,7 +462,7 @@ def test_no_scan_of_the_attendance_rows(admin_client, capture_queries):
     assert not [sql for sql in queries.sql if f'"{table}"' in sql]
 
 
-def test_a_person_named_in_the_history_needs_no_query_per_change(
+def test_a_change_by_a_user_without_a_full_name_shows_the_username(
     admin_client, superuser
 ):
     for n in range(3):
