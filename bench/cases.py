@@ -192,6 +192,10 @@ def app_cases(t):
     deep = ("deep_page", "list", "lte_floor")
     cases = [
         Case("home", "page", "/", None, ("list",)),
+        # The dashboard's dormant partners for a longer N: more organisations
+        # counted, the first ten found further along the meetings index.
+        Case("home ?dormant_months=12", "page", "/?dormant_months=12", None, ("list",)),
+        Case("home ?dormant_months=36", "page", "/?dormant_months=36", None, ("list",)),
         # Organisations
         Case("organisations", "list", "/organisations/", "/organisations/", lists),
         Case(
@@ -214,6 +218,17 @@ def app_cases(t):
             f"/organisations/?attended_after={year}-01-01&attended_before={year}-12-31",
             f"/organisations/?attended_after={year}-01-01&attended_before={year}-12-31",
             lists,
+        ),
+        # The start page's link to the dormant partners, most met first. (Its
+        # link to those never met lists none at scale S, every organisation
+        # of the sample met, so a page of it runs fewer queries there than
+        # at M: measured by hand, see docs/dashboard.md.)
+        Case(
+            "organisations ?active&last_met_before&sort=-meetings",
+            "list",
+            f"/organisations/?active=true&last_met_before={year}-06-01&sort=-meetings",
+            None,
+            ("list",),
         ),
         Case(
             "organisations ?q",
@@ -288,6 +303,16 @@ def app_cases(t):
             f"/meetings/?after={year}-01-01&before={year}-12-31",
             f"/meetings/?after={year}-01-01&before={year}-12-31",
             lists,
+        ),
+        # A bar of the start page's meetings per month: one month's meetings
+        # held or planned.
+        Case(
+            "meetings ?after&before&status=held&status=planned",
+            "list",
+            f"/meetings/?after={year}-06-01&before={year}-06-30"
+            "&status=held&status=planned",
+            None,
+            ("list",),
         ),
         # By title and by the organisations that took part (issue 12): a word
         # in a tenth of the organisations' names (too many: titles alone),

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
+from meetings.dashboard import HomeView
 from meetings.urls import attendance_patterns, follow_up_patterns
-from meetings.views import HomeView
 from stakeholders.urls import organisation_patterns, person_patterns
 
 urlpatterns = [

@@ -54,7 +54,16 @@ class MeetingFilter(django_filters.FilterSet):
         method="filter_topic",
         widget=PickerInput(reverse_lazy("meetings:topic_suggest")),
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Meeting.Status)
+    # Repeatable: the start page's meetings per month are those held or
+    # planned (?status=held&status=planned), the cancelled ones apart. A
+    # column of the row: no DISTINCT (django-filter's default for a
+    # multiple choice), which would page the list as a DISTINCT list.
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=Meeting.Status,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
+    )
     sort = SortFilter(
         fields=[
             ("starts_at", "date"),

@@ -30,41 +30,9 @@ from stakeholders.models import (
 )
 
 from .filters import MeetingFilter
-from .follow_up_views import follow_up_counts
 from .forms import MeetingRecordForm, record_formsets, rows_state
 from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from .services import AgendaEntry, Attending, meeting_record
-
-
-class HomeView(PermissionRequiredMixin, TemplateView):
-    permission_required = "meetings.view_meeting"
-    template_name = "meetings/home.html"
-    recent = 5
-
-    def get_context_data(self, **kwargs):
-        now = timezone.now()
-        meetings = Meeting.objects.select_related("host")
-        # The counts are stored on the types: the page costs the same with
-        # a hundred organisations or a hundred thousand.
-        # In the reader's language's order: the seeded types' names translate.
-        types = sorted(OrganisationType.objects.all(), key=lambda t: str(t).casefold())
-        upcoming = list(
-            meetings.filter(starts_at__gte=now)
-            .exclude(status=Meeting.Status.CANCELLED)
-            .order_by("starts_at")[: self.recent]
-        )
-        recent = list(
-            meetings.filter(starts_at__lt=now).order_by("-starts_at")[: self.recent]
-        )
-        attach_local_names(meeting.host for meeting in [*upcoming, *recent])
-        return super().get_context_data(
-            types=types,
-            organisation_count=sum(t.active_organisations for t in types),
-            upcoming=upcoming,
-            recent=recent,
-            follow_ups=follow_up_counts(),
-            **kwargs,
-        )
 
 
 class MeetingListView(FilteredListView):

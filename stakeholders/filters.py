@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
-from core.filters import SortFilter, in_local_days
+from core.filters import SortFilter, day_start, in_local_days
 from core.forms import DateRangeForm, FilterForm, LongSelect, PickerInput
 from meetings.models import Attendance, Meeting
 
@@ -79,6 +79,23 @@ class OrganisationFilter(django_filters.FilterSet):
     attended_before = django_filters.DateFilter(
         label=_("Attended a meeting until"), method="filter_attended_between"
     )
+    # The start page's dormant partners: met, but not since a day (the
+    # stored last_met, the start of the latest meeting attended, read from
+    # its index); and never met, counted apart there.
+    last_met_before = django_filters.DateFilter(
+        label=_("Last met before"),
+        method="filter_last_met_before",
+        help_text=_("Met, but not since this day"),
+    )
+    met = django_filters.ChoiceFilter(
+        label=_("Ever met"),
+        choices=[
+            ("ever", _("Met at least once")),
+            ("never", _("Never met")),
+        ],
+        empty_label=_("Met or not"),
+        method="filter_met",
+    )
     active = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=[
@@ -122,6 +139,13 @@ class OrganisationFilter(django_filters.FilterSet):
 
     def filter_active(self, queryset, name, value):
         return queryset.filter(is_active=value == "true")
+
+    def filter_last_met_before(self, queryset, name, value):
+        # Before the local day's start, as attended_after counts from it.
+        return queryset.filter(last_met__lt=day_start(value))
+
+    def filter_met(self, queryset, name, value):
+        return queryset.filter(last_met__isnull=value == "never")
 
     def filter_attended(self, queryset, name, value):
         # One meeting's rows, read once (IN), as in PersonFilter.

@@ -7,7 +7,7 @@ from django.urls import URLResolver, get_resolver, reverse
 # (name, route, view, the view's as_view() arguments), in no particular order:
 # no two of these routes match the same path.
 PUBLIC_URLS = {
-    ("home", "", "meetings.views.HomeView", ()),
+    ("home", "", "meetings.dashboard.HomeView", ()),
     ("login", "accounts/login/", "django.contrib.auth.views.LoginView", ()),
     ("logout", "accounts/logout/", "django.contrib.auth.views.LogoutView", ()),
     ("language", "accounts/language/", "accounts.languages.language_view", ()),
