@@ -716,3 +716,8 @@ class Position(VersionedModel):
         return (self.since is None or self.since <= today) and (
             self.until is None or self.until >= today
         )
+
+
+# Defined beside the map's other code; imported here so that Django finds the
+# model in the app's models module.
+from .assessments import Assessment  # noqa: E402, F401
