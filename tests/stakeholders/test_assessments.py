@@ -296,9 +296,7 @@ def test_an_editor_reads_an_assessment_but_cannot_change_it(client, user_of):
     assert assessment.influence == 2
 
 
-def test_an_administrator_corrects_an_assessment_and_history_keeps_it(
-    client, user_of
-):
+def test_an_administrator_corrects_an_assessment_and_history_keeps_it(client, user_of):
     client.force_login(user_of(ADMINISTRATOR))
     assessment = AssessmentFactory(influence=2, interest=2, stance=Stance.NEUTRAL)
 
@@ -330,3 +328,30 @@ def test_the_admin_list_finds_assessments_by_organisation_name(admin_client):
 
     found = response.context["cl"].result_list
     assert [a.organisation.name for a in found] == ["Deutsche GIZ"]
+
+
+def test_the_admin_list_queries_do_not_grow_with_rows(
+    admin_client, django_assert_num_queries
+):
+    AssessmentFactory.create_batch(2)
+    # session, user, count, page (organisation and assessor joined), the
+    # influence and interest filters' values
+    with django_assert_num_queries(6):
+        response = admin_client.get("/admin/stakeholders/assessment/")
+    assert len(response.context["cl"].result_list) == 2
+
+    AssessmentFactory.create_batch(28)
+    with django_assert_num_queries(6):
+        response = admin_client.get("/admin/stakeholders/assessment/")
+    assert len(response.context["cl"].result_list) == 30
+
+
+def test_the_organisation_change_form_links_to_its_assessments(admin_client):
+    giz = OrganisationFactory()
+
+    response = admin_client.get(f"/admin/stakeholders/organisation/{giz.pk}/change/")
+
+    assert (
+        f"/admin/stakeholders/assessment/?organisation__id__exact={giz.pk}"
+        in response.content.decode()
+    )
