@@ -355,3 +355,15 @@ def test_the_organisation_change_form_links_to_its_assessments(admin_client):
         f"/admin/stakeholders/assessment/?organisation__id__exact={giz.pk}"
         in response.content.decode()
     )
+
+
+def test_the_demo_has_assessments_and_a_second_load_adds_none():
+    from meetings.services import demo_load
+
+    demo_load()
+    first = Assessment.objects.count()
+    demo_load()
+
+    assert first == Assessment.objects.count() >= 10
+    who = Assessment.objects.filter(organisation__acronym="WHO")
+    assert who.latest_per_organisation().get().quadrant.label == "Manage closely"
