@@ -217,6 +217,8 @@ def map_drawing(assessments, earlier=None, link=str):
     return {
         "width": WIDTH,
         "height": HEIGHT,
+        # On the page the key is HTML, below: the drawing ends at its axis.
+        "page_height": TOP + PLOT + 50,
         "left": LEFT,
         "top": TOP,
         "right": LEFT + PLOT,
