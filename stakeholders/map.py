@@ -4,8 +4,9 @@ table below it, and their exports (CSV, XLSX, the map as SVG).
 
 Drawn on the server so that the page works without JavaScript, prints, and
 the downloaded SVG is the very drawing on the page. The PNG is made from
-that SVG in the browser (static/js/map-png.js): Pillow is not a dependency
-and would need fonts for three scripts to write the labels.
+that SVG in the browser (static/js/map-png.js): Pillow is not a dependency,
+and drawing on the server would need fonts for Latin and Cyrillic labels
+(docs/map.md).
 """
 
 import math
@@ -27,11 +28,12 @@ from core.views import FilteredListView, first
 
 from .assessments import HIGH, SCALE_MAX, Assessment, Quadrant, quadrant_of
 from .filters import MapFilter
-from .models import attach_local_names, local_name_of, type_label
+from .models import attach_local_names, local_name_of
+from .views import type_labels
 
 # At most this many marks are drawn: past it a map is a blot, and the page
 # asks for a narrower filter (the table below pages through every row). It
-# also bounds the page's time: 500 marks render in some 10 ms.
+# also bounds the page's size and time: 500 marks are some 100 KB of SVG.
 MAX_MARKS = 500
 
 # The drawing's geometry, in SVG user units (the drawing scales to its box).
@@ -118,20 +120,20 @@ def spread(count):
 
 
 def shape_icon(stance, size=14):
-    """A stance's shape alone, ``size`` units square (the legend, the
-    table and the organisation page)."""
+    """A stance's shape alone, ``size`` units square (the page's key and
+    the table)."""
     style = STANCE_STYLES[stance]
     half = size / 2
     return style.path(half, half, half * 0.7), style.colour
 
 
 def quadrant_boxes():
-    """The four quadrants as rectangles with their label: the high third of
-    the scale (3 to 5) against the low (1 and 2), as ``quadrant_of``."""
+    """The four quadrants as rectangles with their label: the upper three
+    scores (3 to 5) against the lower two, as ``quadrant_of``."""
     split_x, split_y = cell_x(HIGH), cell_y(HIGH - 1)
     right, bottom = LEFT + PLOT, TOP + PLOT
     boxes = [
-        # quadrant, x, y, width, height, label anchor (x, y, text-anchor)
+        # quadrant, x, y, width, height
         (Quadrant.KEEP_SATISFIED, LEFT, TOP, split_x - LEFT, split_y - TOP),
         (Quadrant.MANAGE_CLOSELY, split_x, TOP, right - split_x, split_y - TOP),
         (Quadrant.MONITOR, LEFT, split_y, split_x - LEFT, bottom - split_y),
@@ -303,7 +305,7 @@ class MapView(FilteredListView):
         Column(
             pgettext_lazy("organisation", "Type"),
             "organisation__type__name",
-            display=lambda field: type_label,
+            display=type_labels,
         ),
         Column(_("Influence"), "influence"),
         Column(_("Interest"), "interest"),
