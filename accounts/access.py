@@ -55,6 +55,12 @@ RULES = [
     # The public pages: lists, detail pages, exports, pickers, calendar files.
     Rule("home", READ, VIEWER, "start page"),
     Rule(
+        "organisations:assess",
+        BOTH,
+        EDITOR,
+        "record an assessment from the organisation's page (POST; a GET is 405)",
+    ),
+    Rule(
         "organisations:*", READ, VIEWER, "organisation list, detail, timeline, exports"
     ),
     Rule("people:*", READ, VIEWER, "people list, detail, timeline, exports"),
@@ -79,6 +85,7 @@ RULES = [
         "change a follow-up's status from the worklist (POST; a GET is 405)",
     ),
     Rule("follow_ups:*", READ, VIEWER, "follow-up worklist, exports"),
+    Rule("map:*", READ, VIEWER, "stakeholder map, its table, exports, SVG"),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.
@@ -118,6 +125,26 @@ RULES = [
         READ,
         EDITOR,
         "redirect to an organisation type",
+    ),
+    # Assessments are dated history: editors add and read them, only
+    # administrators correct or delete one (accounts/roles.py).
+    Rule(
+        "admin:stakeholders_assessment_change",
+        READ,
+        EDITOR,
+        "an assessment, read",
+    ),
+    Rule(
+        "admin:stakeholders_assessment_change",
+        WRITE,
+        ADMINISTRATOR,
+        "an assessment, corrected",
+    ),
+    Rule(
+        "admin:stakeholders_assessment_delete",
+        BOTH,
+        ADMINISTRATOR,
+        "an assessment, deleted",
     ),
     # Personal data of a person: export and erasure.
     Rule(

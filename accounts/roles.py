@@ -1,7 +1,9 @@
 """Hamkor's roles, as groups of Django permissions.
 
 - viewer: every list, detail page and export;
-- editor: also the admin for the CRM models, and imports;
+- editor: also the admin for the CRM models, and imports; stakeholder
+  assessments they add and read, not change: each is a dated judgement, kept
+  as history (a new assessment is a new row);
 - administrator: also users, groups and organisation types, and the personal
   data of a person (export, erasure).
 
@@ -32,6 +34,10 @@ CRM_MODELS = {
     "meetings": ["meeting", "topic", "agendaitem", "attendance", "followup"],
 }
 REFERENCE_MODELS = {"stakeholders": ["organisationtype"]}
+# Dated history: editors add assessments; administrators alone correct or
+# delete one (a mistyped score, the wrong organisation), and the change is
+# recorded in its history.
+HISTORY_MODELS = {"stakeholders": ["assessment"]}
 ACCOUNT_MODELS = {"auth": ["user", "group"]}
 # Custom permissions on Person: administrators alone handle personal data.
 PERSONAL_DATA = [
@@ -59,12 +65,22 @@ def _codenames(models, actions):
 
 _VIEW = ["view"]
 _EDIT = ["add", "change", "delete", "view"]
+_ADD = ["add", "view"]
 
 ROLE_PERMISSIONS = {
-    VIEWER: sorted(_codenames(CRM_MODELS, _VIEW) + _codenames(REFERENCE_MODELS, _VIEW)),
-    EDITOR: sorted(_codenames(CRM_MODELS, _EDIT) + _codenames(REFERENCE_MODELS, _VIEW)),
+    VIEWER: sorted(
+        _codenames(CRM_MODELS, _VIEW)
+        + _codenames(REFERENCE_MODELS, _VIEW)
+        + _codenames(HISTORY_MODELS, _VIEW)
+    ),
+    EDITOR: sorted(
+        _codenames(CRM_MODELS, _EDIT)
+        + _codenames(REFERENCE_MODELS, _VIEW)
+        + _codenames(HISTORY_MODELS, _ADD)
+    ),
     ADMINISTRATOR: sorted(
         _codenames(CRM_MODELS, _EDIT)
+        + _codenames(HISTORY_MODELS, _EDIT)
         + _codenames(REFERENCE_MODELS, _EDIT)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA

@@ -23,6 +23,8 @@ from stakeholders.models import (
 
 PAGE_SIZE = 50  # the lists' and Hamkor's admin's page size
 DEEP_PAGE = 1000
+# The map's comparison: a year before the sample data's anchor (bench.sample_plan).
+MAP_COMPARE = "2025-11-01"
 # The lists and changelists with a deep page, by the name the cases use.
 PAGED = {
     "organisations": Organisation,
@@ -428,6 +430,19 @@ def app_cases(t):
             None,
             lists,
         ),
+        # The stakeholder map (issue 13, item 5): every assessed organisation
+        # (10,000 at XL, more than the map draws), a type, the comparison
+        # with a day a year before the data's anchor, and the table's page 2.
+        Case("map", "list", "/map/", None, lists),
+        Case("map ?type=donor", "list", "/map/?type=donor", None, lists),
+        Case(
+            "map ?compare",
+            "list",
+            f"/map/?compare={MAP_COMPARE}",
+            None,
+            lists,
+        ),
+        Case("map page 2", "list", "/map/?page=2", None, lists),
         # Detail pages of the busiest records
         Case("organisation detail (busiest)", "detail", f"/organisations/{org}/"),
         Case("person detail (busiest)", "detail", f"/people/{person}/"),
@@ -740,6 +755,22 @@ def export_cases(t):
             None,
             export=True,
         ),
+        Case(
+            "export map assessments.csv",
+            "export",
+            "/map/export.csv",
+            None,
+            ("export",),
+            export=True,
+        ),
+        Case(
+            "export map assessments.xlsx ?type=donor",
+            "export",
+            "/map/export.xlsx?type=donor",
+            None,
+            export=True,
+        ),
+        Case("export map.svg", "export", "/map/map.svg", None, export=True),
         Case(
             "export attendance.csv (bench-only, app helper)",
             "export",

@@ -32,6 +32,7 @@ from bench.sample_writers import SampleGenerator
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.stats import refresh_all as meeting_stats_refresh_all
 from stakeholders.models import (
+    Assessment,
     Organisation,
     OrganisationIdentifier,
     OrganisationName,
@@ -45,6 +46,7 @@ def domain_models():
     """The models the generator fills, children before parents (the order in
     which they can be deleted)."""
     return [
+        Assessment,
         FollowUp,
         Attendance,
         AgendaItem,

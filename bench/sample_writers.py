@@ -11,6 +11,7 @@ from django.db.models import Max
 from faker import Faker
 from tqdm import tqdm
 
+from bench.sample_assessments import assessments_write
 from bench.sample_plan import (
     ANCHOR,
     BATCH_SIZE,
@@ -154,6 +155,7 @@ class SampleGenerator:
     def __init__(self, plan, *, seed, progress):
         self.plan = plan
         # Reproducible on purpose: nothing here is a secret.
+        self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311
         self.progress = progress
         self.counts = Counts()
@@ -197,6 +199,7 @@ class SampleGenerator:
         self.people()
         self.topics()
         self.meetings()
+        self.counts.assessments = assessments_write(self)
         return self.counts
 
     # Organisations
@@ -304,6 +307,7 @@ class SampleGenerator:
         rest = list(range(len(core), plan.organisations))
         rng.shuffle(rest)
         self.org_rank = list(range(len(core))) + rest
+        self.core_count = len(core)
         self.org_cumulative = _zipf_cumulative(plan.organisations)
         # Staff are spread less unevenly than attendance.
         self.staff_cumulative = _zipf_cumulative(plan.organisations, 0.5)

@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from accounts.languages import language_view
 from meetings.dashboard import HomeView
 from meetings.urls import attendance_patterns, follow_up_patterns
-from stakeholders.urls import organisation_patterns, person_patterns
+from stakeholders.urls import map_patterns, organisation_patterns, person_patterns
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -31,5 +31,6 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("follow-ups/", include(follow_up_patterns)),
     path("attendance/", include(attendance_patterns)),
+    path("map/", include(map_patterns)),
     path("admin/", admin.site.urls),
 ]

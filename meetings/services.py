@@ -15,6 +15,7 @@ from core.forms import DELETED_MESSAGE, conflict_message
 from core.history import history_reason
 from core.services import recorded_as
 from stakeholders.models import (
+    Assessment,
     Organisation,
     OrganisationName,
     OrganisationType,
@@ -74,6 +75,8 @@ def demo_load(*, path=DEMO_FILE):
                 )
         organisations[row["name"]] = organisation
 
+    _demo_assessments(data.get("assessments", []), organisations)
+
     spec = data["meeting"]
     starts_at = timezone.make_aware(
         datetime.combine(date.fromisoformat(spec["date"]), time.min)
@@ -115,6 +118,28 @@ def demo_load(*, path=DEMO_FILE):
     stats.Touched().rows(meeting.attendances.all()).refresh()
     OrganisationType.objects.refresh_active_organisations()
     return meeting
+
+
+def _demo_assessments(rows, organisations):
+    """The demo's stakeholder assessments (illustrative, dated), for each
+    organisation that has none yet: a second load adds nothing."""
+    assessed = set(
+        Assessment.objects.filter(
+            organisation__in=list(organisations.values())
+        ).values_list("organisation", flat=True)
+    )
+    for row in rows:
+        organisation = organisations[row["organisation"]]
+        if organisation.pk in assessed:
+            continue
+        Assessment.objects.create(
+            organisation=organisation,
+            assessed_on=date.fromisoformat(row["assessed_on"]),
+            influence=row["influence"],
+            interest=row["interest"],
+            stance=row["stance"],
+            note=row.get("note", ""),
+        )
 
 
 def _create_with_history(

@@ -21,6 +21,7 @@ from core.history import Source
 from meetings import stats
 
 from .models import (
+    Assessment,
     Organisation,
     OrganisationIdentifier,
     OrganisationName,
@@ -424,3 +425,47 @@ class PositionAdmin(stats.RowFiguresAdminMixin, HamkorAdmin):
         "until",
         "notes",
     ]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(HamkorAdmin):
+    """Assessments as dated history. Editors add them and read the earlier
+    ones (a change form opens read-only for them); administrators alone may
+    correct or delete one, a mistyped score or the wrong organisation, and
+    the change is in its history. A new judgement is a new assessment, so the
+    map's comparison and the organisation's page keep the old one."""
+
+    list_display = [
+        "organisation",
+        "assessed_on",
+        "influence",
+        "interest",
+        "stance",
+        "assessed_by",
+    ]
+    list_select_related = ["organisation", "assessed_by"]
+    list_filter = ["stance", "influence", "interest", "assessed_on"]
+    # Newest first, as the organisation's page lists them.
+    ordering = ["-assessed_on", "-pk"]
+    search_fields = ["note"]
+    # The organisation's name by its search (core.names: any script).
+    search_relations = ["organisation"]
+    search_help_text = _("Organisation name, acronym or other name; or the note.")
+    autocomplete_fields = ["organisation"]
+    object_select_related = ["organisation", "assessed_by"]
+    fields = [
+        "organisation",
+        "influence",
+        "interest",
+        "stance",
+        "assessed_on",
+        "note",
+        "assessed_by",
+        "created_at",
+    ]
+    readonly_fields = ["assessed_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.assessed_by = request.user
+        super().save_model(request, obj, form, change)

@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -12,6 +13,7 @@ from core.forms import DateRangeForm, FilterForm, LongSelect, PickerInput
 from meetings.models import Attendance, Meeting
 
 from .models import (
+    Assessment,
     Organisation,
     OrganisationType,
     Person,
@@ -238,3 +240,80 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(
             pk__in=attendance_rows().filter(meeting=value).values("person")
         )
+
+
+class MapFilterForm(FilterForm):
+    def clean_compare(self):
+        day = self.cleaned_data.get("compare")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(
+                _("Compare with a day that has passed."), code="compare_in_future"
+            )
+        return day
+
+
+class MapFilter(django_filters.FilterSet):
+    """The stakeholder map's filter (/map/), in the organisation list's words:
+    each organisation's latest assessment, narrowed by the organisation (its
+    name, its type) and by the assessment (since when, which stance).
+    ``compare`` chooses what is drawn (arrows from that day's positions),
+    not which rows."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        help_text=_("Name, acronym or other name"),
+    )
+    type = TypeFilter(method="filter_type")
+    stance = django_filters.MultipleChoiceFilter(
+        label=_("Stance"),
+        choices=Assessment.Stance.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    assessed_since = django_filters.DateFilter(
+        label=_("Assessed since"),
+        field_name="assessed_on",
+        lookup_expr="gte",
+        help_text=_("The latest assessment is from this day or later"),
+    )
+    compare = django_filters.DateFilter(
+        label=_("Compare with"),
+        method="filter_nothing",
+        help_text=_("Arrows from each organisation’s place on this day"),
+    )
+    sort = SortFilter(
+        fields=[
+            ("organisation__name", "organisation"),
+            ("organisation__type__name", "type"),
+            ("influence", "influence"),
+            ("interest", "interest"),
+            ("stance", "stance"),
+            ("assessed_on", "assessed_on"),
+        ],
+        field_labels={
+            "organisation__name": _("Organisation"),
+            "organisation__type__name": pgettext_lazy("organisation", "Type"),
+            "influence": _("Influence"),
+            "interest": _("Interest"),
+            "stance": _("Stance"),
+            "assessed_on": _("Assessed on"),
+        },
+    )
+
+    class Meta:
+        model = Assessment
+        fields = []
+        form = MapFilterForm
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(organisation__in=Organisation.objects.search(value))
+
+    def filter_type(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            organisation__in=Organisation.objects.of_type(value).values("pk")
+        )
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset

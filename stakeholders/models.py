@@ -224,13 +224,7 @@ class OrganisationQuerySet(models.QuerySet):
         for the reader's language (``name_language``), or None. A subquery in
         the organisations' own query (the export's); a page of model
         instances reads them with ``attach_local_names`` instead."""
-        language = name_language(language)
-        if language is None:
-            return self.annotate(local_name=Value(None, models.CharField()))
-        names = OrganisationName.objects.filter(
-            organisation=models.OuterRef("pk"), language=language, is_former=False
-        ).order_by("pk")
-        return self.annotate(local_name=models.Subquery(names.values("name")[:1]))
+        return self.annotate(local_name=local_name_of("pk", language))
 
     def search(self, term):
         """Organisations whose name, acronym or one of whose other names contains
@@ -473,6 +467,21 @@ def name_language(language=None):
     names in, or None."""
     language = (language or get_language() or "").lower()
     return NAME_LANGUAGES.get(language.split("-")[0])
+
+
+def local_name_of(organisation, language=None):
+    """An expression: the current name recorded for the reader's language
+    (``name_language``) of the organisation whose key is in the column
+    ``organisation`` of the outer query, or None (a subquery per row)."""
+    language = name_language(language)
+    if language is None:
+        return Value(None, models.CharField())
+    names = OrganisationName.objects.filter(
+        organisation=models.OuterRef(organisation),
+        language=language,
+        is_former=False,
+    ).order_by("pk")
+    return models.Subquery(names.values("name")[:1])
 
 
 def attach_local_names(organisations, language=None):
@@ -726,3 +735,8 @@ class Position(VersionedModel):
         return (self.since is None or self.since <= today) and (
             self.until is None or self.until >= today
         )
+
+
+# Defined beside the map's other code; imported here so that Django finds the
+# model in the app's models module.
+from .assessments import Assessment  # noqa: E402, F401

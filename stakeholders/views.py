@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
 from django.db import connection
@@ -15,7 +16,7 @@ from django.db.models import (
     Value,
 )
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -33,7 +34,9 @@ from core.views import FilteredListView, SuggestView, first, web_link
 from meetings.models import Attendance, FollowUp, Meeting
 
 from .filters import OrganisationFilter, PersonFilter
+from .forms import AssessmentForm
 from .models import (
+    Assessment,
     Organisation,
     OrganisationIdentifier,
     OrganisationName,
@@ -335,7 +338,7 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
 
     Queries: the organisation with its parent chain and sub-organisations,
     its other names with its identifiers, positions, meetings, its attendance
-    rows at them and follow-ups, whatever the number of each.
+    rows at them, follow-ups and assessments, whatever the number of each.
     """
 
     permission_required = "stakeholders.view_organisation"
@@ -343,6 +346,8 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
     positions_shown = 100
     meetings_shown = 50
     follow_ups_shown = 50
+    # The latest assessment and the ones before it.
+    assessments_shown = 6
 
     def get_object(self, queryset=None):
         family = organisation_family(self.kwargs["pk"])
@@ -377,7 +382,19 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
             .order_by(F("due_on").asc(nulls_last=True), "pk"),
             self.follow_ups_shown,
         )
+        assessments, more_assessments = first(
+            Assessment.objects.filter(organisation=organisation)
+            .select_related("assessed_by")
+            .order_by("-assessed_on", "-pk"),
+            self.assessments_shown,
+        )
+        if "assessment_form" not in kwargs and self.request.user.has_perm(
+            "stakeholders.add_assessment"
+        ):
+            kwargs["assessment_form"] = AssessmentForm()
         return super().get_context_data(
+            assessments=assessments,
+            more_assessments=more_assessments,
             ancestors=self.ancestors,
             website_link=web_link(organisation.website),
             current_positions=[
@@ -418,6 +435,40 @@ class OrganisationDetailView(PermissionRequiredMixin, DetailView):
         for meeting in meetings:
             meeting.rows = rows.get(meeting.pk, [])
         return meetings, more
+
+
+class OrganisationAssessView(OrganisationDetailView):
+    """POST: a new assessment of the organisation from its page, by the user
+    who sends it; back to the page with a message. Invalid input shows the
+    page again (400) with the form and the field at fault; nothing is
+    written. A GET is 405: the form is on the organisation's page."""
+
+    permission_required = "stakeholders.add_assessment"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.object = self.get_object()
+        form = AssessmentForm(
+            request.POST,
+            instance=Assessment(organisation=self.object, assessed_by=request.user),
+        )
+        if not form.is_valid():
+            context = self.get_context_data(object=self.object, assessment_form=form)
+            return self.render_to_response(context, status=400)
+        assessment = form.save()
+        messages.success(
+            request,
+            _(
+                "Assessment recorded: influence %(influence)s, interest %(interest)s, "
+                "%(stance)s."
+            )
+            % {
+                "influence": assessment.influence,
+                "interest": assessment.interest,
+                "stance": assessment.get_stance_display(),
+            },
+        )
+        return redirect(self.object.get_absolute_url() + "#assessment-heading")
 
 
 class PersonDetailView(PermissionRequiredMixin, DetailView):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from meetings import stats
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import (
+    Assessment,
     Organisation,
     OrganisationIdentifier,
     OrganisationName,
@@ -142,3 +143,14 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     action = factory.Sequence(lambda n: f"Send the draft roadmap, version {n}")
     owner_organisation = factory.SubFactory(OrganisationFactory)
     due_on = datetime.date(2025, 3, 1)
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assessment
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    influence = 3
+    interest = 3
+    stance = Assessment.Stance.NEUTRAL
+    assessed_on = factory.LazyFunction(timezone.localdate)

@@ -147,6 +147,26 @@ PUBLIC_URLS = {
         "meetings.matrix.AttendanceView",
         (("export_format", "xlsx"),),
     ),
+    (
+        "organisations:assess",
+        "organisations/<id:pk>/assess/",
+        "stakeholders.views.OrganisationAssessView",
+        (),
+    ),
+    ("map:map", "map/", "stakeholders.map.MapView", ()),
+    (
+        "map:export_csv",
+        "map/export.csv",
+        "stakeholders.map.MapView",
+        (("export_format", "csv"),),
+    ),
+    (
+        "map:export_xlsx",
+        "map/export.xlsx",
+        "stakeholders.map.MapView",
+        (("export_format", "xlsx"),),
+    ),
+    ("map:svg", "map/map.svg", "stakeholders.map.MapView", (("svg_download", True),)),
 }
 
 

@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0014_follow_up_completion_search'),
-        ('stakeholders', '0016_organisation_active_met_idx'),
+        ('meetings', '0016_follow_up_due_index'),
+        ('stakeholders', '0017_organisation_active_met_idx'),
     ]
 
     operations = [

@@ -99,6 +99,7 @@ MAKERS = {
     "stakeholders.organisationidentifier": factories.OrganisationIdentifierFactory,
     "stakeholders.person": factories.PersonFactory,
     "stakeholders.position": factories.PositionFactory,
+    "stakeholders.assessment": factories.AssessmentFactory,
     "meetings.topic": factories.TopicFactory,
     "meetings.meeting": factories.MeetingFactory,
     "meetings.agendaitem": factories.AgendaItemFactory,

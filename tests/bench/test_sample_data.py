@@ -12,7 +12,13 @@ from bench.sample_data import dataset_digest, domain_data_delete
 from bench.sample_plan import ANCHOR, Plan
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.services import demo_load
-from stakeholders.models import Organisation, OrganisationType, Person, Position
+from stakeholders.models import (
+    Assessment,
+    Organisation,
+    OrganisationType,
+    Person,
+    Position,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +241,25 @@ def test_meetings_before_the_anchor_were_held_or_cancelled_and_after_it_planned(
         .exclude(status=Meeting.Status.PLANNED)
         .exists()
     )
+
+
+def test_about_a_tenth_of_the_organisations_have_dated_assessments():
+    generate(scale="M")
+
+    per_organisation = list(
+        Assessment.objects.values("organisation")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True)
+    )
+    assessed = len(per_organisation)
+    # The core (one organisation of each type) always, then a tenth of the
+    # rest at random.
+    assert 70 <= assessed <= 150
+    assert set(per_organisation) == {1, 2, 3}
+    assert not Assessment.objects.filter(
+        Q(influence__lt=1) | Q(influence__gt=5) | Q(assessed_on__gt=ANCHOR.date())
+    ).exists()
+    core = Organisation.objects.order_by("pk")[:12]
+    assert all(o.assessments.exists() for o in core)
+    # The map has one mark per assessed organisation.
+    assert Assessment.objects.latest_per_organisation().count() == assessed

@@ -84,6 +84,7 @@ def pages(seed):
         "/organisations/?type=donor",
         f"/organisations/{who.pk}/",
         f"/meetings/{seed.pk}/",
+        "/map/?compare=2024-12-01",
         "/admin/",
         "/admin/stakeholders/organisation/",
         f"/admin/meetings/meeting/{seed.pk}/change/",

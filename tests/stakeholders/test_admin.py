@@ -20,6 +20,7 @@ from stakeholders.models import (
 )
 from tests.factories import (
     AgendaItemFactory,
+    AssessmentFactory,
     AttendanceFactory,
     FollowUpFactory,
     MeetingFactory,
@@ -68,7 +69,9 @@ def build_graph():
     follow_up = FollowUpFactory(
         meeting=meeting, owner_organisation=organisation, owner_person=person
     )
+    assessment = AssessmentFactory(organisation=organisation)
     records = [
+        assessment,
         donor,
         organisation,
         other_name,
@@ -171,6 +174,7 @@ def run_action(client, model_name, action, objects):
 # Every page opens.
 
 STAKEHOLDERS_MODELS = [
+    "assessment",
     "organisation",
     "organisationidentifier",
     "organisationname",

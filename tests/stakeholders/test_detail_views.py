@@ -502,9 +502,10 @@ def test_the_organisation_page_queries_do_not_grow_with_rows(
     # session, user, its permissions (own, by group),
     # organisation with its parent chain and sub-organisations and their
     # types, other names with identifiers, positions with people, meetings,
-    # attendance rows with people, follow-ups with meetings and people
-    # (the names in the reader's language come with the parent chain)
-    with django_assert_num_queries(10):
+    # attendance rows with people, follow-ups with meetings and people,
+    # assessments with who made them (the names in the reader's language
+    # come with the parent chain)
+    with django_assert_num_queries(11):
         response = user_client.get(organisation_url(organisation))
 
     assert response.status_code == 200
@@ -525,10 +526,10 @@ def test_the_parent_chain_costs_one_query_whatever_its_depth(
 
     # session, user, its permissions (own, by group),
     # organisation with its parent chain and sub-organisations, other names
-    # with identifiers, positions, meetings, follow-ups (no meetings: no
-    # attendance rows to read; the names in the reader's language come with
-    # the parent chain)
-    with django_assert_num_queries(9):
+    # with identifiers, positions, meetings, follow-ups, assessments (no
+    # meetings: no attendance rows to read; the names in the reader's
+    # language come with the parent chain)
+    with django_assert_num_queries(10):
         response = user_client.get(organisation_url(organisation))
 
     assert [o.name for o in response.context["ancestors"]] == [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stakeholders', '0015_search_key_across_scripts'),
+        ('stakeholders', '0016_assessment'),
     ]
 
     operations = [
