@@ -32,6 +32,10 @@ CRM_MODELS = {
     "meetings": ["meeting", "topic", "agendaitem", "attendance", "followup"],
 }
 REFERENCE_MODELS = {"stakeholders": ["organisationtype"]}
+# The pairs manage.py find_duplicates found: editors review them and mark a
+# pair "not a duplicate" (a change); nobody adds or deletes one.
+DUPLICATE_MODELS = {"duplicates": ["organisationpair", "personpair"]}
+_REVIEW = ["change", "view"]
 ACCOUNT_MODELS = {"auth": ["user", "group"]}
 # Custom permissions on Person: administrators alone handle personal data.
 PERSONAL_DATA = [
@@ -62,10 +66,15 @@ _EDIT = ["add", "change", "delete", "view"]
 
 ROLE_PERMISSIONS = {
     VIEWER: sorted(_codenames(CRM_MODELS, _VIEW) + _codenames(REFERENCE_MODELS, _VIEW)),
-    EDITOR: sorted(_codenames(CRM_MODELS, _EDIT) + _codenames(REFERENCE_MODELS, _VIEW)),
+    EDITOR: sorted(
+        _codenames(CRM_MODELS, _EDIT)
+        + _codenames(REFERENCE_MODELS, _VIEW)
+        + _codenames(DUPLICATE_MODELS, _REVIEW)
+    ),
     ADMINISTRATOR: sorted(
         _codenames(CRM_MODELS, _EDIT)
         + _codenames(REFERENCE_MODELS, _EDIT)
+        + _codenames(DUPLICATE_MODELS, _REVIEW)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
         + LOCKOUTS
