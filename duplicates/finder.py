@@ -184,7 +184,7 @@ def organisation_pairs(organisations, other_names=(), identifiers=()):
     yield from found.scored(WEIGHTS)
 
 
-def _phone_key(phone):
+def phone_key(phone):
     digits = "".join(_DIGITS.findall(phone or ""))
     return digits[-9:] if len(digits) >= 7 else ""
 
@@ -203,8 +203,8 @@ def person_pairs(people, organisations_of=lambda ids: {}):
     for (pk, _name, _email, phone), key in zip(people, keys, strict=True):
         if key:
             by_key[key].add(pk)
-        if phone_key := _phone_key(phone):
-            by_phone[phone_key].add(pk)
+        if phone := phone_key(phone):
+            by_phone[phone].add(pk)
     for group in by_key.values():
         found.group(group, Reason.SAME_NAME)
     for group in by_phone.values():
