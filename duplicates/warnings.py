@@ -8,9 +8,10 @@ that the warning and the finder give the same reasons. A search of the
 whole name finds the same name in another script and an acronym typed as a
 name ("Узинфоком" for UZINFOCOM); a search of its longest word (of each
 word, for a person's name, whose words come in any order) finds the names a
-typo away. A person is found by a phone number only beside a name. Each search is cut to the ``CANDIDATES`` shortest names
-(the closest to what was typed), so the warning costs a few indexed reads
-whatever the number of records.
+typo away. A person is found by a phone number only beside a name. Each
+search is cut to the ``CANDIDATES`` shortest names (the closest to what was
+typed), so the warning costs a few indexed reads whatever the number of
+records.
 """
 
 from django.db.models import (

@@ -16,7 +16,9 @@ ADD_PERSON = reverse("admin:stakeholders_person_add")
 
 
 def reasons_of(found):
-    return {record.pk: {reason.label for reason in reasons} for record, reasons in found}
+    return {
+        record.pk: {reason.label for reason in reasons} for record, reasons in found
+    }
 
 
 def post_organisation(client, **fields):
