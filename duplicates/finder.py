@@ -16,20 +16,27 @@ and records sharing a key are paired, with the key's kind as the reason:
   original): the sorted-neighbourhood method, n x WINDOW comparisons. Names
   whose numbers differ ("School No. 12", "School No. 13") are never similar.
 
-A key shared by more than ``COMMON`` records ("Aziz Karimov" at national
-scale) pairs nobody on its own: those pairs would be thousands and mostly
-different people. It is still a reason added to a pair another key found.
+A key shared by more than ``COMMON`` organisations or ``PERSON_COMMON``
+people ("Aziz Karimov" at national scale) pairs nobody on its own: those
+pairs would be thousands and mostly different people. It is still a reason added to a pair another key found.
 People named alike who hold positions in the same organisation get that as a
 reason too, read for the paired people only.
 """
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import combinations
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
-from core.names import fuzzy_forms, loose_keys, name_keys, person_key
+from core.names import (
+    fuzzy_forms,
+    loose_keys,
+    name_keys,
+    person_key,
+    typo_distance,
+)
 
 from .models import Reason
 
@@ -46,8 +53,12 @@ WEIGHTS = {
 PERSON_SAME_NAME = 65
 BONUS = 5
 SAME_ORGANISATION_BONUS = 15
-# A key shared by more records than this pairs nobody on its own.
+# A key shared by more records than this pairs nobody on its own. People
+# share names far more often than organisations: at national scale a name
+# held by four people is four people, and 500,000 generated people paired
+# within names held by up to 12 gave a million pairs to review.
 COMMON = 12
+PERSON_COMMON = 3
 # Similar names: compared with this many neighbours in each sorted order,
 # paired from this rapidfuzz ratio (0-100) up; the score is the ratio less
 # SIMILAR_DISCOUNT (a 92 % similar name scores 72).
@@ -61,7 +72,8 @@ _DIGITS = re.compile(r"\d+")
 class Found:
     """The pairs found so far (smaller id first) and why."""
 
-    def __init__(self):
+    def __init__(self, common=COMMON):
+        self.common = common
         self.reasons = defaultdict(set)
         self.similarity = {}
         # Keys too common to pair on: the groups of ids sharing each.
@@ -73,7 +85,7 @@ class Found:
         ids = sorted(set(ids))
         if len(ids) < 2:
             return
-        if len(ids) > COMMON:
+        if len(ids) > self.common:
             self._common_groups += 1
             for pk in ids:
                 self._common[pk].append((self._common_groups, reason))
@@ -86,7 +98,7 @@ class Found:
         left, right = set(left), set(right)
         if not left or not right:
             return
-        if len(left | right) > COMMON:
+        if len(left | right) > self.common:
             self.group(left | right, reason)
             return
         for a in left:
@@ -117,20 +129,43 @@ class Found:
             yield a, b, min(100, round(score)), sorted(reasons)
 
 
-def _similar_names(found, ids, forms, keys):
+def _similar_names(found, ids, forms, keys, *, alike=None):
     """Sorted neighbourhood over ``forms`` (the folded words of each name):
     each compared with the WINDOW names after it, sorted as they are and
-    read backwards."""
+    read backwards. A name shared by more records than ``found.common`` is
+    compared with none: a name a typo away from "Aziz Karimov" could be any
+    of them.
+    ``alike(form, form)``, if given, must hold too."""
+    shared = Counter(keys)
     numbers = [tuple(_DIGITS.findall(form)) for form in forms]
+    kept = [i for i in range(len(ids)) if forms[i] and shared[keys[i]] <= found.common]
     for sort_key in (lambda i: forms[i], lambda i: forms[i][::-1]):
-        order = sorted((i for i in range(len(ids)) if forms[i]), key=sort_key)
+        order = sorted(kept, key=sort_key)
         for position, i in enumerate(order):
             for j in order[position + 1 : position + 1 + WINDOW]:
                 if keys[i] == keys[j] or numbers[i] != numbers[j]:
                     continue
                 ratio = fuzz.ratio(forms[i], forms[j])
-                if ratio >= SIMILAR:
+                if ratio >= SIMILAR and (alike is None or alike(forms[i], forms[j])):
                     found.similar(ids[i], ids[j], ratio)
+
+
+def words_alike(first, second):
+    """Two people's names (``person_key``: folded words, sorted) a typo
+    apart: as many words, each equal or a typo of the other
+    (``core.names.typo_distance``), but not a name and its feminine form
+    (Karimov, Karimova: brother and sister more often than a typo)."""
+    first, second = first.split(), second.split()
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second, strict=True):
+        if a == b:
+            continue
+        if a + "a" == b or b + "a" == a:
+            return False
+        if DamerauLevenshtein.distance(a, b) > typo_distance(max(a, b, key=len)):
+            return False
+    return True
 
 
 def organisation_pairs(organisations, other_names=(), identifiers=()):
@@ -194,7 +229,7 @@ def person_pairs(people, organisations_of=lambda ids: {}):
     phone)`` rows. ``organisations_of(ids)`` gives the organisations each of
     the paired people has held a position in (``{id: set of ids}``). Yields
     ``(first, second, score, reasons)``."""
-    found = Found()
+    found = Found(PERSON_COMMON)
     people = list(people)
     ids = [row[0] for row in people]
     keys = [person_key(row[1]) for row in people]
@@ -210,7 +245,7 @@ def person_pairs(people, organisations_of=lambda ids: {}):
     for group in by_phone.values():
         found.group(group, Reason.PHONE)
     # Emails are unique ignoring case (person_email_unique_ci): no key here.
-    _similar_names(found, ids, keys, keys)
+    _similar_names(found, ids, keys, keys, alike=words_alike)
     found.add_common_reasons()
     paired = {pk for pair in found.reasons for pk in pair}
     places = organisations_of(paired) if paired else {}

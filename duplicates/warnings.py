@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from core.names import fuzzy_form, loose_key, name_key, person_key
 from stakeholders.models import Organisation, OrganisationName, Person
 
-from .finder import SIMILAR, phone_key
+from .finder import SIMILAR, phone_key, words_alike
 from .models import Reason
 
 CANDIDATES = 50
@@ -138,7 +138,7 @@ def likely_people(full_name, email="", phone="", *, exclude=None):
         theirs = person_key(person.full_name)
         if key and key == theirs:
             reasons.add(Reason.SAME_NAME)
-        elif key and fuzz.ratio(key, theirs) >= SIMILAR:
+        elif key and fuzz.ratio(key, theirs) >= SIMILAR and words_alike(key, theirs):
             reasons.add(Reason.SIMILAR_NAME)
         if email and person.email.lower() == email.strip().lower():
             reasons.add(Reason.EMAIL)

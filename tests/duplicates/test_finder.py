@@ -3,7 +3,12 @@ found and one that is not, across scripts in both directions."""
 
 import pytest
 
-from duplicates.finder import COMMON, organisation_pairs, person_pairs
+from duplicates.finder import (
+    COMMON,
+    PERSON_COMMON,
+    organisation_pairs,
+    person_pairs,
+)
 from duplicates.models import Reason
 
 
@@ -139,7 +144,7 @@ def test_several_reasons_score_higher_than_one():
 
 
 def test_a_name_too_common_to_pair_on_alone_still_adds_to_another_reason():
-    rows = [(pk, "Aziz Karimov") for pk in range(1, COMMON + 3)]
+    rows = [(pk, "Aziz Karimov") for pk in range(1, PERSON_COMMON + 3)]
     assert people(*rows) == {}
     rows[0] = (1, "Aziz Karimov", "", "+998 90 123 45 67")
     rows[1] = (2, "Азиз Каримов", "", "90 123-45-67")
@@ -163,3 +168,20 @@ def test_a_position_in_the_same_organisation_raises_a_pairs_score():
     assert Reason.SAME_ORGANISATION in together[(1, 2)][1]
     assert Reason.SAME_ORGANISATION not in apart[(1, 2)][1]
     assert together[(1, 2)][0] > apart[(1, 2)][0]
+
+
+def test_a_name_and_its_feminine_form_are_not_a_typo():
+    assert people((1, "Aziz Karimov"), (2, "Aziz Karimova")) == {}
+    assert set(people((1, "Aziz Karimov"), (2, "Aziz Karinov"))) == {(1, 2)}
+
+
+def test_a_name_a_typo_away_from_a_common_one_pairs_with_none_of_its_holders():
+    rows = [(pk, "Aziz Karimov") for pk in range(1, PERSON_COMMON + 2)]
+    assert people(*rows, (100, "Aziz Karinov")) == {}
+
+
+def test_an_organisation_name_held_by_a_dozen_still_pairs_them():
+    rows = [(pk, "Ministry of Health") for pk in range(1, COMMON + 1)]
+    assert len(organisations(*rows)) == COMMON * (COMMON - 1) // 2
+    rows.append((100, "Ministry of Health"))
+    assert organisations(*rows) == {}
