@@ -18,9 +18,10 @@ and records sharing a key are paired, with the key's kind as the reason:
 
 A key shared by more than ``COMMON`` organisations or ``PERSON_COMMON``
 people ("Aziz Karimov" at national scale) pairs nobody on its own: those
-pairs would be thousands and mostly different people. It is still a reason added to a pair another key found.
-People named alike who hold positions in the same organisation get that as a
-reason too, read for the paired people only.
+pairs would be thousands and mostly different people. It is still a reason
+added to a pair another key found. People named alike who hold positions in
+the same organisation get that as a reason too, read for the paired people
+only.
 """
 
 import re
