@@ -186,6 +186,25 @@ RULES = [
     ),
     Rule("admin:axes_*", BOTH, ADMINISTRATOR, "login attempts and lockouts"),
     Rule("admin/axes/*", READ, ADMINISTRATOR, "redirects to login attempts"),
+    Rule(
+        "admin:duplicates_*_add",
+        BOTH,
+        NOBODY,
+        "possible duplicates are found by manage.py find_duplicates, never typed in",
+    ),
+    Rule(
+        "admin:duplicates_*_delete",
+        BOTH,
+        NOBODY,
+        "a pair is marked not a duplicate, never deleted",
+    ),
+    Rule(
+        "admin:duplicates_*",
+        BOTH,
+        EDITOR,
+        "possible duplicates: review, mark not a duplicate",
+    ),
+    Rule("admin/duplicates/*", READ, EDITOR, "redirects to a pair"),
     # Everything else in the admin is the CRM, for editors.
     Rule("admin:stakeholders_*", BOTH, EDITOR, "organisations, people, positions"),
     Rule("admin:meetings_*", BOTH, EDITOR, "meetings, agenda, attendance"),

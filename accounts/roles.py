@@ -38,6 +38,10 @@ REFERENCE_MODELS = {"stakeholders": ["organisationtype"]}
 # delete one (a mistyped score, the wrong organisation), and the change is
 # recorded in its history.
 HISTORY_MODELS = {"stakeholders": ["assessment"]}
+# The pairs manage.py find_duplicates found: editors review them and mark a
+# pair "not a duplicate" (a change); nobody adds or deletes one.
+DUPLICATE_MODELS = {"duplicates": ["organisationpair", "personpair"]}
+_REVIEW = ["change", "view"]
 ACCOUNT_MODELS = {"auth": ["user", "group"]}
 # Custom permissions on Person: administrators alone handle personal data.
 PERSONAL_DATA = [
@@ -77,11 +81,13 @@ ROLE_PERMISSIONS = {
         _codenames(CRM_MODELS, _EDIT)
         + _codenames(REFERENCE_MODELS, _VIEW)
         + _codenames(HISTORY_MODELS, _ADD)
+        + _codenames(DUPLICATE_MODELS, _REVIEW)
     ),
     ADMINISTRATOR: sorted(
         _codenames(CRM_MODELS, _EDIT)
         + _codenames(HISTORY_MODELS, _EDIT)
         + _codenames(REFERENCE_MODELS, _EDIT)
+        + _codenames(DUPLICATE_MODELS, _REVIEW)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
         + LOCKOUTS

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "accounts",
     "stakeholders",
     "meetings",
+    # Finding and reviewing duplicate organisations and people.
+    "duplicates",
     # The sample-data generator and the benchmark's commands.
     "bench",
 ]

@@ -18,6 +18,11 @@ from core.admin import (
     count_of,
 )
 from core.history import Source
+from duplicates.forms import (
+    OrganisationAddForm,
+    PersonAddForm,
+    WarnOfDuplicatesAdmin,
+)
 from meetings import stats
 
 from .models import (
@@ -88,7 +93,8 @@ def holder(position):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(HamkorAdmin):
+class OrganisationAdmin(WarnOfDuplicatesAdmin, HamkorAdmin):
+    add_form = OrganisationAddForm
     history_related = [
         Source(OrganisationName, "organisation"),
         Source(OrganisationIdentifier, "organisation"),
@@ -260,7 +266,8 @@ class OrganisationIdentifierAdmin(HamkorAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(HamkorAdmin):
+class PersonAdmin(WarnOfDuplicatesAdmin, HamkorAdmin):
+    add_form = PersonAddForm
     history_related = [Source(Position, "person")]
     list_display = [
         "full_name",

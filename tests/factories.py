@@ -3,6 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from duplicates.models import OrganisationPair, PersonPair
 from meetings import stats
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import (
@@ -154,3 +155,28 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     interest = 3
     stance = Assessment.Stance.NEUTRAL
     assessed_on = factory.LazyFunction(timezone.localdate)
+
+
+class OrganisationPairFactory(factory.django.DjangoModelFactory):
+    """Two organisations find_duplicates paired (the first made first, so
+    with the smaller id)."""
+
+    class Meta:
+        model = OrganisationPair
+
+    first = factory.SubFactory(OrganisationFactory, name="Uzinfocom")
+    second = factory.SubFactory(OrganisationFactory, name="Узинфоком")
+    score = 80
+    reasons = factory.LazyFunction(lambda: ["same_name"])
+    found_at = factory.LazyFunction(timezone.now)
+
+
+class PersonPairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonPair
+
+    first = factory.SubFactory(PersonFactory, full_name="Nodira Xasanova")
+    second = factory.SubFactory(PersonFactory, full_name="Хасанова Нодира")
+    score = 65
+    reasons = factory.LazyFunction(lambda: ["same_name"])
+    found_at = factory.LazyFunction(timezone.now)

@@ -105,6 +105,8 @@ MAKERS = {
     "meetings.agendaitem": factories.AgendaItemFactory,
     "meetings.attendance": factories.AttendanceFactory,
     "meetings.followup": factories.FollowUpFactory,
+    "duplicates.organisationpair": factories.OrganisationPairFactory,
+    "duplicates.personpair": factories.PersonPairFactory,
     "auth.user": _user,
     "auth.group": lambda: Group.objects.create(name="spare group"),
     "axes.accessattempt": lambda: _access(

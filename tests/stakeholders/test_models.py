@@ -146,9 +146,11 @@ def test_admin_accepts_an_inactive_organisation_with_the_name_of_an_active_one(
 ):
     OrganisationFactory(name="Ministry of Health")
 
+    # The constraint allows it; the add form names the active one first
+    # (tests/duplicates/test_add_warnings.py), and saves when told to.
     response = admin_client.post(
         reverse("admin:stakeholders_organisation_add"),
-        organisation_data(name="MINISTRY OF HEALTH", is_active=None),
+        organisation_data(name="MINISTRY OF HEALTH", is_active=None, save_anyway="on"),
         secure=True,
     )
 

@@ -1,0 +1,95 @@
+"""``find_duplicates``: read every organisation or person once, find the
+pairs (``duplicates.finder``) and store them, in short transactions so that
+editors' saves never wait on it."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from stakeholders.models import (
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    Person,
+    Position,
+)
+
+from . import finder
+from .models import OrganisationPair, PersonPair
+
+BATCH = 2_000
+
+
+def _organisation_pairs():
+    return finder.organisation_pairs(
+        Organisation.objects.order_by()
+        .values_list("id", "name", "acronym", "email")
+        .iterator(chunk_size=10_000),
+        OrganisationName.objects.order_by()
+        .values_list("organisation_id", "name")
+        .iterator(chunk_size=10_000),
+        OrganisationIdentifier.objects.order_by()
+        .values_list("organisation_id", "value")
+        .iterator(chunk_size=10_000),
+    )
+
+
+def _organisations_of(ids):
+    places = {}
+    ids = sorted(ids)
+    for start in range(0, len(ids), BATCH):
+        rows = Position.objects.filter(person__in=ids[start : start + BATCH])
+        for person, organisation in rows.values_list("person", "organisation"):
+            places.setdefault(person, set()).add(organisation)
+    return places
+
+
+def _person_pairs():
+    return finder.person_pairs(
+        Person.objects.order_by()
+        .values_list("id", "full_name", "email", "phone")
+        .iterator(chunk_size=10_000),
+        _organisations_of,
+    )
+
+
+KINDS = {
+    "organisations": (OrganisationPair, _organisation_pairs),
+    "people": (PersonPair, _person_pairs),
+}
+
+
+def find(kind, *, on_progress=None):
+    """Find the pairs of ``kind`` ("organisations" or "people") and store
+    them: the pairs still found get their new score and reasons, those no
+    longer found go, the dismissed ones ("not a duplicate") stay as they
+    are and are never offered again. Returns ``(found, stored, removed)``."""
+    model, pairs_of = KINDS[kind]
+    now = timezone.now()
+    dismissed = set(
+        model.objects.filter(dismissed_at__isnull=False).values_list(
+            "first_id", "second_id"
+        )
+    )
+    found = list(pairs_of())
+    rows = [
+        model(first_id=a, second_id=b, score=score, reasons=reasons, found_at=now)
+        for a, b, score, reasons in found
+        if (a, b) not in dismissed
+    ]
+    for start in range(0, len(rows), BATCH):
+        with transaction.atomic():
+            model.objects.bulk_create(
+                rows[start : start + BATCH],
+                update_conflicts=True,
+                unique_fields=["first", "second"],
+                update_fields=["score", "reasons", "found_at"],
+            )
+        if on_progress:
+            on_progress(min(start + BATCH, len(rows)), len(rows))
+    # Pairs no longer found: found earlier than now and not dismissed.
+    stale = model.objects.filter(found_at__lt=now, dismissed_at__isnull=True)
+    removed = 0
+    while ids := list(stale.values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            removed += model.objects.filter(pk__in=ids).delete()[0]
+    return len(found), len(rows), removed
