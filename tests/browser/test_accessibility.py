@@ -56,6 +56,8 @@ def pages():
         "/follow-ups/?overdue=true",
         "/attendance/",
         "/attendance/?view=pivot",
+        "/map/",
+        f"/map/?compare={(today - datetime.timedelta(days=30)).isoformat()}",
         "/organisations/",
         f"/organisations/{uzinfocom.pk}/",
         f"/organisations/{uzinfocom.pk}/timeline/",
