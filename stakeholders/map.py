@@ -402,11 +402,9 @@ class MapView(FilteredListView):
         compare = self.compare_day()
         if not compare:
             return None
-        in_force = (
-            Assessment.objects.latest_per_organisation(on=compare)
-            .filter(organisation__in=[row["organisation"] for row in rows])
-            .values_list("organisation", "influence", "interest")
-        )
+        in_force = Assessment.objects.latest_per_organisation(
+            on=compare, organisations=[row["organisation"] for row in rows]
+        ).values_list("organisation", "influence", "interest")
         return {pk: (influence, interest) for pk, influence, interest in in_force}
 
     def get_context_data(self, **kwargs):
