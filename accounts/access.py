@@ -199,6 +199,24 @@ RULES = [
         "a pair is marked not a duplicate, never deleted",
     ),
     Rule(
+        "admin:duplicates_*merge_change",
+        WRITE,
+        NOBODY,
+        "a merge record is kept as it was written, never changed",
+    ),
+    Rule(
+        "admin:duplicates_*merge_*",
+        BOTH,
+        ADMINISTRATOR,
+        "merge records: who merged which record into which, and what moved",
+    ),
+    Rule(
+        "admin:stakeholders_*_merge*",
+        BOTH,
+        EDITOR,
+        "merge two organisations or two people (records one may change)",
+    ),
+    Rule(
         "admin:duplicates_*",
         BOTH,
         EDITOR,

@@ -42,6 +42,9 @@ HISTORY_MODELS = {"stakeholders": ["assessment"]}
 # pair "not a duplicate" (a change); nobody adds or deletes one.
 DUPLICATE_MODELS = {"duplicates": ["organisationpair", "personpair"]}
 _REVIEW = ["change", "view"]
+# Merge records (who merged which record into which, and what moved):
+# administrators read them; nobody writes one by hand.
+MERGE_MODELS = {"duplicates": ["organisationmerge", "personmerge"]}
 ACCOUNT_MODELS = {"auth": ["user", "group"]}
 # Custom permissions on Person: administrators alone handle personal data.
 PERSONAL_DATA = [
@@ -88,6 +91,7 @@ ROLE_PERMISSIONS = {
         + _codenames(HISTORY_MODELS, _EDIT)
         + _codenames(REFERENCE_MODELS, _EDIT)
         + _codenames(DUPLICATE_MODELS, _REVIEW)
+        + _codenames(MERGE_MODELS, _VIEW)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
         + LOCKOUTS

@@ -33,13 +33,15 @@ def recorded_as(user):
 
 
 @transaction.atomic
-def records_bulk_update(*, queryset, user, **values):
+def records_bulk_update(*, queryset, user, reason=None, **values):
     """Set ``values`` on every row of ``queryset`` and leave one history entry per
     changed row, attributed to ``user``.
 
     ``QuerySet.update()`` would write no history at all; admin actions call this
-    instead. Rows that already hold the values are left alone. Costs one query to
-    lock and read the rows, one to update them and one to insert their history.
+    instead. Rows that already hold the values are left alone. ``reason`` is
+    the history's change reason (``core.history.history_reason``). Costs one
+    query to lock and read the rows, one to update them and one to insert
+    their history.
     """
     fields = list(values)
     changed = []
@@ -65,5 +67,7 @@ def records_bulk_update(*, queryset, user, **values):
         for obj in changed:
             obj.updated_at = now
         fields.append("updated_at")
-    bulk_update_with_history(changed, model, fields, default_user=user)
+    bulk_update_with_history(
+        changed, model, fields, default_user=user, default_change_reason=reason
+    )
     return len(changed)

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from core.admin import HamkorChangeList
 from core.paginators import COUNT_LIMIT, CappedCountPaginator, count_limit_for
 
-from .models import OrganisationPair, PersonPair
+from .models import OrganisationMerge, OrganisationPair, PersonMerge, PersonPair
 
 
 class ScoreFilter(admin.SimpleListFilter):
@@ -57,7 +57,14 @@ class ReviewFilter(admin.SimpleListFilter):
 
 
 class PairAdmin(admin.ModelAdmin):
-    list_display = ["first_record", "second_record", "score", "reason_list", "found_at"]
+    list_display = [
+        "first_record",
+        "second_record",
+        "score",
+        "reason_list",
+        "found_at",
+        "merge_link",
+    ]
     list_display_links = None
     list_filter = [ReviewFilter, ScoreFilter]
     list_select_related = ["first", "second"]
@@ -68,6 +75,7 @@ class PairAdmin(admin.ModelAdmin):
     list_per_page = 50
     paginator = CappedCountPaginator
     detail_view = None  # the name of the public detail page of a record
+    merge_view = None  # the name of the admin's merge page of two records
 
     def get_changelist(self, request, **kwargs):
         return HamkorChangeList
@@ -115,6 +123,14 @@ class PairAdmin(admin.ModelAdmin):
     def reason_list(self, pair):
         return "; ".join(str(label) for label in pair.reason_labels())
 
+    @admin.display(description=_("merge"))
+    def merge_link(self, pair):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse(self.merge_view, args=[pair.first_id, pair.second_id]),
+            _("Compare and merge…"),
+        )
+
     @admin.action(
         description=_("Mark the selected pairs as not duplicates"),
         permissions=["change"],
@@ -139,8 +155,67 @@ class PairAdmin(admin.ModelAdmin):
 @admin.register(OrganisationPair)
 class OrganisationPairAdmin(PairAdmin):
     detail_view = "organisations:detail"
+    merge_view = "admin:stakeholders_organisation_merge_with"
 
 
 @admin.register(PersonPair)
 class PersonPairAdmin(PairAdmin):
+    detail_view = "people:detail"
+    merge_view = "admin:stakeholders_person_merge_with"
+
+
+class MergeAdmin(admin.ModelAdmin):
+    """Who merged which record into which, when, the merged record as it was
+    and what moved: for administrators to read; nobody changes or deletes
+    one."""
+
+    list_display = ["old_label", "old_id", "survivor_record", "merged_by", "merged_at"]
+    list_display_links = ["old_label"]
+    list_select_related = ["survivor", "merged_by"]
+    ordering = ["-merged_at", "-id"]
+    sortable_by = ["merged_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    paginator = CappedCountPaginator
+    fields = readonly_fields = [
+        "old_label",
+        "old_id",
+        "survivor_record",
+        "merged_by",
+        "merged_at",
+        "old_record",
+        "choices",
+        "moved",
+    ]
+    detail_view = None
+
+    def get_changelist(self, request, **kwargs):
+        return HamkorChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("kept"))
+    def survivor_record(self, merge):
+        return format_html(
+            '<a href="{}">{}</a> <span class="quiet">#{}</span>',
+            reverse(self.detail_view, args=[merge.survivor_id]),
+            merge.survivor,
+            merge.survivor_id,
+        )
+
+
+@admin.register(OrganisationMerge)
+class OrganisationMergeAdmin(MergeAdmin):
+    detail_view = "organisations:detail"
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(MergeAdmin):
     detail_view = "people:detail"

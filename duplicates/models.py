@@ -106,3 +106,68 @@ class PersonPair(Pair):
         verbose_name_plural = _("possible duplicate people")
         constraints = _pair_constraints("personpair")
         indexes = [models.Index(fields=["-score", "id"], name="personpair_score_idx")]
+
+
+class Merge(models.Model):
+    """One merge: which record went into which, who merged them and when,
+    the merged record as it was (its fields, and for an organisation its
+    other names and identifiers), the value chosen for each field that
+    differed and how many rows of each kind moved or were combined.
+
+    The merged record's id stays here, so its old address leads to the
+    survivor (``duplicates.merge.merged_into``). Administrators read these;
+    nobody writes or deletes one. A survivor that is itself merged later
+    hands its merges on; one that is deleted (a person erased) takes them
+    with it."""
+
+    old_id = models.PositiveBigIntegerField(_("merged record's number"))
+    old_label = models.CharField(_("merged record"), max_length=300)
+    old_record = models.JSONField(_("merged record as it was"), default=dict)
+    choices = models.JSONField(_("values chosen"), default=dict)
+    moved = models.JSONField(_("rows moved"), default=dict)
+    merged_at = models.DateTimeField(_("merged"))
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("merged by"),
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self):
+        return _("%(merged)s into %(survivor)s") % {
+            "merged": self.old_label,
+            "survivor": self.survivor,
+        }
+
+
+class OrganisationMerge(Merge):
+    survivor = models.ForeignKey(
+        "stakeholders.Organisation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("surviving organisation"),
+    )
+
+    class Meta(Merge.Meta):
+        verbose_name = _("organisation merge")
+        verbose_name_plural = _("organisation merges")
+        indexes = [models.Index(fields=["old_id"], name="organisationmerge_old_idx")]
+
+
+class PersonMerge(Merge):
+    survivor = models.ForeignKey(
+        "stakeholders.Person",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("surviving person"),
+    )
+
+    class Meta(Merge.Meta):
+        verbose_name = _("person merge")
+        verbose_name_plural = _("person merges")
+        indexes = [models.Index(fields=["old_id"], name="personmerge_old_idx")]

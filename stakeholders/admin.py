@@ -23,6 +23,7 @@ from duplicates.forms import (
     PersonAddForm,
     WarnOfDuplicatesAdmin,
 )
+from duplicates.merge_admin import MergeAdminMixin
 from meetings import stats
 
 from .models import (
@@ -93,7 +94,7 @@ def holder(position):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(WarnOfDuplicatesAdmin, HamkorAdmin):
+class OrganisationAdmin(MergeAdminMixin, WarnOfDuplicatesAdmin, HamkorAdmin):
     add_form = OrganisationAddForm
     history_related = [
         Source(OrganisationName, "organisation"),
@@ -266,7 +267,7 @@ class OrganisationIdentifierAdmin(HamkorAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(WarnOfDuplicatesAdmin, HamkorAdmin):
+class PersonAdmin(MergeAdminMixin, WarnOfDuplicatesAdmin, HamkorAdmin):
     add_form = PersonAddForm
     history_related = [Source(Position, "person")]
     list_display = [

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from duplicates.models import PersonMerge
 from meetings import stats
 from meetings.folding import attendance_fold
 from meetings.models import Attendance, FollowUp
@@ -36,14 +37,18 @@ def meeting_start(meeting):
 
 def person_export(*, person):
     """Everything Hamkor holds about ``person``, for a subject access request:
-    the record, positions, attendance, follow-ups they own, the history of each
-    and the admin log entries about them. Returns a JSON-ready dict."""
+    the record, positions, attendance, follow-ups they own, the records merged
+    into theirs, the history of each and the admin log entries about them.
+    Returns a JSON-ready dict."""
     positions = list(person.positions.all())
     attendances = list(person.attendances.select_related("meeting", "organisation"))
     follow_ups = list(person.follow_ups.select_related("meeting"))
+    # The records merged into this one: their data and earlier versions.
+    merges = list(PersonMerge.objects.filter(survivor=person).order_by("merged_at"))
+    ids = [person.pk, *(merge.old_id for merge in merges)]
     log = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Person),
-        object_id=str(person.pk),
+        object_id__in=[str(i) for i in ids],
     )
     return {
         "exported_at": timezone.now().isoformat(),
@@ -63,16 +68,23 @@ def person_export(*, person):
         "follow_ups": [
             {**_row(f), "meeting_title": f.meeting.title} for f in follow_ups
         ],
+        "merged_records": [
+            {
+                "merged_at": merge.merged_at.isoformat(),
+                "record": merge.old_record,
+                "values_chosen": merge.choices,
+                "rows_moved": merge.moved,
+            }
+            for merge in merges
+        ],
         "history": {
-            "person": [_row(h) for h in Person.history.filter(id=person.pk)],
-            "positions": [
-                _row(h) for h in Position.history.filter(person_id=person.pk)
-            ],
+            "person": [_row(h) for h in Person.history.filter(id__in=ids)],
+            "positions": [_row(h) for h in Position.history.filter(person_id__in=ids)],
             "attendance": [
-                _row(h) for h in Attendance.history.filter(person_id=person.pk)
+                _row(h) for h in Attendance.history.filter(person_id__in=ids)
             ],
             "follow_ups": [
-                _row(h) for h in FollowUp.history.filter(owner_person_id=person.pk)
+                _row(h) for h in FollowUp.history.filter(owner_person_id__in=ids)
             ],
         },
         "admin_log": [
@@ -99,7 +111,18 @@ def person_erase(*, person, user):
     data, records who erased whom (by number) and when.
     """
     pk = person.pk
+    # The people merged into this one (duplicates.merge): their earlier
+    # versions hold the same person's data, and their merge records go with
+    # the person (cascade).
+    merged = list(PersonMerge.objects.filter(survivor=person))
+    ids = [pk, *(merge.old_id for merge in merged)]
     names = [value for value in (person.full_name, person.email) if value]
+    for merge in merged:
+        names += [
+            value
+            for value in (merge.old_label, merge.old_record.get("email"))
+            if value and value not in names
+        ]
     rows = Attendance.objects.filter(person=person)
     organisation_only = Attendance.objects.filter(
         meeting=OuterRef("meeting"), organisation=OuterRef("organisation"), person=None
@@ -125,12 +148,15 @@ def person_erase(*, person, user):
     person.positions.all().delete()
     person.delete()
 
-    Person.history.filter(id=pk).delete()
-    Position.history.filter(person_id=pk).delete()
-    Attendance.history.filter(person_id=pk).update(person=None, notes="")
-    FollowUp.history.filter(owner_person_id=pk).update(owner_person=None)
+    Person.history.filter(id__in=ids).delete()
+    Position.history.filter(person_id__in=ids).delete()
+    Attendance.history.filter(person_id__in=ids).update(person=None, notes="")
+    FollowUp.history.filter(owner_person_id__in=ids).update(owner_person=None)
     log = LogEntry.objects.filter(
-        Q(content_type=ContentType.objects.get_for_model(Person), object_id=str(pk))
+        Q(
+            content_type=ContentType.objects.get_for_model(Person),
+            object_id__in=[str(i) for i in ids],
+        )
         | Q(
             content_type=ContentType.objects.get_for_model(Position),
             object_id__in=[str(i) for i in position_ids],

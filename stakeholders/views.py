@@ -31,6 +31,7 @@ from core.exports import (
 from core.forms import SuggestForm
 from core.paginators import count_limit_for
 from core.views import FilteredListView, SuggestView, first, web_link
+from duplicates.views import FollowMerges
 from meetings.models import Attendance, FollowUp, Meeting
 
 from .filters import OrganisationFilter, PersonFilter
@@ -328,7 +329,7 @@ def other_names_and_identifiers(organisation):
     return other_names, identifier_list
 
 
-class OrganisationDetailView(PermissionRequiredMixin, DetailView):
+class OrganisationDetailView(FollowMerges, PermissionRequiredMixin, DetailView):
     """An organisation with its place in the hierarchy, its people, the meetings
     it took part in, hosted or initiated, and the follow-ups it owns.
 
@@ -471,7 +472,7 @@ class OrganisationAssessView(OrganisationDetailView):
         return redirect(self.object.get_absolute_url() + "#assessment-heading")
 
 
-class PersonDetailView(PermissionRequiredMixin, DetailView):
+class PersonDetailView(FollowMerges, PermissionRequiredMixin, DetailView):
     """A person's positions over time, the meetings they attended and on whose
     behalf, and the follow-ups they own.
 
@@ -530,7 +531,7 @@ class PersonDetailView(PermissionRequiredMixin, DetailView):
         )
 
 
-class TimelineView(PermissionRequiredMixin, DetailView):
+class TimelineView(FollowMerges, PermissionRequiredMixin, DetailView):
     """One stream of everything that happened to an organisation or a person,
     newest first, ``paginate_by`` events a page (``stakeholders.timeline``).
 

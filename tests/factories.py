@@ -3,7 +3,12 @@ import datetime
 import factory
 from django.utils import timezone
 
-from duplicates.models import OrganisationPair, PersonPair
+from duplicates.models import (
+    OrganisationMerge,
+    OrganisationPair,
+    PersonMerge,
+    PersonPair,
+)
 from meetings import stats
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import (
@@ -180,3 +185,28 @@ class PersonPairFactory(factory.django.DjangoModelFactory):
     score = 65
     reasons = factory.LazyFunction(lambda: ["same_name"])
     found_at = factory.LazyFunction(timezone.now)
+
+
+class OrganisationMergeFactory(factory.django.DjangoModelFactory):
+    """A merge record, as duplicates.merge writes one (the merged record
+    gone, its number kept)."""
+
+    class Meta:
+        model = OrganisationMerge
+
+    survivor = factory.SubFactory(OrganisationFactory)
+    old_id = 999_999
+    old_label = "Узинфоком"
+    old_record = factory.LazyFunction(lambda: {"name": "Узинфоком"})
+    merged_at = factory.LazyFunction(timezone.now)
+
+
+class PersonMergeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonMerge
+
+    survivor = factory.SubFactory(PersonFactory)
+    old_id = 999_999
+    old_label = "Хасанова Нодира"
+    old_record = factory.LazyFunction(lambda: {"full_name": "Хасанова Нодира"})
+    merged_at = factory.LazyFunction(timezone.now)

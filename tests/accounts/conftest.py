@@ -107,6 +107,8 @@ MAKERS = {
     "meetings.followup": factories.FollowUpFactory,
     "duplicates.organisationpair": factories.OrganisationPairFactory,
     "duplicates.personpair": factories.PersonPairFactory,
+    "duplicates.organisationmerge": factories.OrganisationMergeFactory,
+    "duplicates.personmerge": factories.PersonMergeFactory,
     "auth.user": _user,
     "auth.group": lambda: Group.objects.create(name="spare group"),
     "axes.accessattempt": lambda: _access(
@@ -197,6 +199,9 @@ def build_url(route, objects):
             return str(ContentType.objects.get_for_model(obj()).pk)
         if name == "token":
             return "any-token"
+        if name == "other_id":
+            # A second record of the route's model (a merge's other record).
+            return str(MAKERS[label]().pk)
         raise LookupError(f"no value known for <{name}> in {route.route!r}")
 
     path = CONVERTER.sub(argument, path)

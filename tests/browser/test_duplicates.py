@@ -1,13 +1,16 @@
 """The seed's UZINFOCOM entered a second time, as "Узинфоком", in a browser:
 the add form names the existing record before saving, on a 1366×768 screen
-and on a phone; the coordinator opens it instead, or saves anyway.
+and on a phone; the coordinator opens it instead, or saves anyway; and once
+saved, it is merged into UZINFOCOM from its own page with nothing lost.
 Screenshots in test-artifacts/duplicates-*.png."""
 
 import pytest
 from playwright.sync_api import expect
 
+from meetings.models import Attendance
 from meetings.services import demo_load
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, Person, Position
+from tests.browser.axe import violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_record import log_in_as_editor, no_horizontal_overflow
 
@@ -54,3 +57,75 @@ def test_uzinfocom_typed_again_is_named_before_it_is_saved(
             assert Organisation.objects.filter(name="Узинфоком").count() == 1
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_uzinfocom_entered_twice_is_merged_with_nothing_lost(
+    browser, live_server, django_user_model, role, screen
+):
+    demo_load()
+    uzinfocom = Organisation.objects.get(acronym="UZINFOCOM")
+    # The founding meeting's row: UZINFOCOM attended (no person named).
+    seed_row = uzinfocom.attendances.select_related("meeting").get()
+    # The same organisation typed again, with what a second coordinator
+    # recorded under it: the same meeting (as "confirmed"), a person's
+    # position.
+    again = Organisation.objects.create(
+        name="Узинфоком", type=uzinfocom.type, email="info@uzinfocom.uz"
+    )
+    Attendance.objects.create(
+        meeting=seed_row.meeting,
+        organisation=again,
+        person=seed_row.person,
+        status=Attendance.Status.CONFIRMED,
+    )
+    Position.objects.create(
+        person=Person.objects.create(full_name="Бахтиёр Рахимов"),
+        organisation=again,
+        title="Engineer",
+    )
+    rows = {
+        model: model.objects.count() for model in (Organisation, Attendance, Position)
+    }
+    context, page = log_in_as_editor(
+        browser, live_server, django_user_model, role, SCREENS[screen]
+    )
+    try:
+        page.goto(
+            f"{live_server.url}/admin/stakeholders/organisation/{again.pk}/change/"
+        )
+        page.get_by_role("link", name="Merge with another…").click()
+        page.get_by_role("link", name=str(uzinfocom)).click()
+
+        expect(page.locator("table.merge-shared")).to_contain_text(
+            seed_row.meeting.title
+        )
+        page.get_by_label(str(uzinfocom)).check()
+        assert no_horizontal_overflow(page)
+        assert violations(page) == []
+        page.screenshot(
+            path=ARTIFACTS / f"duplicates-merge-{screen}.png", full_page=True
+        )
+        page.get_by_role("button", name="Merge").click()
+
+        expect(page.locator(".messagelist")).to_contain_text(
+            "Узинфоком was merged into"
+        )
+        expect(page.locator("#id_name")).to_have_value(uzinfocom.name)
+    finally:
+        context.close()
+
+    uzinfocom.refresh_from_db()
+    assert uzinfocom.email == "info@uzinfocom.uz"
+    assert "Узинфоком" in uzinfocom.other_names.values_list("name", flat=True)
+    # One organisation and the duplicated attendance row fewer; the
+    # position moved, none lost.
+    assert Organisation.objects.count() == rows[Organisation] - 1
+    assert Attendance.objects.count() == rows[Attendance] - 1
+    assert Position.objects.count() == rows[Position]
+    assert (
+        uzinfocom.attendances.get(
+            meeting=seed_row.meeting, person=seed_row.person
+        ).status
+        == seed_row.status
+    )
