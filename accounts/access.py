@@ -86,6 +86,19 @@ RULES = [
     ),
     Rule("follow_ups:*", READ, VIEWER, "follow-up worklist, exports"),
     Rule("map:*", READ, VIEWER, "stakeholder map, its table, exports, SVG"),
+    Rule(
+        "calendar_settings",
+        BOTH,
+        VIEWER,
+        "one's calendar subscription: what it follows, its address",
+    ),
+    Rule(
+        "calendar_feed",
+        READ,
+        ANONYMOUS,
+        "a calendar feed, for calendar programs: its secret address is the "
+        "credential (an unknown one is a 404)",
+    ),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.
@@ -223,6 +236,30 @@ RULES = [
         "possible duplicates: review, mark not a duplicate",
     ),
     Rule("admin/duplicates/*", READ, EDITOR, "redirects to a pair"),
+    Rule(
+        "admin:meetings_calendarfeed_add",
+        BOTH,
+        NOBODY,
+        "calendar subscriptions are made by their users on their own page",
+    ),
+    Rule(
+        "admin:meetings_calendarfeed_change",
+        WRITE,
+        NOBODY,
+        "a calendar subscription is read or deleted here, never changed",
+    ),
+    Rule(
+        "admin:meetings_calendarfeed_*",
+        BOTH,
+        ADMINISTRATOR,
+        "users' calendar subscriptions: read, end one",
+    ),
+    Rule(
+        "admin/meetings/calendarfeed/*",
+        READ,
+        ADMINISTRATOR,
+        "redirect to a calendar subscription",
+    ),
     # Everything else in the admin is the CRM, for editors.
     Rule("admin:stakeholders_*", BOTH, EDITOR, "organisations, people, positions"),
     Rule("admin:meetings_*", BOTH, EDITOR, "meetings, agenda, attendance"),

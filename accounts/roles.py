@@ -51,6 +51,12 @@ PERSONAL_DATA = [
     ("stakeholders", "export_personal_data"),
     ("stakeholders", "erase_person"),
 ]
+# Users' calendar subscriptions: administrators see them and end one by
+# deleting it (each user manages their own on their page).
+CALENDAR_FEEDS = [
+    ("meetings", "view_calendarfeed"),
+    ("meetings", "delete_calendarfeed"),
+]
 # Login throttling records: administrators see them and unlock users by
 # deleting an attempt.
 LOCKOUTS = [
@@ -94,6 +100,7 @@ ROLE_PERMISSIONS = {
         + _codenames(MERGE_MODELS, _VIEW)
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
+        + CALENDAR_FEEDS
         + LOCKOUTS
     ),
 }

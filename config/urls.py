@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
 from meetings.dashboard import HomeView
+from meetings.feeds import CalendarFeedView, CalendarSettingsView
 from meetings.urls import attendance_patterns, follow_up_patterns
 from stakeholders.urls import map_patterns, organisation_patterns, person_patterns
 
@@ -13,6 +14,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/language/", language_view, name="language"),
+    # One's calendar subscription, and the feed calendar programs read.
+    path(
+        "accounts/calendar/",
+        CalendarSettingsView.as_view(),
+        name="calendar_settings",
+    ),
+    path("calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar_feed"),
     # The translations static/js/*.js use (gettext() in the browser), in the
     # request's language: the login page's scripts need them too.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),

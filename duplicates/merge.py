@@ -39,7 +39,7 @@ from core.history import history_reason
 from core.services import recorded_as, records_bulk_update
 from meetings import stats
 from meetings.folding import NOTES_SEPARATOR, attendance_fold
-from meetings.models import Attendance, FollowUp, Meeting
+from meetings.models import Attendance, CalendarFeed, FollowUp, Meeting
 from stakeholders.models import (
     Assessment,
     Organisation,
@@ -496,6 +496,15 @@ def _write(kind, reading, survivor, other, keep_first, values, roles, statuses, 
         )
 
     if kind is ORGANISATION:
+        # Users who followed the other in their calendar follow the survivor.
+        through = CalendarFeed.organisations.through
+        following = through.objects.filter(organisation=other)
+        following.filter(
+            calendarfeed__in=through.objects.filter(organisation=survivor).values(
+                "calendarfeed"
+            )
+        ).delete()
+        moved["calendar_feeds"] = following.update(organisation=survivor)
         # A name either went by, the other's first, becomes an other name.
         former_names = [other.name, other.acronym, survivor.name, survivor.acronym]
     # The survivor's values; a parent that is the other record (or would

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext_lazy
 from core.admin import (
     ConstraintCheckingFormSet,
     HamkorAdmin,
+    HamkorChangeList,
     HamkorInline,
     HamkorTabularInline,
     count_of,
@@ -35,7 +36,7 @@ from . import stats
 from .folding import attendance_fold
 from .forms import MeetingAdminForm
 from .imports.views import AttendanceImportMixin
-from .models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from .models import AgendaItem, Attendance, CalendarFeed, FollowUp, Meeting, Topic
 
 
 @admin.register(Topic)
@@ -540,3 +541,25 @@ class FollowUpAdmin(HamkorAdmin):
             status=FollowUp.Status.DONE,
             completed_on=timezone.localdate(),
         )
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Users' calendar subscriptions, for administrators: whose, since when,
+    when last read, and deleting one ends its address (a leaked address, a
+    user who left). Their addresses cannot be read: only a hash is kept."""
+
+    list_display = ["user", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    ordering = ["user__username"]
+    fields = readonly_fields = ["user", "created_at", "last_used_at"]
+
+    def get_changelist(self, request, **kwargs):
+        return HamkorChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 import datetime
 import unicodedata
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -632,3 +633,43 @@ ACTION_CHARS = 80
 # Follow-ups still to be done: what "overdue" and "due soon" count (and
 # followup_pending_due_idx's condition holds).
 PENDING = [FollowUp.Status.OPEN, FollowUp.Status.IN_PROGRESS]
+
+
+class CalendarFeed(models.Model):
+    """A user's calendar subscription: a secret address
+    (``/calendar/<token>.ics``) that serves the meetings of the organisations
+    and types they picked to any calendar program (meetings/feeds.py).
+
+    Only a hash of the token is stored: the address is shown once, when made;
+    a user who lost it makes a new one, which ends the old. Deleting the feed
+    ends it too (the user, or an administrator for anyone)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("organisations"),
+        blank=True,
+        related_name="+",
+    )
+    types = models.ManyToManyField(
+        "stakeholders.OrganisationType",
+        verbose_name=_("organisation types"),
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("address made"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return _("Calendar feed of %(user)s") % {"user": self.user}

@@ -235,13 +235,15 @@ ICALENDAR_STATUS = {
 }
 
 
-def meeting_calendar(meeting, *, url=""):
-    """``meeting`` as an iCalendar object with one event.
+def meeting_event(meeting, *, url=""):
+    """``meeting`` as an iCalendar event.
 
     Times are given in UTC, so no VTIMEZONE is needed. A meeting recorded by
     date alone becomes an all-day event; one with no end is left without DTEND,
     which calendars read as "ends when it starts" rather than an invented
-    length. Expects ``meeting.agenda`` (``agenda_prefetch()``)."""
+    length. The UID is the meeting's, the same in every file and feed, so a
+    calendar updates the event rather than adding another. Expects
+    ``meeting.agenda`` (``agenda_prefetch()``)."""
     event = icalendar.Event()
     event.add("uid", f"meeting-{meeting.pk}@hamkor")
     event.add("dtstamp", timezone.now().astimezone(datetime.UTC))
@@ -270,14 +272,28 @@ def meeting_calendar(meeting, *, url=""):
     if description:
         event.add("description", "\n\n".join(description))
     event.add("status", ICALENDAR_STATUS[meeting.status])
+    event.add("sequence", meeting.version)
     if url:
         event.add("url", url)
+    return event
 
+
+def calendar_of(events, **properties):
+    """An iCalendar object holding ``events``, with ``properties`` (such as
+    the calendar's name) besides the required ones."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Hamkor//EN")
     calendar.add("version", "2.0")
-    calendar.add_component(event)
+    for name, value in properties.items():
+        calendar.add(name.replace("_", "-"), value)
+    for event in events:
+        calendar.add_component(event)
     return calendar
+
+
+def meeting_calendar(meeting, *, url=""):
+    """``meeting`` as an iCalendar object with one event."""
+    return calendar_of([meeting_event(meeting, url=url)])
 
 
 class MeetingCalendarView(PermissionRequiredMixin, DetailView):

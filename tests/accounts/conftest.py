@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
@@ -19,6 +20,7 @@ from django.urls import URLResolver, get_resolver
 
 from accounts.access import ANONYMOUS, required_role
 from accounts.roles import ROLES
+from meetings.models import CalendarFeed
 from tests import factories
 
 PASSWORD = "a-long-test-password"
@@ -108,6 +110,10 @@ MAKERS = {
     "duplicates.organisationpair": factories.OrganisationPairFactory,
     "duplicates.personpair": factories.PersonPairFactory,
     "duplicates.organisationmerge": factories.OrganisationMergeFactory,
+    "meetings.calendarfeed": lambda: CalendarFeed.objects.create(
+        user=get_user_model().objects.create_user(username="subscriber"),
+        token_hash="0" * 64,
+    ),
     "duplicates.personmerge": factories.PersonMergeFactory,
     "auth.user": _user,
     "auth.group": lambda: Group.objects.create(name="spare group"),
