@@ -8,9 +8,12 @@ that each page runs as many queries at one scale as at another.
 import math
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+import iuliia
 from django.db.models import Count
 
+from duplicates.models import OrganisationPair, PersonPair
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import (
     Organisation,
@@ -25,6 +28,7 @@ PAGE_SIZE = 50  # the lists' and Hamkor's admin's page size
 DEEP_PAGE = 1000
 # The map's comparison: a year before the sample data's anchor (bench.sample_plan).
 MAP_COMPARE = "2025-11-01"
+CYRILLIC = re.compile("[\u0400-\u04ff]")
 # The lists and changelists with a deep page, by the name the cases use.
 PAGED = {
     "organisations": Organisation,
@@ -59,6 +63,10 @@ class Targets:
     # The busiest organisation's acronym: a term that finds few organisations
     # and many meetings (meetings ?q by an organisation, issue 12).
     acronym: str = "x"
+    # Names on record typed again into the add forms (issue 15): the busiest
+    # organisation's, and the first person's written in Cyrillic.
+    organisation_name: str = "Sample organisation"
+    person_name: str = "Sample person"
 
     @classmethod
     def placeholder(cls):
@@ -136,6 +144,16 @@ def find_targets():
         or "Sample"
     )
     counts = {name: model.objects.count() for name, model in PAGED.items()}
+    cyrillic = next(
+        (
+            name
+            for name in Person.objects.order_by("pk").values_list(
+                "full_name", flat=True
+            )[:1000]
+            if CYRILLIC.search(name)
+        ),
+        person_name,
+    )
     return Targets(
         organisation=organisation or 0,
         person=person or 0,
@@ -153,6 +171,11 @@ def find_targets():
         .values_list("acronym", flat=True)
         .first()
         or "x",
+        organisation_name=Organisation.objects.filter(pk=organisation)
+        .values_list("name", flat=True)
+        .first()
+        or "Sample organisation",
+        person_name=cyrillic,
         pages={
             name: max(1, math.ceil(count / PAGE_SIZE)) for name, count in counts.items()
         },
@@ -173,6 +196,9 @@ class Case:
     export: bool = False
     urlconf: str | None = None  # for the app side, when not config.urls
     note: str = ""
+    # A management command run once in a fresh process instead of a page
+    # (bench/probe.py): its wall time and peak memory.
+    command: str | None = None
 
     @property
     def key(self):
@@ -672,6 +698,87 @@ def app_cases(t):
             f"/meetings/suggest/?q={t.meeting_term}",
         ),
     ]
+    return cases
+
+
+def typo(name):
+    """``name`` with the last two different neighbouring letters of its
+    longest word (the last of the longest: a person's family name) swapped:
+    "Sisoev" typed "Sisove"."""
+    words = name.split()
+    longest = max(range(len(words)), key=lambda i: (len(words[i]), i))
+    word = words[longest]
+    for at in range(len(word) - 1, 0, -1):
+        if word[at - 1].lower() != word[at].lower():
+            words[longest] = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
+            break
+    return " ".join(words)
+
+
+def duplicate_cases(t):
+    """Issue 15's: the add forms' duplicate warning, for a name on record
+    typed again (an organisation's in lower case; a person's Cyrillic name in
+    Latin letters, family name first) and with a typo, through a bench-only
+    view (``bench.app_urls``: the warning alone, without the form); the
+    review pages of the pairs ``find_duplicates`` stored, first page and the
+    best score band; and ``find_duplicates`` itself for each kind, run once in
+    a fresh process (wall time and peak memory; it stores the pairs again).
+
+    Not in ``app_cases``: the review pages list the pairs the finder stored,
+    which the data of tests/test_query_counts_at_scale.py has none of. Their
+    queries are pinned in tests/duplicates/test_review_admin.py, the
+    warning's in tests/duplicates/test_add_warnings.py."""
+    latin = iuliia.UZ.translate(t.person_name)
+
+    def warning(label, kind, name):
+        return Case(
+            f"duplicates warning {label}",
+            "duplicates",
+            f"/bench/duplicates/{kind}/?{urlencode({'name': name})}",
+            checks=("form",),
+            urlconf="bench.app_urls",
+            note=f"typed: {name}",
+        )
+
+    lists = ("list", "lte_floor")
+    cases = [
+        warning(
+            "organisation, same name", "organisations", t.organisation_name.lower()
+        ),
+        warning("organisation, a typo", "organisations", typo(t.organisation_name)),
+        warning(
+            "person, other script and order",
+            "people",
+            " ".join(reversed(latin.split())),
+        ),
+        warning("person, a typo", "people", typo(latin)),
+    ]
+    for model, label in [(OrganisationPair, "organisation"), (PersonPair, "person")]:
+        cases += [
+            Case(
+                f"admin duplicates {label} pairs",
+                "duplicates",
+                admin_url(model),
+                checks=lists,
+            ),
+            Case(
+                f"admin duplicates {label} pairs ?score=90",
+                "duplicates",
+                admin_url(model, "?score=90"),
+                checks=lists,
+            ),
+        ]
+    for kind in ("organisations", "people"):
+        command = f"find_duplicates --no-progress --kind {kind}"
+        cases.append(
+            Case(
+                f"find_duplicates {kind}",
+                "duplicates",
+                f"manage.py {command}",
+                checks=("command",),
+                command=command,
+            )
+        )
     return cases
 
 

@@ -1,5 +1,6 @@
 """The in-process benchmark's measuring: a page's queries and times, its SQL
-floor, an export's peak memory in a fresh process and the import cases."""
+floor, the peak memory of an export or a command in a fresh process and the
+import cases."""
 
 import _thread
 import contextlib
@@ -221,22 +222,24 @@ def sql_floor(recorded, *, runs, to_csv):
     )
 
 
-def probe_memory(scale, url, urlconf, memory_limit_mb, timeout):
-    command = [
+def probe_memory(scale, url, urlconf, memory_limit_mb, timeout, *, command=None):
+    """The time and peak memory of downloading ``url``, or of running the
+    management command ``command`` (one string), in a fresh process
+    (bench/probe.py)."""
+    probe = [
         sys.executable,
         str(BENCH / "probe.py"),
         "--scale",
         scale,
-        "--url",
-        url,
+        *(["--command", command] if command else ["--url", url]),
         "--memory-limit-mb",
         str(memory_limit_mb),
     ]
     if urlconf:
-        command += ["--urlconf", urlconf]
+        probe += ["--urlconf", urlconf]
     try:
         done = subprocess.run(  # noqa: S603 - our own script
-            command, capture_output=True, text=True, timeout=timeout, check=False
+            probe, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         return {"error": f"stopped after {timeout:.0f} s"}

@@ -75,10 +75,11 @@ def table(report):
     if memory:
         lines += [
             "",
-            "Exports in a fresh process (peak resident set during the download, "
-            "and its growth over the warmed-up process):",
+            "Exports and commands in a fresh process (peak resident set during "
+            "the download or the command, and its growth over the warmed-up "
+            "process):",
             "",
-            "| export | ms | peak MB | growth MB | naive ms | naive peak MB | "
+            "| case | ms | peak MB | growth MB | naive ms | naive peak MB | "
             "naive growth MB |",
             "| --- | --: | --: | --: | --: | --: | --: |",
         ]

@@ -21,7 +21,10 @@ writes to ``bench/results/<engine>-<scale>.json``:
 
 The database is ``bench/data/bench-<SCALE>.sqlite3`` (generated on first use,
 reused afterwards) or ``DATABASE_URL``. Exports are also downloaded in a fresh
-process (bench/probe.py) for their peak memory.
+process (bench/probe.py) for their peak memory, and ``find_duplicates`` is run
+once in one for its wall time and peak memory (``ms`` is then its wall time;
+the review pages of the pairs need them: the benchmark runs the finder first
+where none are stored).
 """
 
 import argparse
@@ -49,6 +52,9 @@ EXPORT_MB = 100
 EXPORT_FLOOR_FACTOR = 1.3
 IMPORT_MS = 5000
 MAX_QUERIES = 8
+# find_duplicates at XL (issue 15), each kind.
+COMMAND_S = 120
+COMMAND_MB = 2048
 
 if str(ROOT) not in sys.path:
     # Run as a script (``python bench/run.py``): bench.measure lives beside it.
@@ -75,7 +81,10 @@ def parse_args():
     )
     parser.add_argument("--no-naive", action="store_true", help="Skip the naive build.")
     parser.add_argument(
-        "--no-memory", action="store_true", help="Skip the exports' memory probes."
+        "--no-memory",
+        action="store_true",
+        help="Skip the exports' memory probes (find_duplicates is still run in "
+        "one: that is its measurement).",
     )
     parser.add_argument(
         "--naive-timeout",
@@ -231,6 +240,24 @@ def prepare_database(scale, regenerate):
     return recorded
 
 
+def ensure_pairs():
+    """Store the pairs ``find_duplicates`` finds where none are stored yet,
+    for the review pages to list: a database generated before they were
+    measured has none. Not timed as a case (``find_duplicates`` cases are)."""
+    from duplicates.models import OrganisationPair, PersonPair
+    from duplicates.services import find
+
+    for kind, model in [("organisations", OrganisationPair), ("people", PersonPair)]:
+        if model.objects.exists():
+            continue
+        started = time.perf_counter()
+        _found, stored, _removed = find(kind)
+        say(
+            f"No pairs of {kind} stored: find_duplicates stored {stored:,} in "
+            f"{time.perf_counter() - started:.1f} s."
+        )
+
+
 # Measuring: bench/measure.py
 
 
@@ -268,6 +295,11 @@ def _checks(case, row, ms):
         missed.append(f">{TYPE_AND_MEETING_MS}ms")
     if "form" in case.checks and ms > FORM_MS:
         missed.append(f">{FORM_MS}ms")
+    if "command" in case.checks:
+        if ms > COMMAND_S * 1000:
+            missed.append(f">{COMMAND_S}s")
+        if (row.get("memory") or {}).get("peak_mb", 0) >= COMMAND_MB:
+            missed.append(f">={COMMAND_MB}MB")
     if "export" in case.checks:
         if floor and ms > EXPORT_FLOOR_FACTOR * floor:
             missed.append(">1.3×floor")
@@ -408,6 +440,34 @@ def measure_app(client, user, case, row, args):
         )
 
 
+def measure_command(case, row, args):
+    """Run the case's management command once in a fresh process
+    (bench/probe.py), into ``row``: its wall and CPU time, peak memory and
+    output."""
+    memory = probe_memory(
+        args.scale,
+        None,
+        None,
+        args.memory_limit_mb,
+        timeout=args.timeout,
+        command=case.command,
+    )
+    row.update(
+        url=case.url,
+        status=memory.get("status"),
+        ms=memory.get("ms"),
+        cpu_ms=memory.get("cpu_ms"),
+        load=round(os.getloadavg()[0], 2),
+        memory=memory,
+    )
+    if memory.get("output"):
+        row["note"] = memory["output"]
+    if memory.get("error", "").startswith("stopped"):
+        row.update(timed_out=True, ms=args.timeout * 1000)
+    elif memory.get("error"):
+        row["error"] = memory["error"]
+
+
 def merge_naive(path, report):
     """Add the naive measurements of ``report`` to the results in ``path``."""
     merged = json.loads(Path(path).read_text())
@@ -450,16 +510,20 @@ def main():
     from django.db import connection
     from django.test import Client
 
-    from bench.cases import app_cases, export_cases, find_targets
+    from bench.cases import app_cases, duplicate_cases, export_cases, find_targets
 
     started = time.perf_counter()
     generation = prepare_database(args.scale, args.regenerate)
     user = bench_superuser()
     say("Finding the busiest records …")
     targets = find_targets()
-    cases = app_cases(targets) + export_cases(targets)
+    cases = app_cases(targets) + duplicate_cases(targets) + export_cases(targets)
     if args.only:
         cases = [c for c in cases if any(selects(o, c.name) for o in args.only)]
+    if not args.naive_only and any(
+        c.url.startswith("/admin/duplicates/") for c in cases
+    ):
+        ensure_pairs()
 
     report = {
         "engine": connection.vendor,
@@ -489,7 +553,9 @@ def main():
         # session once a minute, which would add a query to whichever page
         # happened to come then.
         row = {"name": case.name, "group": case.group}
-        if not args.naive_only:
+        if case.command and not args.naive_only:
+            measure_command(case, row, args)
+        elif not args.naive_only:
             measure_app(client, user, case, row, args)
         probe = case.export and not args.no_memory
         # A naive export is only run in a probe: it may take gigabytes, which
@@ -558,7 +624,8 @@ def main():
                 say(
                     f"    {key.replace('_', ' ')}: peak {m.get('peak_mb')} MB, "
                     f"growth {m.get('growth_mb')} MB, {m.get('ms')} ms, "
-                    f"{m.get('bytes')} bytes{' ' + m['error'] if 'error' in m else ''}"
+                    + (f"{m.get('bytes')} bytes" if "url" in m else m.get("output", ""))
+                    + (f" {m['error']}" if "error" in m else "")
                 )
 
     wants_import = not args.only or any(

@@ -29,6 +29,7 @@ from bench.sample_plan import (
     DEFAULT_SEED,
 )
 from bench.sample_writers import SampleGenerator
+from duplicates.models import OrganisationPair, PersonPair
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.stats import refresh_all as meeting_stats_refresh_all
 from stakeholders.models import (
@@ -88,9 +89,16 @@ def _history_models():
 
 def domain_data_delete():
     """Delete every organisation, person, meeting, topic and the rows that hang
-    off them, with their history. Organisation types and users stay."""
+    off them, with their history, and the duplicate pairs found among them
+    (whose foreign keys the database would otherwise refuse at commit).
+    Organisation types and users stay."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in [*_history_models(), *domain_models()]:
+        for model in [
+            OrganisationPair,
+            PersonPair,
+            *_history_models(),
+            *domain_models(),
+        ]:
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a model's table
 

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from bench.sample_data import dataset_digest, domain_data_delete
 from bench.sample_plan import ANCHOR, Plan
+from duplicates.models import OrganisationPair, PersonPair
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.services import demo_load
 from stakeholders.models import (
@@ -19,6 +20,7 @@ from stakeholders.models import (
     Person,
     Position,
 )
+from tests.factories import OrganisationPairFactory, PersonPairFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +147,17 @@ def test_force_deletes_what_is_there_first():
     assert set(OrganisationType.objects.values_list("slug", flat=True)) >= (
         DEFAULT_TYPES
     )
+
+
+def test_force_deletes_the_duplicate_pairs_found_in_what_was_there():
+    OrganisationPairFactory()
+    PersonPairFactory()
+
+    generate(scale="S", force=True)
+
+    assert not OrganisationPair.objects.exists()
+    assert not PersonPair.objects.exists()
+    assert Person.objects.count() == S.people
 
 
 def test_the_data_is_obviously_fake():

@@ -150,6 +150,37 @@ def test_it_finds_the_rows_the_substring_test_finds(sample_rows):
             assert found(model, term) == including(model, term), (model, term)
 
 
+def meets(key, terms):
+    """Whether a stored ``key`` has ``terms`` (a term or search.Terms), by
+    substring tests."""
+    if isinstance(terms, search.Terms):
+        each = [meets(key, term) for term in terms.terms]
+        return all(each) if terms.connector == "AND" else any(each)
+    return any(form in key for form in names.search_terms(terms))
+
+
+def test_terms_combined_find_the_rows_the_substring_tests_find(sample_rows):
+    rng = sample_rows
+    terms = sample_terms(rng)
+    for model in (Organisation, OrganisationName, Person, Meeting):
+        keys = dict(model.objects.values_list("pk", "search_key"))
+        for _ in range(40):
+            # Two parts of one key, for rows that have both, and any term.
+            key = rng.choice(list(keys.values()))
+            a, b = (
+                key[i : i + rng.randint(1, 5)] for i in rng.sample(range(len(key)), 2)
+            )
+            c = rng.choice(terms)
+            for combined in (
+                search.Terms.every(a, b),
+                search.Terms.any(a, c),
+                search.Terms.every(a, search.Terms.any(b, c)),
+                search.Terms.any(search.Terms.every(a, b), search.Terms.every(c)),
+            ):
+                expected = {pk for pk, key in keys.items() if meets(key, combined)}
+                assert found(model, combined) == expected, (model, a, b, c)
+
+
 def test_searches_find_the_rows_the_substring_test_finds(sample_rows):
     for term in sample_terms(sample_rows):
         # A search strips its term.

@@ -4,7 +4,7 @@ is saved, link to each, and save it when the editor says it is another."""
 import pytest
 from django.urls import reverse
 
-from duplicates.warnings import likely_organisations, likely_people
+from duplicates.warnings import CANDIDATES, likely_organisations, likely_people
 from stakeholders.models import Organisation, OrganisationType, Person
 from tests.factories import OrganisationFactory, OrganisationNameFactory, PersonFactory
 from tests.stakeholders.test_admin import form_data, form_errors
@@ -125,6 +125,53 @@ def test_a_person_with_the_same_phone_or_a_typo_in_the_name_is_named():
     assert likely_people("Timur Karimov") == []
 
 
+def test_a_name_is_found_however_many_share_each_of_its_words():
+    # More than the 50 candidates a search keeps, shorter, with each word.
+    PersonFactory.create_batch(CANDIDATES + 5, full_name="Nodira Ali", email="")
+    PersonFactory.create_batch(CANDIDATES + 5, full_name="Ali Xasanova", email="")
+    nodira = PersonFactory(full_name="Nodira Xasanova", email="", phone="")
+
+    assert reasons_of(likely_people("Хасанова Нодира")) == {
+        nodira.pk: {"same name in any script"}
+    }
+
+
+def test_a_typo_in_one_word_is_found_however_many_share_the_others():
+    PersonFactory.create_batch(CANDIDATES + 5, full_name="Aziz Ali", email="")
+    aziz = PersonFactory(full_name="Aziz Karimov", email="", phone="")
+    for index in range(CANDIDATES + 5):
+        OrganisationFactory(name=f"Health Centre {index}", acronym="")
+    samarkand = OrganisationFactory(name="Health Centre of Samarkand", acronym="")
+
+    assert reasons_of(likely_people("Aziz Karinov")) == {aziz.pk: {"similar name"}}
+    # In the other word; a letter dropped.
+    assert reasons_of(likely_people("Azis Karimov")) == {aziz.pk: {"similar name"}}
+    assert reasons_of(likely_people("Aziz Karimv")) == {aziz.pk: {"similar name"}}
+    assert reasons_of(likely_organisations("Health Centre of Smarkand")) == {
+        samarkand.pk: {"similar name"}
+    }
+
+
+def test_a_typo_anywhere_in_a_short_word_of_a_long_name_is_found():
+    for index in range(CANDIDATES + 5):
+        OrganisationFactory(name=f"Public Health Agency {index}", acronym="")
+    agency = OrganisationFactory(name="Public Health Agency of Tashkent", acronym="")
+
+    # Neither "hel" nor "ath" is in Health: the three other words find it.
+    assert reasons_of(likely_organisations("Public Helath Agency of Tashkent")) == {
+        agency.pk: {"similar name"}
+    }
+
+
+def test_a_name_a_typo_away_is_not_listed_beside_the_same_name():
+    aziz = PersonFactory(full_name="Aziz Karimov", email="", phone="")
+    PersonFactory(full_name="Aziz Karimof", email="", phone="")
+
+    assert reasons_of(likely_people("Karimov Aziz")) == {
+        aziz.pk: {"same name in any script"}
+    }
+
+
 @pytest.mark.parametrize("n", [1, 12])
 def test_the_warning_costs_the_same_queries_whatever_it_finds(
     django_assert_max_num_queries, n
@@ -132,8 +179,12 @@ def test_the_warning_costs_the_same_queries_whatever_it_finds(
     for index in range(n):
         organisation = OrganisationFactory(name=f"Health agency {index}", acronym="")
         OrganisationNameFactory(organisation=organisation, name=f"Agency {index}")
+        PersonFactory(full_name=f"Aziz Karimov {index}", email="")
 
-    # A search for each of the name and its longest word, and the candidates'
-    # other names.
+    # The names with every word of the name, those a typo in one word away,
+    # and the candidates' other names.
     with django_assert_max_num_queries(3):
         likely_organisations("Health agency 0")
+    # The same two searches, and the person with the email.
+    with django_assert_max_num_queries(3):
+        likely_people("Aziz Karimof 0", "someone@example.org")
