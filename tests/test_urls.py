@@ -167,6 +167,13 @@ PUBLIC_URLS = {
         (("export_format", "xlsx"),),
     ),
     ("map:svg", "map/map.svg", "stakeholders.map.MapView", (("svg_download", True),)),
+    (
+        "calendar_settings",
+        "accounts/calendar/",
+        "meetings.feeds.CalendarSettingsView",
+        (),
+    ),
+    ("calendar_feed", "calendar/<str:token>.ics", "meetings.feeds.CalendarFeedView", ()),
 }
 
 
@@ -199,5 +206,8 @@ def test_every_public_url_keeps_its_name_route_and_view():
 def test_every_public_name_reverses_to_its_route():
     for name, route, _view, _arguments in PUBLIC_URLS:
         kwargs = {"pk": 7} if "<id:pk>" in route else {}
+        if "<str:token>" in route:
+            kwargs = {"token": "abc"}
+        expected = route.replace("<id:pk>", "7").replace("<str:token>", "abc")
 
-        assert reverse(name, kwargs=kwargs) == "/" + route.replace("<id:pk>", "7")
+        assert reverse(name, kwargs=kwargs) == "/" + expected
