@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     # django-axes, named in the reader's language.
     "accounts.apps.LoginAttemptsConfig",
@@ -61,6 +64,8 @@ INSTALLED_APPS = [
     "meetings",
     # Finding and reviewing duplicate organisations and people.
     "duplicates",
+    # The REST API (/api/v1/) and its users' tokens.
+    "api",
     # The sample-data generator and the benchmark's commands.
     "bench",
 ]
@@ -269,6 +274,40 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# The REST API (/api/v1/, api/): what it reads and writes is what the pages
+# and the admin do, by the same role permissions (accounts/roles.py). Its
+# users log in as on the pages (the browser session, with CSRF) or send a
+# token of their own (/accounts/api-tokens/). JSON only: the schema's
+# Swagger UI and Redoc pages are the API's browsable face.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermissions"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.ListFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hamkor API",
+    "DESCRIPTION": (
+        "The organisations, people, meetings and follow-ups of Hamkor, the "
+        "stakeholder relationship tracker. See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar: nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Uploads (sign-in sheets) are small; refuse anything larger before it is read.

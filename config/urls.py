@@ -40,5 +40,6 @@ urlpatterns = [
     path("follow-ups/", include(follow_up_patterns)),
     path("attendance/", include(attendance_patterns)),
     path("map/", include(map_patterns)),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,17 @@
+"""Who may use which endpoint: the role permissions the pages and the admin
+check (accounts/roles.py), read as Django model permissions."""
+
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class RolePermissions(DjangoModelPermissions):
+    """Reading needs the model's ``view`` permission (every role has it for
+    the CRM), writing its ``add``, ``change`` or ``delete`` (editors and
+    administrators), exactly as in the admin. Anonymous requests are refused."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
