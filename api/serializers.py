@@ -1,0 +1,237 @@
+"""The API's records: each model's own columns, its links as ids (an
+organisation's type by its slug, as the lists' ``?type=``), and ``version``,
+which is also each record's ``ETag``. Stored figures (meetings attended, last
+met) are read-only, as in the admin."""
+
+from django.contrib.auth import get_user_model
+from django_countries.serializers import CountryFieldMixin
+from rest_framework import serializers
+
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from stakeholders.models import (
+    Assessment,
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+
+READ_ONLY = ["id", "version"]
+
+
+class OrganisationTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationType
+        fields = [
+            "id",
+            "version",
+            "name",
+            "slug",
+            "iati_code",
+            "description",
+            "active_organisations",
+        ]
+        read_only_fields = [*READ_ONLY, "active_organisations"]
+
+
+class OtherNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationName
+        fields = ["id", "name", "language", "is_former"]
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationIdentifier
+        fields = ["id", "scheme", "value"]
+
+
+class OrganisationSerializer(CountryFieldMixin, serializers.ModelSerializer):
+    type = serializers.SlugRelatedField(
+        slug_field="slug", queryset=OrganisationType.objects.all()
+    )
+    other_names = OtherNameSerializer(many=True, read_only=True)
+    identifiers = IdentifierSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "version",
+            "name",
+            "acronym",
+            "type",
+            "parent",
+            "country",
+            "website",
+            "email",
+            "phone",
+            "address",
+            "notes",
+            "is_active",
+            "other_names",
+            "identifiers",
+            "meetings_attended",
+            "last_met",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            *READ_ONLY,
+            "meetings_attended",
+            "last_met",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "version",
+            "full_name",
+            "email",
+            "phone",
+            "notes",
+            "do_not_contact",
+            "meetings_attended",
+            "last_met",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            *READ_ONLY,
+            "meetings_attended",
+            "last_met",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Position
+        fields = [
+            "id",
+            "version",
+            "person",
+            "organisation",
+            "title",
+            "department",
+            "since",
+            "until",
+            "notes",
+        ]
+        read_only_fields = READ_ONLY
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    assessed_by = serializers.SlugRelatedField(
+        slug_field=get_user_model().USERNAME_FIELD, read_only=True
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "version",
+            "organisation",
+            "influence",
+            "interest",
+            "stance",
+            "note",
+            "assessed_on",
+            "assessed_by",
+            "created_at",
+        ]
+        read_only_fields = [*READ_ONLY, "assessed_by", "created_at"]
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["id", "version", "name", "description"]
+        read_only_fields = READ_ONLY
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    topics = serializers.SerializerMethodField(
+        help_text="The agenda's topics, in the agenda's order (see agenda-items)."
+    )
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "version",
+            "title",
+            "starts_at",
+            "ends_at",
+            "date_only",
+            "venue",
+            "format",
+            "status",
+            "host",
+            "initiators",
+            "topics",
+            "summary",
+            "outcomes",
+            "organisations_attended",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            *READ_ONLY,
+            "organisations_attended",
+            "created_at",
+            "updated_at",
+        ]
+
+
+    def get_topics(self, meeting) -> list[int]:
+        return [item.topic_id for item in meeting.agenda_items.all()]
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgendaItem
+        fields = ["id", "version", "meeting", "topic", "order", "notes", "outcome"]
+        read_only_fields = READ_ONLY
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attendance
+        fields = [
+            "id",
+            "version",
+            "meeting",
+            "organisation",
+            "person",
+            "role",
+            "status",
+            "notes",
+        ]
+        read_only_fields = READ_ONLY
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "version",
+            "meeting",
+            "action",
+            "owner_organisation",
+            "owner_person",
+            "due_on",
+            "status",
+            "completed_on",
+            "notes",
+        ]
+        read_only_fields = [*READ_ONLY, "completed_on"]

@@ -1,0 +1,143 @@
+"""The API's endpoints: one viewset a resource, reading through the same
+querysets and filters as the HTML lists, each with its related rows fetched in
+a fixed number of queries whatever the page size."""
+
+from django.db.models import Prefetch
+from django.utils.http import quote_etag
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
+from stakeholders.models import (
+    Assessment,
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationName,
+    OrganisationType,
+    Person,
+    Position,
+)
+
+from . import filters, serializers
+
+
+def etag_of(obj):
+    """A record's entity tag: its version, which every save moves on."""
+    return quote_etag(str(obj.version))
+
+
+class RecordViewSet(viewsets.ReadOnlyModelViewSet):
+    """A resource read by its id, with its version as the ``ETag``; a client
+    that sends that tag back in ``If-None-Match`` gets 304 and no body."""
+
+    lookup_value_converter = "id"
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        etag = etag_of(obj)
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(self.get_serializer(obj).data, headers={"ETag": etag})
+
+
+def parse_etags(header):
+    from django.utils.http import parse_etags as django_parse
+
+    return set(django_parse(header)) if header else set()
+
+
+class OrganisationTypeViewSet(RecordViewSet):
+    """Organisation types: ministries, donors, agencies…"""
+
+    queryset = OrganisationType.objects.all()
+    serializer_class = serializers.OrganisationTypeSerializer
+    filterset_class = None
+
+
+class OrganisationViewSet(RecordViewSet):
+    """Organisations, with their other names and identifiers. Filters as on
+    /organisations/."""
+
+    queryset = Organisation.objects.select_related("type").prefetch_related(
+        Prefetch("other_names", OrganisationName.objects.order_by("name", "pk")),
+        Prefetch(
+            "identifiers", OrganisationIdentifier.objects.order_by("scheme", "pk")
+        ),
+    )
+    serializer_class = serializers.OrganisationSerializer
+    filterset_class = filters.OrganisationApiFilter
+
+
+class PersonViewSet(RecordViewSet):
+    """People. Filters as on /people/."""
+
+    queryset = Person.objects.all()
+    serializer_class = serializers.PersonSerializer
+    filterset_class = filters.PersonApiFilter
+
+
+class PositionViewSet(RecordViewSet):
+    """Who works where, since and until when."""
+
+    queryset = Position.objects.all()
+    serializer_class = serializers.PositionSerializer
+    filterset_class = filters.PositionApiFilter
+
+
+class AssessmentViewSet(RecordViewSet):
+    """Stakeholder assessments: influence, interest and stance, dated."""
+
+    queryset = Assessment.objects.select_related("assessed_by")
+    serializer_class = serializers.AssessmentSerializer
+    filterset_class = filters.AssessmentApiFilter
+
+
+class TopicViewSet(RecordViewSet):
+    """Agenda topics."""
+
+    queryset = Topic.objects.all()
+    serializer_class = serializers.TopicSerializer
+    filterset_class = None
+
+
+class MeetingViewSet(RecordViewSet):
+    """Meetings, with their host, initiators and topics. Filters as on
+    /meetings/."""
+
+    queryset = Meeting.objects.prefetch_related(
+        Prefetch("initiators", Organisation.objects.only("pk").order_by("pk")),
+        Prefetch(
+            "agenda_items",
+            AgendaItem.objects.only("meeting", "topic", "order").order_by(
+                "order", "pk"
+            ),
+        ),
+    )
+    serializer_class = serializers.MeetingSerializer
+    filterset_class = filters.MeetingApiFilter
+
+
+class AgendaItemViewSet(RecordViewSet):
+    """A meeting's agenda: its topics in order, with notes and outcomes."""
+
+    queryset = AgendaItem.objects.all()
+    serializer_class = serializers.AgendaItemSerializer
+    filterset_class = filters.AgendaItemApiFilter
+
+
+class AttendanceViewSet(RecordViewSet):
+    """Who attended which meeting on behalf of which organisation. Filters as
+    on /attendance/."""
+
+    queryset = Attendance.objects.all()
+    serializer_class = serializers.AttendanceSerializer
+    filterset_class = filters.AttendanceApiFilter
+
+
+class FollowUpViewSet(RecordViewSet):
+    """Agreed follow-ups, their owners and due dates. Filters as on
+    /follow-ups/."""
+
+    queryset = FollowUp.objects.all()
+    serializer_class = serializers.FollowUpSerializer
+    filterset_class = filters.FollowUpApiFilter
