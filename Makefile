@@ -19,7 +19,7 @@ export UV_PYTHON := $(PYTHON)
 SAMPLE_DATA_COMMAND := DEBUG=true $(MANAGE) generate_sample_data --scale S --append
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load messages compile
+.PHONY: help install run test lint format migrate demo lock clean vendor bench bench-load messages compile schema
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -79,6 +79,9 @@ migrate: $(STAMP)  ## Apply migrations to the configured database.
 
 demo: $(STAMP)  ## Load the demo data (the seed meeting) into the configured database.
 	$(MANAGE) load_demo
+
+schema: $(STAMP)  ## Write the API's OpenAPI schema to docs/openapi.yaml (a test compares it with the code's).
+	DEBUG=true $(MANAGE) spectacular --lang en --validate --fail-on-warn --file docs/openapi.yaml
 
 lock: $(UV)  ## Re-resolve uv.lock after editing pyproject.toml.
 	$(UV) lock

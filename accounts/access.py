@@ -99,6 +99,15 @@ RULES = [
         "a calendar feed, for calendar programs: its secret address is the "
         "credential (an unknown one is a 404)",
     ),
+    # The REST API (api/): what the pages read, for the same roles; its
+    # schema and the schema's pages for those who may read it.
+    Rule(
+        "api:*",
+        READ,
+        VIEWER,
+        "the REST API, read: every resource, its OpenAPI schema, Swagger UI "
+        "and Redoc (the browser's session or one's API token)",
+    ),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.

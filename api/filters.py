@@ -28,7 +28,9 @@ def described(filterset):
     for lookup in filterset.declared_filters.values():
         if isinstance(lookup, django_filters.ModelChoiceFilter | MULTIPLE):
             slug = lookup.extra.get("to_field_name")
-            set_override(lookup, "field", OpenApiTypes.STR if slug else OpenApiTypes.INT)
+            set_override(
+                lookup, "field", OpenApiTypes.STR if slug else OpenApiTypes.INT
+            )
     return filterset
 
 

@@ -1,7 +1,7 @@
 """Who may use which endpoint: the role permissions the pages and the admin
 check (accounts/roles.py), read as Django model permissions."""
 
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class RolePermissions(DjangoModelPermissions):
@@ -15,3 +15,11 @@ class RolePermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+class MayRead(BasePermission):
+    """The schema and its pages: for anyone who may read the records (every
+    role; not a user without one)."""
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("stakeholders.view_organisation")

@@ -191,7 +191,6 @@ class MeetingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-
     def get_topics(self, meeting) -> list[int]:
         return [item.topic_id for item in meeting.agenda_items.all()]
 

@@ -179,7 +179,67 @@ PUBLIC_URLS = {
         "meetings.feeds.CalendarFeedView",
         (),
     ),
+    ("api:schema", "api/v1/schema/", "drf_spectacular.views.SpectacularAPIView", ()),
+    (
+        "api:docs",
+        "api/v1/docs/",
+        "drf_spectacular.views.SpectacularSwaggerSplitView",
+        (("url_name", "api:schema"),),
+    ),
+    (
+        "api:redoc",
+        "api/v1/redoc/",
+        "drf_spectacular.views.SpectacularRedocView",
+        (("url_name", "api:schema"),),
+    ),
 }
+
+# The REST API's resources: (route name, path, viewset); each has a list
+# and a record.
+API_RESOURCES = [
+    ("organisationtype", "organisation-types", "OrganisationTypeViewSet"),
+    ("organisation", "organisations", "OrganisationViewSet"),
+    ("person", "people", "PersonViewSet"),
+    ("position", "positions", "PositionViewSet"),
+    ("assessment", "assessments", "AssessmentViewSet"),
+    ("topic", "topics", "TopicViewSet"),
+    ("meeting", "meetings", "MeetingViewSet"),
+    ("agendaitem", "agenda-items", "AgendaItemViewSet"),
+    ("attendance", "attendance", "AttendanceViewSet"),
+    ("followup", "follow-ups", "FollowUpViewSet"),
+]
+PUBLIC_URLS.add(
+    (
+        "api:api-root",
+        "api/v1/",
+        "api.urls.RootView",
+        (
+            (
+                "api_root_dict",
+                tuple(
+                    sorted((path, f"{name}-list") for name, path, _ in API_RESOURCES)
+                ),
+            ),
+        ),
+    )
+)
+for name, path, viewset in API_RESOURCES:
+    PUBLIC_URLS.add(
+        (
+            f"api:{name}-list",
+            f"api/v1/{path}/",
+            f"api.views.{viewset}",
+            (("actions", (("get", "list"),)),),
+        )
+    )
+    PUBLIC_URLS.add(
+        (
+            f"api:{name}-detail",
+            f"api/v1/{path}/<id:pk>/",
+            f"api.views.{viewset}",
+            (("actions", (("get", "retrieve"),)),),
+        )
+    )
 
 
 def public_urls(patterns, prefix="", namespace=""):
@@ -191,13 +251,26 @@ def public_urls(patterns, prefix="", namespace=""):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from public_urls(entry.url_patterns, route, inner)
         else:
-            # A class-based view, or a function (the language switch).
-            view = getattr(entry.callback, "view_class", entry.callback)
+            # A class-based view, a REST framework viewset (its class and
+            # its methods' actions), or a function (the language switch).
+            callback = entry.callback
+            while hasattr(callback, "__wrapped__") and not (
+                hasattr(callback, "view_class") or hasattr(callback, "cls")
+            ):
+                callback = callback.__wrapped__  # login_required, csp_update
+            view = getattr(callback, "view_class", getattr(callback, "cls", callback))
+            arguments = getattr(callback, "view_initkwargs", {})
+            if getattr(callback, "actions", None):
+                arguments = {"actions": tuple(sorted(callback.actions.items()))}
+            arguments = {
+                key: tuple(sorted(value.items())) if isinstance(value, dict) else value
+                for key, value in arguments.items()
+            }
             yield (
                 namespace + entry.name,
                 route,
                 f"{view.__module__}.{view.__qualname__}",
-                tuple(sorted(getattr(entry.callback, "view_initkwargs", {}).items())),
+                tuple(sorted(arguments.items())),
             )
 
 

@@ -160,6 +160,14 @@ QUERIES = {
 
 
 def route_model(route):
+    if route.name.startswith("api:"):
+        # The API's routes are named after their model: api:organisation-detail.
+        model_name = route.name.removeprefix("api:").rsplit("-", 1)[0]
+        for model in apps.get_models():
+            if model._meta.model_name == model_name and model._meta.label_lower in (
+                MAKERS
+            ):
+                return model._meta.label_lower
     match = ADMIN_MODEL.match(route.route)
     if match:
         try:
@@ -252,6 +260,16 @@ def describe(response):
     if response.status_code in (301, 302):
         return f"{response.status_code} -> {location(response)}"
     return str(response.status_code)
+
+
+def is_api(route):
+    """The REST API's routes, which refuse with 401 or 403 rather than send
+    anyone to a login page."""
+    return route.name.startswith("api:") and route.name not in API_PAGES
+
+
+# The schema's pages for people, which send a visitor to log in.
+API_PAGES = {"api:docs", "api:redoc"}
 
 
 def public_route(route):
