@@ -4,6 +4,7 @@ which is also each record's ``ETag``. Stored figures (meetings attended, last
 met) are read-only, as in the admin."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
@@ -130,8 +131,10 @@ class PositionSerializer(serializers.ModelSerializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
+    # Empty for an assessment loaded with the sample data or whose user
+    # was deleted.
     assessed_by = serializers.SlugRelatedField(
-        slug_field=get_user_model().USERNAME_FIELD, read_only=True
+        slug_field=get_user_model().USERNAME_FIELD, read_only=True, allow_null=True
     )
 
     class Meta:
@@ -160,7 +163,7 @@ class TopicSerializer(serializers.ModelSerializer):
 
 class MeetingSerializer(serializers.ModelSerializer):
     topics = serializers.SerializerMethodField(
-        help_text="The agenda's topics, in the agenda's order (see agenda-items)."
+        help_text=_("The agenda's topics, in the agenda's order (see agenda-items).")
     )
 
     class Meta:

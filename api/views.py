@@ -3,7 +3,11 @@ querysets and filters as the HTML lists, each with its related rows fetched in
 a fixed number of queries whatever the page size."""
 
 from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.utils.http import parse_etags as django_parse_etags
 from django.utils.http import quote_etag
+from django.utils.translation import gettext
+from django.views.defaults import page_not_found
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -41,9 +45,7 @@ class RecordViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def parse_etags(header):
-    from django.utils.http import parse_etags as django_parse
-
-    return set(django_parse(header)) if header else set()
+    return set(django_parse_etags(header)) if header else set()
 
 
 class OrganisationTypeViewSet(RecordViewSet):
@@ -141,3 +143,11 @@ class FollowUpViewSet(RecordViewSet):
     queryset = FollowUp.objects.all()
     serializer_class = serializers.FollowUpSerializer
     filterset_class = filters.FollowUpApiFilter
+
+
+def not_found(request, exception):
+    """The site's 404 (``handler404``): JSON under /api/, where a client
+    expects it of every answer, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
+    return page_not_found(request, exception)

@@ -5,6 +5,7 @@ that make it work hardest, found in the generated data.
 that each page runs as many queries at one scale as at another.
 """
 
+import base64
 import math
 import re
 from dataclasses import dataclass, field
@@ -698,7 +699,64 @@ def app_cases(t):
             f"/meetings/suggest/?q={t.meeting_term}",
         ),
     ]
-    return cases
+    return cases + api_cases(t)
+
+
+def api_cursor(position):
+    """A cursor of the API's lists at a record's id (rest_framework's own
+    encoding: the position, base64): a page in the middle of a table."""
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+
+def api_cases(t):
+    """Issue 14's: the REST API's lists with the HTML lists' filters, 50
+    records a page, and 500 (the most a page holds); a page from the middle
+    of the attendance (cursor pages all cost the same: WHERE id > n)."""
+    org, person, meeting = t.organisation, t.person, t.meeting
+    lists = ("list",)
+
+    def api(name, path, query=""):
+        return Case(f"api {name}", "api", f"/api/v1/{path}/{query}", checks=lists)
+
+    return [
+        api("organisations", "organisations"),
+        api("organisations page_size=500", "organisations", "?page_size=500"),
+        api(
+            "organisations ?type&attended",
+            "organisations",
+            f"?type={t.type_slug}&attended={meeting}",
+        ),
+        api("organisations ?q", "organisations", f"?q={t.organisation_term}"),
+        api("people", "people"),
+        api("people ?q", "people", f"?q={t.person_term}"),
+        api("people ?type", "people", f"?type={t.type_slug}"),
+        api("people ?organisation (busiest)", "people", f"?organisation={org}"),
+        api("positions ?person (busiest)", "positions", f"?person={person}"),
+        api("meetings", "meetings"),
+        api("meetings page_size=500", "meetings", "?page_size=500"),
+        api("meetings ?type", "meetings", f"?type={t.type_slug}"),
+        api("attendance", "attendance"),
+        api("attendance page_size=500", "attendance", "?page_size=500"),
+        api(
+            "attendance from the middle",
+            "attendance",
+            f"?cursor={api_cursor(t.attendance)}",
+        ),
+        api("attendance ?meeting (busiest)", "attendance", f"?meeting={meeting}"),
+        api(
+            "attendance ?organisation (busiest)",
+            "attendance",
+            f"?organisation={org}",
+        ),
+        api("attendance ?type", "attendance", f"?type={t.type_slug}"),
+        api("follow-ups ?overdue", "follow-ups", "?overdue=true"),
+        api("agenda items ?topic", "agenda-items", f"?topic={t.topic}"),
+        Case(
+            "api organisation (busiest)",
+            "api",
+            f"/api/v1/organisations/{org}/",
+        ),
+    ]
 
 
 def typo(name):

@@ -9,6 +9,9 @@ from meetings.feeds import CalendarFeedView, CalendarSettingsView
 from meetings.urls import attendance_patterns, follow_up_patterns
 from stakeholders.urls import map_patterns, organisation_patterns, person_patterns
 
+# A missing page: JSON under /api/, the site's 404 page elsewhere.
+handler404 = "api.views.not_found"
+
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

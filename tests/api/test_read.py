@@ -182,15 +182,34 @@ def test_a_record_made_between_two_pages_is_neither_lost_nor_repeated(api):
     ]
 
 
-def test_a_bad_cursor_or_page_size_is_a_clear_400_or_capped(api):
-    factories.TopicFactory()
+def test_a_bad_cursor_is_a_404_and_a_bad_page_size_a_400_naming_it(api):
+    for _ in range(3):
+        factories.TopicFactory()
+    url = reverse("api:topic-list")
 
-    bad_cursor = api.get(reverse("api:topic-list"), {"cursor": "not-a-cursor"})
-    huge = api.get(reverse("api:topic-list"), {"page_size": 10**9})
+    bad_cursor = api.get(url, {"cursor": "not-a-cursor"})
+    bad_sizes = [api.get(url, {"page_size": value}) for value in ("0", "-1", "x")]
+    empty = api.get(url, {"page_size": ""})
+    huge = api.get(url, {"page_size": 10**9})
 
     assert bad_cursor.status_code == 404
     assert "cursor" in bad_cursor.json()["detail"].lower()
+    assert [response.status_code for response in bad_sizes] == [400] * 3
+    assert empty.status_code == 200
+    assert all(list(response.json()) == ["page_size"] for response in bad_sizes)
     assert huge.status_code == 200
+    assert len(huge.json()["results"]) == 3
+
+
+def test_an_unknown_api_address_is_a_json_404_and_a_page_the_sites(api):
+    api_answer = api.get("/api/v1/no-such-thing/")
+    page = api.get("/no-such-page/")
+
+    assert api_answer.status_code == 404
+    assert api_answer["Content-Type"] == "application/json"
+    assert api_answer.json() == {"detail": "Not found."}
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
 
 
 def test_a_record_carries_its_version_as_etag_and_answers_304_while_unchanged(api):

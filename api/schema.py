@@ -1,0 +1,52 @@
+"""What the schema says beyond what drf-spectacular reads from the views: the
+error answers every operation can give, so that a client generated from the
+schema (and the fuzzing run in .ci/run) knows them."""
+
+ERROR = {
+    "type": "object",
+    "description": "What went wrong: `detail` for the request as a whole, or "
+    "each wrong parameter or field with its messages.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def error(description):
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        },
+    }
+
+
+ANSWERS = {
+    "401": error("No credentials, or a token that is wrong or revoked."),
+    "403": error("A role that may not do this."),
+    "429": error("Too many requests: wait as long as `Retry-After` says."),
+}
+LIST_ANSWERS = {
+    "400": error("A parameter with a wrong value, named with its message."),
+    "404": error("A cursor that is not one of this list's."),
+}
+RECORD_ANSWERS = {
+    "304": {"description": "Unchanged since the `ETag` sent in `If-None-Match`."},
+    "404": error("No such record."),
+}
+
+
+def error_answers(result, generator, request, public):
+    """drf-spectacular's postprocessing hook: the answers above, on every
+    operation of /api/v1/ that does not say otherwise."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            extra = dict(ANSWERS)
+            if "{id}" in path:
+                extra.update(RECORD_ANSWERS)
+            elif operation.get("operationId", "").endswith("_list"):
+                extra.update(LIST_ANSWERS)
+            for status, answer in extra.items():
+                answers.setdefault(status, answer)
+    return result
