@@ -291,7 +291,8 @@ def source_messages(locale_dir, domain):
 def library_translations(language, domain):
     """What Django will translate in ``language`` from the libraries' own
     catalogues (their compiled .mo files, found as Django finds them: "ru"
-    finds a library's ru_RU): {key: [translation, …]}."""
+    finds a library's ru_RU, and its ru as the fallback of that, which
+    Django consults too): {key: [translation, …]}."""
     translations = {}
     for _name, locale_dir in library_locale_dirs():
         try:
@@ -300,18 +301,21 @@ def library_translations(language, domain):
             )
         except OSError:
             continue
-        for key, text in catalogue._catalog.items():
-            if key == "":
-                continue
-            if isinstance(key, tuple):
-                msgid, index = key
-            else:
-                msgid, index = key, 0
-            context, _sep, msgid = msgid.rpartition("\x04")
-            entry = translations.setdefault((context or None, msgid), [])
-            entry += [""] * (index + 1 - len(entry))
-            if not entry[index]:
-                entry[index] = text
+        # Django REST framework's ru_RU holds 36 of its messages, its ru the rest.
+        while catalogue is not None:
+            for key, text in catalogue._catalog.items():
+                if key == "":
+                    continue
+                if isinstance(key, tuple):
+                    msgid, index = key
+                else:
+                    msgid, index = key, 0
+                context, _sep, msgid = msgid.rpartition("\x04")
+                entry = translations.setdefault((context or None, msgid), [])
+                entry += [""] * (index + 1 - len(entry))
+                if not entry[index]:
+                    entry[index] = text
+            catalogue = catalogue._fallback
     return translations
 
 

@@ -24,6 +24,7 @@ from core.catalogues import (
     catalogue_path,
     header,
     libraries_dir,
+    library_translations,
     own_dir,
     placeholders,
     plural_forms,
@@ -192,6 +193,17 @@ def test_the_catalogues_hold_every_message_of_the_code_and_no_other(
 def test_the_libraries_catalogues_hold_what_the_installed_libraries_lack():
     """After a library upgrade: run manage.py vendor_messages and translate."""
     call_command("vendor_messages", check=True, stdout=io.StringIO())
+
+
+def test_a_librarys_ru_catalogue_behind_its_ru_RU_one_counts_as_translated():
+    # Django REST framework's ru_RU has 36 of its messages; Django falls back to
+    # its ru for the rest, which therefore need no translation of Hamkor's.
+    translations = library_translations("ru", "django")
+
+    assert translations[(None, "Authentication credentials were not provided.")] == [
+        "Учетные данные не были предоставлены."
+    ]
+    assert translations[(None, "Not found.")] == ["Страница не найдена."]
 
 
 # The interface in Uzbek -----------------------------------------------------
