@@ -5,18 +5,21 @@ and what the installed libraries' own catalogues lack.
 from the code (``manage.py makemessages``, ``make messages``).
 ``locale/libraries/<language>/LC_MESSAGES/`` holds the messages of Django and
 the installed libraries (django-filter, django-axes, django-simple-history,
-django-countries) that their own catalogues leave untranslated in that
-language, or spell wrongly, so that no screen mixes languages. It is written
-by ``manage.py vendor_messages`` (``vendor``), which keeps the translations
-already there: after a library upgrade, run it again and translate what it
-adds. Both folders are in ``settings.LOCALE_PATHS``, Hamkor's own first.
+django-countries, Django REST framework) that their own catalogues leave
+untranslated in that language, or spell wrongly, so that no screen mixes
+languages. It is written by ``manage.py vendor_messages`` (``vendor``), which
+keeps the translations already there: after a library upgrade, run it again
+and translate what it adds. Both folders are in ``settings.LOCALE_PATHS``,
+Hamkor's own first.
 
-A small reader and writer of PO files is here too, for the tests of the
-catalogues (tests/core/test_catalogues.py) and for ``vendor``.
+A small reader and writer of PO files (and a reader of compiled MO files) is
+here too, for the tests of the catalogues (tests/core/test_catalogues.py)
+and for ``vendor``.
 """
 
 import gettext as gettext_module
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,6 +225,36 @@ def write_po(path, messages):
     Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
+def read_mo(path):
+    """The entries of the compiled catalogue (.mo) at ``path``, as ``read_po``
+    gives them, for the libraries that ship no .po: gettext's own reader
+    drops a plural message's msgid_plural, which the catalogue written from
+    these needs. Each original is a msgid after its context and an EOT
+    character, then a NUL and its msgid_plural; each translation, the
+    plural forms joined by NULs; all in UTF-8, the one encoding Django reads."""
+    data = Path(path).read_bytes()
+    order = "<" if struct.unpack("<I", data[:4])[0] == 0x950412DE else ">"
+    count, originals, translations = struct.unpack_from(order + "3I", data, 8)
+
+    def string(table, index):
+        length, offset = struct.unpack_from(order + "2I", data, table + 8 * index)
+        return data[offset : offset + length].decode()
+
+    messages = []
+    for index in range(count):
+        original, _nul, plural = string(originals, index).partition("\x00")
+        context, _eot, msgid = original.rpartition("\x04")
+        messages.append(
+            Message(
+                msgid=msgid,
+                context=context or None,
+                plural=plural or None,
+                strings=string(translations, index).split("\x00"),
+            )
+        )
+    return messages
+
+
 def header(messages):
     """The header's fields ({"Plural-Forms": ...}) of a read catalogue."""
     for message in messages:
@@ -271,27 +304,33 @@ def library_locale_dirs():
 
 def source_messages(locale_dir, domain):
     """The messages of one library's catalogue, as written in English: its
-    ``en`` catalogue, or (for libraries that ship none) every message of its
-    catalogues in any language."""
-    english = catalogue_path(locale_dir, "en", domain)
-    paths = (
-        [english]
-        if english.exists()
-        else sorted(Path(locale_dir).glob(f"*/LC_MESSAGES/{domain}.po"))
-    )
-    found = {}
-    for path in paths:
-        for message in read_po(path):
-            if message.obsolete or (message.msgid == "" and message.context is None):
-                continue
-            found.setdefault(message.key, message)
-    return found
+    ``en`` catalogue, or (for libraries that ship none, or an empty one)
+    every message of its catalogues in any language. They are read from the
+    .po files, or from the compiled .mo files of a library that ships only
+    those (Django REST framework); an ``en`` .mo holds only the messages its
+    translator filled in (msgfmt leaves out the others), which may be none."""
+    for suffix, read in ((".po", read_po), (".mo", read_mo)):
+        paths = sorted(Path(locale_dir).glob(f"*/LC_MESSAGES/{domain}{suffix}"))
+        english = [path for path in paths if path.parts[-3] == SOURCE_LANGUAGE]
+        for group in (english, paths):
+            found = {}
+            for path in group:
+                for message in read(path):
+                    if message.obsolete or (
+                        message.msgid == "" and message.context is None
+                    ):
+                        continue
+                    found.setdefault(message.key, message)
+            if found:
+                return found
+    return {}
 
 
 def library_translations(language, domain):
     """What Django will translate in ``language`` from the libraries' own
     catalogues (their compiled .mo files, found as Django finds them: "ru"
-    finds a library's ru_RU): {key: [translation, …]}."""
+    finds a library's ru_RU, and its ru as the fallback of that, which
+    Django consults too): {key: [translation, …]}."""
     translations = {}
     for _name, locale_dir in library_locale_dirs():
         try:
@@ -300,18 +339,21 @@ def library_translations(language, domain):
             )
         except OSError:
             continue
-        for key, text in catalogue._catalog.items():
-            if key == "":
-                continue
-            if isinstance(key, tuple):
-                msgid, index = key
-            else:
-                msgid, index = key, 0
-            context, _sep, msgid = msgid.rpartition("\x04")
-            entry = translations.setdefault((context or None, msgid), [])
-            entry += [""] * (index + 1 - len(entry))
-            if not entry[index]:
-                entry[index] = text
+        # Django REST framework's ru_RU holds 36 of its messages, its ru the rest.
+        while catalogue is not None:
+            for key, text in catalogue._catalog.items():
+                if key == "":
+                    continue
+                if isinstance(key, tuple):
+                    msgid, index = key
+                else:
+                    msgid, index = key, 0
+                context, _sep, msgid = msgid.rpartition("\x04")
+                entry = translations.setdefault((context or None, msgid), [])
+                entry += [""] * (index + 1 - len(entry))
+                if not entry[index]:
+                    entry[index] = text
+            catalogue = catalogue._fallback
     return translations
 
 

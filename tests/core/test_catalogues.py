@@ -13,6 +13,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+import rest_framework
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
@@ -20,15 +21,19 @@ from django.utils import timezone
 
 from core.catalogues import (
     DOMAINS,
+    Message,
     catalogue_languages,
     catalogue_path,
     header,
     libraries_dir,
+    library_translations,
     own_dir,
     placeholders,
     plural_forms,
     read_po,
     respell,
+    source_messages,
+    write_po,
 )
 from stakeholders.models import OrganisationType
 from tests.factories import MeetingFactory
@@ -192,6 +197,99 @@ def test_the_catalogues_hold_every_message_of_the_code_and_no_other(
 def test_the_libraries_catalogues_hold_what_the_installed_libraries_lack():
     """After a library upgrade: run manage.py vendor_messages and translate."""
     call_command("vendor_messages", check=True, stdout=io.StringIO())
+
+
+HEADER = Message(
+    msgid="",
+    strings=[
+        "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; "
+        "plural=(n != 1);\n"
+    ],
+)
+
+
+def compile_catalogue(locale_dir, language, messages):
+    """A library's catalogue as some ship it: the .mo file alone."""
+    po = catalogue_path(locale_dir, language, "django")
+    write_po(po, [HEADER, *messages])
+    msgfmt = shutil.which("msgfmt")
+    subprocess.run([msgfmt, "-o", po.with_suffix(".mo"), po], check=True)
+    po.unlink()
+
+
+def test_a_library_shipping_only_mo_files_gives_its_english_messages(tmp_path):
+    compile_catalogue(
+        tmp_path,
+        "en",
+        [
+            Message(msgid="Not found.", strings=["Not found."]),
+            Message(msgid="May", context="long month", strings=["May"]),
+            Message(
+                msgid="%(count)s item",
+                plural="%(count)s items",
+                context="list",
+                strings=["%(count)s item", "%(count)s items"],
+            ),
+        ],
+    )
+    compile_catalogue(
+        tmp_path, "ru", [Message(msgid="Permission denied.", strings=["Нет прав."])]
+    )
+
+    found = source_messages(tmp_path, "django")
+
+    assert {key: message.plural for key, message in found.items()} == {
+        (None, "Not found."): None,
+        ("long month", "May"): None,
+        ("list", "%(count)s item"): "%(count)s items",
+    }
+
+
+def test_a_library_whose_english_mo_file_is_empty_gives_the_others_messages(
+    tmp_path,
+):
+    # msgfmt leaves out what is untranslated: an en catalogue whose translator
+    # left every message empty compiles to the header alone.
+    compile_catalogue(tmp_path, "en", [Message(msgid="Not found.", strings=[""])])
+    compile_catalogue(
+        tmp_path,
+        "de",
+        [
+            Message(
+                msgid="{count} item",
+                plural="{count} items",
+                strings=["{count} Eintrag", "{count} Einträge"],
+            )
+        ],
+    )
+
+    found = source_messages(tmp_path, "django")
+
+    assert [(key, message.plural) for key, message in found.items()] == [
+        ((None, "{count} item"), "{count} items")
+    ]
+
+
+def test_django_rest_frameworks_messages_are_read_from_its_mo_files():
+    locale_dir = Path(rest_framework.__file__).parent / "locale"
+    assert list(locale_dir.glob("*/LC_MESSAGES/django.po")) == []
+
+    found = source_messages(locale_dir, "django")
+
+    assert (None, "Authentication credentials were not provided.") in found
+    assert (None, "Expected available in {wait} seconds.") in found
+    assert (None, "Invalid cursor") in found
+
+
+def test_a_librarys_ru_catalogue_behind_its_ru_RU_one_counts_as_translated():
+    # Django REST framework's ru_RU has 36 of its messages; Django falls back to
+    # its ru for the rest, which therefore need no translation of Hamkor's.
+    translations = library_translations("ru", "django")
+
+    assert translations[(None, "Authentication credentials were not provided.")] == [
+        "Учетные данные не были предоставлены."
+    ]
+    assert translations[(None, "Not found.")] == ["Страница не найдена."]
 
 
 # The interface in Uzbek -----------------------------------------------------

@@ -1,7 +1,8 @@
 """Text that Django and django-axes write without translation, replaced by
 Hamkor's (issue 12): the admin's yes/no icons, the names of axes' records,
 the password form's warning, the rows of Django's own table of a meeting's
-initiators on a delete confirmation."""
+initiators on a delete confirmation; the API's errors, which Django REST
+framework leaves in English in Uzbek."""
 
 import datetime
 
@@ -10,6 +11,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
+from rest_framework.exceptions import Throttled
+from rest_framework.test import APIClient
 
 from tests.core.test_catalogues import compiled, visible_text
 from tests.factories import MeetingFactory, OrganisationFactory
@@ -148,3 +151,42 @@ def test_the_login_records_lists_name_them_as_sign_ins_after_the_colon(
 
     assert "Выберите для изменения: вход в систему" in text
     assert "Запись о доступе" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uz", "Kirish maʼlumotlari taqdim etilmagan."),
+        ("ru", "Учетные данные не были предоставлены."),
+    ],
+)
+def test_the_api_refuses_an_anonymous_request_in_the_readers_language(
+    language, expected
+):
+    compiled()
+
+    response = APIClient().get(
+        reverse("api:organisation-list"), HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": expected}
+
+
+@pytest.mark.parametrize(
+    ("language", "wait", "expected"),
+    [
+        ("uz", 5, "Soʻrov cheklandi. 5 soniyadan soʻng qayta urinib koʻring."),
+        ("ru", 1, "Повторите попытку через 1 секунду."),
+        ("ru", 21, "Повторите попытку через 21 с."),
+    ],
+)
+def test_a_throttled_request_is_told_when_to_retry_in_the_readers_language(
+    language, wait, expected
+):
+    compiled()
+
+    with translation.override(language):
+        detail = str(Throttled(wait=wait).detail)
+
+    assert detail.endswith(expected)
