@@ -23,6 +23,10 @@ ORDER = [ANONYMOUS, VIEWER, EDITOR, ADMINISTRATOR, NOBODY]
 READ = frozenset({"GET"})
 WRITE = frozenset({"POST"})
 BOTH = READ | WRITE
+# The REST API's writes: a new record (POST on a list), a change (PUT, PATCH)
+# or a deletion (DELETE) of one.
+API_CREATE = frozenset({"POST"})
+API_CHANGE = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,28 @@ RULES = [
         "credential (an unknown one is a 404)",
     ),
     # The REST API (api/): what the pages read, for the same roles; its
-    # schema and the schema's pages for those who may read it.
+    # schema and the schema's pages for those who may read it. Writes as in
+    # the admin (api/writes.py runs the admin's forms and hooks).
+    Rule(
+        "api:organisationtype-*",
+        API_CREATE | API_CHANGE,
+        ADMINISTRATOR,
+        "organisation types, written",
+    ),
+    Rule(
+        "api:assessment-detail",
+        API_CHANGE,
+        ADMINISTRATOR,
+        "an assessment, corrected or deleted",
+    ),
+    Rule("api:*-list", API_CREATE, EDITOR, "a new record (POST)"),
+    Rule(
+        "api:*-detail",
+        API_CHANGE,
+        EDITOR,
+        "a record changed (PUT, PATCH) or deleted (DELETE), naming its version "
+        "in If-Match",
+    ),
     Rule(
         "api:*",
         READ,

@@ -22,7 +22,28 @@ from stakeholders.models import (
 READ_ONLY = ["id", "version"]
 
 
-class OrganisationTypeSerializer(serializers.ModelSerializer):
+class RecordSerializer(serializers.ModelSerializer):
+    """A resource's fields; those a client may write are handed to the
+    admin's form for the model (api/writes.py), with ``form_only``, the
+    form's own fields that are not the record's."""
+
+    form_only = ()
+
+    def writable_names(self):
+        return [
+            name
+            for name, field in self.fields.items()
+            if not field.read_only and name not in self.form_only
+        ]
+
+
+SAVE_ANYWAY = _(
+    "A new record like one on record is refused (400) with the likely "
+    "duplicates; send true to save it all the same."
+)
+
+
+class OrganisationTypeSerializer(RecordSerializer):
     class Meta:
         model = OrganisationType
         fields = [
@@ -49,12 +70,16 @@ class IdentifierSerializer(serializers.ModelSerializer):
         fields = ["id", "scheme", "value"]
 
 
-class OrganisationSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class OrganisationSerializer(CountryFieldMixin, RecordSerializer):
     type = serializers.SlugRelatedField(
         slug_field="slug", queryset=OrganisationType.objects.all()
     )
     other_names = OtherNameSerializer(many=True, read_only=True)
     identifiers = IdentifierSerializer(many=True, read_only=True)
+    save_anyway = serializers.BooleanField(
+        write_only=True, required=False, help_text=SAVE_ANYWAY
+    )
+    form_only = ("save_anyway",)
 
     class Meta:
         model = Organisation
@@ -78,6 +103,7 @@ class OrganisationSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "last_met",
             "created_at",
             "updated_at",
+            "save_anyway",
         ]
         read_only_fields = [
             *READ_ONLY,
@@ -88,7 +114,12 @@ class OrganisationSerializer(CountryFieldMixin, serializers.ModelSerializer):
         ]
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(RecordSerializer):
+    save_anyway = serializers.BooleanField(
+        write_only=True, required=False, help_text=SAVE_ANYWAY
+    )
+    form_only = ("save_anyway",)
+
     class Meta:
         model = Person
         fields = [
@@ -103,6 +134,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "last_met",
             "created_at",
             "updated_at",
+            "save_anyway",
         ]
         read_only_fields = [
             *READ_ONLY,
@@ -113,7 +145,7 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(RecordSerializer):
     class Meta:
         model = Position
         fields = [
@@ -130,7 +162,7 @@ class PositionSerializer(serializers.ModelSerializer):
         read_only_fields = READ_ONLY
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(RecordSerializer):
     # Empty for an assessment loaded with the sample data or whose user
     # was deleted.
     assessed_by = serializers.SlugRelatedField(
@@ -154,14 +186,14 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = [*READ_ONLY, "assessed_by", "created_at"]
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(RecordSerializer):
     class Meta:
         model = Topic
         fields = ["id", "version", "name", "description"]
         read_only_fields = READ_ONLY
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(RecordSerializer):
     topics = serializers.SerializerMethodField(
         help_text=_("The agenda's topics, in the agenda's order (see agenda-items).")
     )
@@ -198,14 +230,14 @@ class MeetingSerializer(serializers.ModelSerializer):
         return [item.topic_id for item in meeting.agenda_items.all()]
 
 
-class AgendaItemSerializer(serializers.ModelSerializer):
+class AgendaItemSerializer(RecordSerializer):
     class Meta:
         model = AgendaItem
         fields = ["id", "version", "meeting", "topic", "order", "notes", "outcome"]
         read_only_fields = READ_ONLY
 
 
-class AttendanceSerializer(serializers.ModelSerializer):
+class AttendanceSerializer(RecordSerializer):
     class Meta:
         model = Attendance
         fields = [
@@ -221,7 +253,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
         read_only_fields = READ_ONLY
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(RecordSerializer):
     class Meta:
         model = FollowUp
         fields = [

@@ -4,6 +4,7 @@ a fixed number of queries whatever the page size."""
 
 from django.db.models import Prefetch
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.http import parse_etags as django_parse_etags
 from django.utils.http import quote_etag
 from django.utils.translation import gettext
@@ -22,7 +23,7 @@ from stakeholders.models import (
     Position,
 )
 
-from . import filters, serializers
+from . import filters, serializers, writes
 
 
 def etag_of(obj):
@@ -30,9 +31,11 @@ def etag_of(obj):
     return quote_etag(str(obj.version))
 
 
-class RecordViewSet(viewsets.ReadOnlyModelViewSet):
-    """A resource read by its id, with its version as the ``ETag``; a client
-    that sends that tag back in ``If-None-Match`` gets 304 and no body."""
+class RecordViewSet(viewsets.ModelViewSet):
+    """A resource: read by its id, with its version as the ``ETag`` (a client
+    that sends that tag back in ``If-None-Match`` gets 304 and no body), and
+    written through the model's admin (api/writes.py): a change or deletion
+    names the version it is based on in ``If-Match``."""
 
     lookup_value_converter = "id"
 
@@ -42,6 +45,33 @@ class RecordViewSet(viewsets.ReadOnlyModelViewSet):
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(self.get_serializer(obj).data, headers={"ETag": etag})
+
+    def create(self, request, *args, **kwargs):
+        return self._save(request, None, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        return self._save(request, self.get_object(), status.HTTP_200_OK, partial)
+
+    def destroy(self, request, *args, **kwargs):
+        writes.admin_delete(request, self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _save(self, request, instance, answer, partial=False):
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        obj, _form = writes.admin_save(request, serializer, instance, partial=partial)
+        # Read again as a GET reads it: the figures the save refreshed.
+        saved = self.get_queryset().filter(pk=obj.pk).first()
+        if saved is None:
+            # An attendance row folded into its organisation's at that
+            # meeting (meetings/folding.py) no longer exists as itself.
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        headers = {"ETag": etag_of(saved)}
+        if answer == status.HTTP_201_CREATED:
+            headers["Location"] = reverse(
+                f"api:{self.basename}-detail", kwargs={"pk": saved.pk}
+            )
+        return Response(self.get_serializer(saved).data, status=answer, headers=headers)
 
 
 def parse_etags(header):

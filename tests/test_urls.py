@@ -229,7 +229,7 @@ for name, path, viewset in API_RESOURCES:
             f"api:{name}-list",
             f"api/v1/{path}/",
             f"api.views.{viewset}",
-            (("actions", (("get", "list"),)),),
+            (("actions", (("get", "list"), ("post", "create"))),),
         )
     )
     PUBLIC_URLS.add(
@@ -237,7 +237,17 @@ for name, path, viewset in API_RESOURCES:
             f"api:{name}-detail",
             f"api/v1/{path}/<id:pk>/",
             f"api.views.{viewset}",
-            (("actions", (("get", "retrieve"),)),),
+            (
+                (
+                    "actions",
+                    (
+                        ("delete", "destroy"),
+                        ("get", "retrieve"),
+                        ("patch", "partial_update"),
+                        ("put", "update"),
+                    ),
+                ),
+            ),
         )
     )
 
@@ -261,7 +271,12 @@ def public_urls(patterns, prefix="", namespace=""):
             view = getattr(callback, "view_class", getattr(callback, "cls", callback))
             arguments = getattr(callback, "view_initkwargs", {})
             if getattr(callback, "actions", None):
-                arguments = {"actions": tuple(sorted(callback.actions.items()))}
+                # rest_framework adds "head" to a viewset's actions once it
+                # has served a GET.
+                actions = callback.actions.items()
+                arguments = {
+                    "actions": tuple(sorted(a for a in actions if a[0] != "head"))
+                }
             arguments = {
                 key: tuple(sorted(value.items())) if isinstance(value, dict) else value
                 for key, value in arguments.items()

@@ -27,6 +27,8 @@ PASSWORD = "a-long-test-password"
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 ALL_ROLES = [ANONYMOUS, *ROLES]
 METHODS = ["GET", "POST"]
+# The REST API's other methods, asked of its routes alone.
+API_METHODS = ["PUT", "PATCH", "DELETE"]
 
 
 @dataclass(frozen=True)

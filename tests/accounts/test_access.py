@@ -18,6 +18,7 @@ from accounts.roles import ROLE_PERMISSIONS, ROLES
 
 from .conftest import (
     ALL_ROLES,
+    API_METHODS,
     METHODS,
     ROUTES,
     Objects,
@@ -37,6 +38,8 @@ def request(client, method, url):
     # CSRF is off on the test client; tests/accounts/test_security.py checks it.
     if method == "POST":
         return client.post(url)
+    if method in API_METHODS:
+        return client.generic(method, url, "{}", content_type="application/json")
     return client.get(url)
 
 
@@ -74,7 +77,7 @@ def test_every_rule_decides_at_least_one_route():
     deciding = {
         next(rule for rule in RULES if rule.covers(route.name, method))
         for route in ROUTES
-        for method in METHODS
+        for method in METHODS + API_METHODS
         if required_role(route.name, method) is not None
     }
     dead = [rule.pattern for rule in RULES if rule not in deciding]
@@ -89,10 +92,18 @@ def test_the_url_built_for_each_route_resolves_to_it(route):
     assert resolve(urlsplit(url).path).route == route.route
 
 
+ROUTE_METHODS = [(route, method) for route in ROUTES for method in METHODS] + [
+    (route, method) for route in ROUTES if is_api(route) for method in API_METHODS
+]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("role_name", ALL_ROLES)
-@pytest.mark.parametrize("route", ROUTES, ids=str)
+@pytest.mark.parametrize(
+    ("route", "method"),
+    ROUTE_METHODS,
+    ids=[f"{route}-{method}" for route, method in ROUTE_METHODS],
+)
 def test_each_role_gets_exactly_what_the_matrix_allows(
     route, role_name, method, client_as, objects
 ):
