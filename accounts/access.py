@@ -120,6 +120,13 @@ RULES = [
     ),
     Rule("api:*-list", API_CREATE, EDITOR, "a new record (POST)"),
     Rule(
+        "api:meeting-attendance-sheet",
+        API_CREATE,
+        EDITOR,
+        "a meeting's attendance from the rows of a sign-in sheet: preview, "
+        "then import (POST)",
+    ),
+    Rule(
         "api:*-detail",
         API_CHANGE,
         EDITOR,

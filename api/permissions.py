@@ -1,7 +1,11 @@
 """Who may use which endpoint: the role permissions the pages and the admin
 check (accounts/roles.py), read as Django model permissions."""
 
-from rest_framework.permissions import BasePermission, DjangoModelPermissions
+from rest_framework.permissions import (
+    SAFE_METHODS,
+    BasePermission,
+    DjangoModelPermissions,
+)
 
 
 class RolePermissions(DjangoModelPermissions):
@@ -23,3 +27,13 @@ class MayRead(BasePermission):
 
     def has_permission(self, request, view):
         return request.user.has_perm("stakeholders.view_organisation")
+
+
+class AddsAttendance(BasePermission):
+    """A meeting's attendance from a sign-in sheet: who may import one in
+    the admin (editors)."""
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True  # RolePermissions decides: a 405 for those who read
+        return request.user.has_perm("meetings.add_attendance")

@@ -33,6 +33,25 @@ RECORD_ANSWERS = {
     "304": {"description": "Unchanged since the `ETag` sent in `If-None-Match`."},
     "404": error("No such record."),
 }
+WRITE_ANSWERS = {
+    "400": error("A field with a wrong value, named with its message."),
+}
+CHANGE_ANSWERS = {
+    "412": error(
+        "The record changed since the version in `If-Match`: nothing was written."
+    ),
+    "428": error("No version in `If-Match`: send the record's `ETag`."),
+}
+DELETE_ANSWERS = {
+    "409": error("Other records refer to this one."),
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "The record's `ETag` (its version) as last read.",
+    "schema": {"type": "string"},
+}
 
 
 def error_answers(result, generator, request, public):
@@ -40,13 +59,20 @@ def error_answers(result, generator, request, public):
     operation of /api/v1/ that does not say otherwise."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             answers = operation.setdefault("responses", {})
             extra = dict(ANSWERS)
             if "{id}" in path:
                 extra.update(RECORD_ANSWERS)
             elif operation.get("operationId", "").endswith("_list"):
                 extra.update(LIST_ANSWERS)
+            if method in ("post", "put", "patch"):
+                extra.update(WRITE_ANSWERS)
+            if method in ("put", "patch", "delete"):
+                extra.update(CHANGE_ANSWERS)
+                operation.setdefault("parameters", []).append(IF_MATCH)
+            if method == "delete":
+                extra.update(DELETE_ANSWERS)
             for status, answer in extra.items():
                 answers.setdefault(status, answer)
     return result

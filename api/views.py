@@ -9,7 +9,10 @@ from django.utils.http import parse_etags as django_parse_etags
 from django.utils.http import quote_etag
 from django.utils.translation import gettext
 from django.views.defaults import page_not_found
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
@@ -23,7 +26,8 @@ from stakeholders.models import (
     Position,
 )
 
-from . import filters, serializers, writes
+from . import filters, serializers, sheets, writes
+from .permissions import AddsAttendance, RolePermissions
 
 
 def etag_of(obj):
@@ -147,6 +151,23 @@ class MeetingViewSet(RecordViewSet):
     )
     serializer_class = serializers.MeetingSerializer
     filterset_class = filters.MeetingApiFilter
+
+    @extend_schema(
+        request=sheets.AttendanceSheetSerializer,
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="attendance-sheet",
+        # Writes attendance rows: the import's permission.
+        permission_classes=[RolePermissions, AddsAttendance],
+        filterset_class=None,
+    )
+    def attendance_sheet(self, request, pk=None):
+        """The attendance of this meeting from the rows of a sign-in sheet:
+        a preview, then the import of them all or none (docs/api.md)."""
+        return sheets.attendance_sheet(request, self.get_object())
 
 
 class AgendaItemViewSet(RecordViewSet):

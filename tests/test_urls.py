@@ -223,6 +223,14 @@ PUBLIC_URLS.add(
         ),
     )
 )
+PUBLIC_URLS.add(
+    (
+        "api:meeting-attendance-sheet",
+        "api/v1/meetings/<id:pk>/attendance-sheet/",
+        "api.views.MeetingViewSet",
+        (("actions", (("post", "attendance_sheet"),)),),
+    )
+)
 for name, path, viewset in API_RESOURCES:
     PUBLIC_URLS.add(
         (
