@@ -9,8 +9,6 @@ from meetings.models import Attendance
 from stakeholders.models import OrganisationType
 from tests import factories
 
-from .test_write import client_of  # noqa: F401 (a fixture)
-
 pytestmark = pytest.mark.django_db
 
 
@@ -56,9 +54,7 @@ def test_a_preview_writes_nothing_and_its_digest_imports_every_row(client_of, me
     assert {row.history.get().history_user for row in rows} == {editor.user}
 
 
-def test_a_row_with_an_error_refuses_them_all_naming_row_and_column(
-    client_of, meeting
-):
+def test_a_row_with_an_error_refuses_them_all_naming_row_and_column(client_of, meeting):
     editor = client_of(EDITOR)
     rows = [*ROWS, {"organisation": "UZINFOCOM", "name": "X", "email": "not-an-email"}]
     preview = editor.post(url(meeting), {"rows": rows}, format="json").json()

@@ -4,7 +4,6 @@ errors that name the field."""
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from accounts.roles import ADMINISTRATOR, EDITOR
 from meetings.models import Attendance, Meeting
@@ -12,19 +11,6 @@ from stakeholders.models import Assessment, Organisation, OrganisationType
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_of(django_user_model, role):
-    def make(role_name, username=None):
-        user = django_user_model.objects.create_user(username or f"{role_name}-api")
-        user.groups.add(role(role_name))
-        client = APIClient()
-        client.force_authenticate(user)
-        client.user = user
-        return client
-
-    return make
 
 
 @pytest.fixture
