@@ -173,7 +173,12 @@ PUBLIC_URLS = {
         "meetings.feeds.CalendarSettingsView",
         (),
     ),
-    ("calendar_feed", "calendar/<str:token>.ics", "meetings.feeds.CalendarFeedView", ()),
+    (
+        "calendar_feed",
+        "calendar/<str:token>.ics",
+        "meetings.feeds.CalendarFeedView",
+        (),
+    ),
 }
 
 
