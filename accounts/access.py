@@ -260,6 +260,25 @@ RULES = [
         ADMINISTRATOR,
         "redirect to a calendar subscription",
     ),
+    Rule(
+        "admin:api_apitoken_add",
+        BOTH,
+        NOBODY,
+        "API tokens are made by their users on their own page",
+    ),
+    Rule(
+        "admin:api_apitoken_change",
+        WRITE,
+        NOBODY,
+        "an API token is read or deleted here, never changed",
+    ),
+    Rule(
+        "admin:api_apitoken_*",
+        BOTH,
+        ADMINISTRATOR,
+        "users' API tokens: read, revoke one",
+    ),
+    Rule("admin/api/apitoken/*", READ, ADMINISTRATOR, "redirect to an API token"),
     # Everything else in the admin is the CRM, for editors.
     Rule("admin:stakeholders_*", BOTH, EDITOR, "organisations, people, positions"),
     Rule("admin:meetings_*", BOTH, EDITOR, "meetings, agenda, attendance"),
