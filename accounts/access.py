@@ -99,6 +99,7 @@ RULES = [
         "a calendar feed, for calendar programs: its secret address is the "
         "credential (an unknown one is a 404)",
     ),
+    Rule("api_tokens", BOTH, VIEWER, "one's API tokens: make, list, revoke"),
     # Imports write attendance.
     Rule("admin:meetings_meeting_import*", BOTH, EDITOR, "sign-in sheet import"),
     # Organisation types: editors read them, administrators change them.

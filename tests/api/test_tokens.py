@@ -1,5 +1,6 @@
-"""API tokens (api/): a token sent as ``Authorization: Bearer`` acts as its
-user on the API until it is revoked or its user deactivated, is counted
+"""API tokens (api/): a user makes one on /accounts/api-tokens/ and sees it
+once (only its hash is kept); sent as ``Authorization: Bearer`` it acts as
+its user on the API until it is revoked or its user deactivated, is counted
 against a rate of its own, and records its last use at most hourly;
 administrators read anyone's tokens in the admin and revoke one by deleting
 it; editors see none.
@@ -8,6 +9,7 @@ The API's root (/api/v1/, the router's list of endpoints) stands for every
 endpoint: it answers any logged-in user."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
@@ -18,10 +20,12 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from api.throttling import TokenRateThrottle
+from core.tokens import token_hash
 
 pytestmark = pytest.mark.django_db
 
 API = reverse("api:api-root")
+PAGE = reverse("api_tokens")
 CHANGELIST = reverse("admin:api_apitoken_changelist")
 
 
@@ -208,6 +212,136 @@ def test_the_browser_session_is_counted_per_user(two_a_minute, viewer):
     client.force_login(viewer)
 
     assert [client.get(API).status_code for _n in range(3)] == [200, 200, 429]
+
+
+# The page -----------------------------------------------------------------------
+
+
+def shown_token(response):
+    match = re.search(
+        r'id="new-token" type="text" readonly value="([^"]+)"', response.text
+    )
+    assert match, "the page shows the new token"
+    return match[1]
+
+
+def test_a_viewer_makes_a_token_sees_it_once_and_a_script_uses_it(user_client):
+    response = user_client.post(PAGE, {"name": "Ministry dashboard"})
+
+    assert response.status_code == 200
+    token = shown_token(response)
+    assert "Your new token “Ministry dashboard”" in response.text
+    assert "it is shown only this once" in response.text
+    assert "no-store" in response["Cache-Control"]
+    api_token = ApiToken.objects.get()
+    assert api_token.name == "Ministry dashboard"
+    assert api_token.token_hash == token_hash(token)
+    assert script(token).get(API).status_code == 200
+
+    page = user_client.get(PAGE).text
+    assert token not in page
+    assert "Ministry dashboard" in page
+    assert f"{api_token.prefix}…" in page
+
+
+def test_the_page_lists_ones_own_tokens_with_their_last_use(
+    user_client, made, django_user_model
+):
+    assert "never used" in user_client.get(PAGE).text
+    script(made[1]).get(API)
+    someone = django_user_model.objects.create_user(username="someone")
+    ApiToken.objects.create_token(user=someone, name="Nightly export")
+
+    page = user_client.get(PAGE).text
+
+    assert "never used" not in page
+    assert "last used" in page
+    assert "Ministry dashboard" in page
+    assert "Nightly export" not in page
+
+
+def test_visitors_are_sent_to_log_in(client):
+    response = client.get(PAGE)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_a_user_without_a_role_is_refused(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="no-role"))
+
+    assert client.get(PAGE).status_code == 403
+    assert client.post(PAGE, {"name": "Ministry dashboard"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("x" * 101, "Ensure this value has at most 100 characters (it has 101)."),
+        ("Ministry dashboard", "You already have a token called “Ministry dashboard”."),
+    ],
+)
+def test_a_bad_name_is_refused_beside_its_field_and_nothing_is_written(
+    user_client, made, name, error
+):
+    response = user_client.post(PAGE, {"name": name})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"name": [error]}
+    assert f"Name: {error}" in response.text
+    assert 'id="new-token"' not in response.text
+    assert list(ApiToken.objects.all()) == [made[0]]
+
+
+def test_another_user_may_use_the_same_name(client, made, django_user_model, role):
+    editor = django_user_model.objects.create_user(username="editor")
+    editor.groups.add(role("editor"))
+    client.force_login(editor)
+
+    response = client.post(PAGE, {"name": made[0].name})
+
+    assert response.status_code == 200
+    assert editor.api_tokens.get().name == "Ministry dashboard"
+
+
+def test_revoking_a_token_ends_it_at_once(user_client, made):
+    api_token, token = made
+
+    response = user_client.post(PAGE, {"revoke": api_token.pk}, follow=True)
+
+    assert response.redirect_chain == [(PAGE, 302)]
+    assert "The token “Ministry dashboard” was revoked" in response.text
+    assert not ApiToken.objects.exists()
+    assert script(token).get(API).status_code == 401
+
+
+@pytest.mark.parametrize("pk", ["theirs", "abc", "9" * 20, ""])
+def test_revoking_someone_elses_token_or_no_token_is_not_found(
+    user_client, django_user_model, pk
+):
+    someone = django_user_model.objects.create_user(username="someone")
+    theirs = ApiToken.objects.create_token(user=someone, name="Nightly export")[0]
+
+    response = user_client.post(PAGE, {"revoke": theirs.pk if pk == "theirs" else pk})
+
+    assert response.status_code == 404
+    assert ApiToken.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_page_costs_the_same_queries_for_more_tokens(
+    user_client, viewer, django_assert_num_queries, count
+):
+    for n in range(count):
+        ApiToken.objects.create_token(user=viewer, name=f"Script {n}")
+    user_client.get(PAGE)
+
+    # Session, user, permissions (2), the tokens.
+    with django_assert_num_queries(5):
+        user_client.get(PAGE)
 
 
 # The admin ------------------------------------------------------------------
