@@ -103,6 +103,7 @@ RULES = [
         "a calendar feed, for calendar programs: its secret address is the "
         "credential (an unknown one is a 404)",
     ),
+    Rule("api_tokens", BOTH, VIEWER, "one's API tokens: make, list, revoke"),
     # The REST API (api/): what the pages read, for the same roles; its
     # schema and the schema's pages for those who may read it. Writes as in
     # the admin (api/writes.py runs the admin's forms and hooks).
@@ -301,6 +302,25 @@ RULES = [
         ADMINISTRATOR,
         "redirect to a calendar subscription",
     ),
+    Rule(
+        "admin:api_apitoken_add",
+        BOTH,
+        NOBODY,
+        "API tokens are made by their users on their own page",
+    ),
+    Rule(
+        "admin:api_apitoken_change",
+        WRITE,
+        NOBODY,
+        "an API token is read or deleted here, never changed",
+    ),
+    Rule(
+        "admin:api_apitoken_*",
+        BOTH,
+        ADMINISTRATOR,
+        "users' API tokens: read, revoke one",
+    ),
+    Rule("admin/api/apitoken/*", READ, ADMINISTRATOR, "redirect to an API token"),
     # Everything else in the admin is the CRM, for editors.
     Rule("admin:stakeholders_*", BOTH, EDITOR, "organisations, people, positions"),
     Rule("admin:meetings_*", BOTH, EDITOR, "meetings, agenda, attendance"),

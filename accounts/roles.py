@@ -57,6 +57,12 @@ CALENDAR_FEEDS = [
     ("meetings", "view_calendarfeed"),
     ("meetings", "delete_calendarfeed"),
 ]
+# Users' API tokens: administrators see them and revoke one by deleting it
+# (each user makes and revokes their own on their page).
+API_TOKENS = [
+    ("api", "view_apitoken"),
+    ("api", "delete_apitoken"),
+]
 # Login throttling records: administrators see them and unlock users by
 # deleting an attempt.
 LOCKOUTS = [
@@ -101,6 +107,7 @@ ROLE_PERMISSIONS = {
         + _codenames(ACCOUNT_MODELS, _EDIT)
         + PERSONAL_DATA
         + CALENDAR_FEEDS
+        + API_TOKENS
         + LOCKOUTS
     ),
 }

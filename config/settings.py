@@ -283,9 +283,17 @@ CONTENT_SECURITY_POLICY = {
 # Swagger UI and Redoc pages are the API's browsable face.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a request that sends a token is its token's, session or not.
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermissions"],
+    # Requests per token (or per user, for the browser session), e.g.
+    # "120/min" or "5000/hour". Counted in the default cache, which is each
+    # worker process's memory (no CACHES setting): with WEB_CONCURRENCY
+    # processes a script may make up to that many times the rate.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE", default="120/min")},
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["api.filters.ListFilterBackend"],

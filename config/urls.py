@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
+from api.tokens import ApiTokensView
 from meetings.dashboard import HomeView
 from meetings.feeds import CalendarFeedView, CalendarSettingsView
 from meetings.urls import attendance_patterns, follow_up_patterns
@@ -24,6 +25,8 @@ urlpatterns = [
         name="calendar_settings",
     ),
     path("calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar_feed"),
+    # One's tokens for the API.
+    path("accounts/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     # The translations static/js/*.js use (gettext() in the browser), in the
     # request's language: the login page's scripts need them too.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),

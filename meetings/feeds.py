@@ -13,8 +13,6 @@ admin. The feed answers only while its user is active and may read meetings.
 """
 
 import datetime
-import hashlib
-import secrets
 
 from django import forms
 from django.contrib import messages
@@ -29,6 +27,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.forms import PickerInput
+from core.tokens import new_token, record_use, token_hash
 from stakeholders.models import Organisation, OrganisationType, of_organisation_types
 
 from .models import Attendance, CalendarFeed, Meeting
@@ -39,18 +38,6 @@ from .views import agenda_prefetch, calendar_of, meeting_event
 # file every hour or so.
 FEED_PAST = datetime.timedelta(days=365)
 FEED_LIMIT = 2_000
-# Reading the feed records when it was last read, at most this often (a
-# calendar program asks every few minutes; no write each time).
-LAST_USED_EVERY = datetime.timedelta(hours=1)
-
-
-def token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token():
-    """A fresh secret for a feed's address: 256 random bits."""
-    return secrets.token_urlsafe(32)
 
 
 def feed_meetings(feed, *, since=None):
@@ -102,9 +89,7 @@ class CalendarFeedView(View):
             or not feed.user.has_perm("meetings.view_meeting")
         ):
             raise Http404(_("No such calendar."))
-        now = timezone.now()
-        if feed.last_used_at is None or now - feed.last_used_at > LAST_USED_EVERY:
-            CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+        record_use(feed)
         events = [
             meeting_event(
                 meeting,

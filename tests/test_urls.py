@@ -173,6 +173,7 @@ PUBLIC_URLS = {
         "meetings.feeds.CalendarSettingsView",
         (),
     ),
+    ("api_tokens", "accounts/api-tokens/", "api.tokens.ApiTokensView", ()),
     (
         "calendar_feed",
         "calendar/<str:token>.ics",

@@ -20,6 +20,7 @@ from django.urls import URLResolver, get_resolver
 
 from accounts.access import ANONYMOUS, required_role
 from accounts.roles import ROLES
+from api.models import ApiToken
 from meetings.models import CalendarFeed
 from tests import factories
 
@@ -116,6 +117,10 @@ MAKERS = {
         user=get_user_model().objects.create_user(username="subscriber"),
         token_hash="0" * 64,
     ),
+    "api.apitoken": lambda: ApiToken.objects.create_token(
+        user=get_user_model().objects.create_user(username="scripter"),
+        name="Ministry dashboard",
+    )[0],
     "duplicates.personmerge": factories.PersonMergeFactory,
     "auth.user": _user,
     "auth.group": lambda: Group.objects.create(name="spare group"),

@@ -5,10 +5,12 @@ They are skipped, with the reason printed, where /usr/bin/chromium is missing
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -29,6 +31,17 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(skip)
+
+
+def open_user_menu(page, name):
+    """Open the menu of the user's own pages, under their ``name`` in the
+    navbar. On a phone the folded navbar opens first, and is let finish
+    sliding open: a click on a link that is still moving is lost."""
+    fold = page.get_by_role("button", name="Menu")
+    if fold.is_visible():
+        fold.click()
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
+    page.get_by_role("button", name=name).click()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from meetings.models import Meeting
 from meetings.services import demo_load
 from stakeholders.models import Organisation
 from tests.browser.axe import violations
-from tests.browser.conftest import ARTIFACTS, PASSWORD
+from tests.browser.conftest import ARTIFACTS, PASSWORD, open_user_menu
 from tests.browser.test_record import no_horizontal_overflow, pick
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,8 +52,7 @@ def test_a_manager_subscribes_to_the_meetings_of_the_who_office(
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{live_server.url}/")
-        if screen == "phone":
-            page.get_by_role("button", name="Menu").click()
+        open_user_menu(page, user.username)
         page.get_by_role("link", name="My calendar").click()
 
         page.get_by_label("Donor / development bank").check()
