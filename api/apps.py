@@ -6,3 +6,7 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "api"
     verbose_name = _("API")
+
+    def ready(self):
+        # drf-spectacular finds the token scheme by its subclass.
+        from . import schema  # noqa: F401

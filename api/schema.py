@@ -1,6 +1,9 @@
 """What the schema says beyond what drf-spectacular reads from the views: the
 error answers every operation can give, so that a client generated from the
-schema (and the fuzzing run in .ci/run) knows them."""
+schema (and the fuzzing run in .ci/run) knows them; and the API tokens'
+scheme (imported by ``ApiConfig.ready``, which registers it)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 ERROR = {
     "type": "object",
@@ -76,3 +79,17 @@ def error_answers(result, generator, request, public):
             for status, answer in extra.items():
                 answers.setdefault(status, answer)
     return result
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The tokens of /accounts/api-tokens/ in the schema: HTTP bearer."""
+
+    target_class = "api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token made on /accounts/api-tokens/.",
+        }

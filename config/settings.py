@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -304,8 +305,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Hamkor API",
-    "DESCRIPTION": (
+    # In the reader's language on the schema's pages (the committed schema
+    # is written in English: make schema).
+    "TITLE": gettext_lazy("Hamkor API"),
+    "DESCRIPTION": gettext_lazy(
         "The organisations, people, meetings and follow-ups of Hamkor, the "
         "stakeholder relationship tracker. See docs/api.md."
     ),

@@ -169,7 +169,7 @@ QUERIES = {
 def route_model(route):
     if route.name.startswith("api:"):
         # The API's routes are named after their model: api:organisation-detail.
-        model_name = route.name.removeprefix("api:").rsplit("-", 1)[0]
+        model_name = route.name.removeprefix("api:").split("-")[0]
         for model in apps.get_models():
             if model._meta.model_name == model_name and model._meta.label_lower in (
                 MAKERS

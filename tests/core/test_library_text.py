@@ -169,7 +169,7 @@ def test_the_api_refuses_an_anonymous_request_in_the_readers_language(
         reverse("api:organisation-list"), HTTP_ACCEPT_LANGUAGE=language
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json() == {"detail": expected}
 
 
