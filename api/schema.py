@@ -10,7 +10,14 @@ ERROR = {
     "description": "What went wrong: `detail` for the request as a whole, or "
     "each wrong parameter or field with its messages.",
     "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    # A field's messages; a list's by the number of its wrong item (the
+    # rows of a sign-in sheet).
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object"},
+        ]
+    },
 }
 
 

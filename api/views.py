@@ -154,7 +154,13 @@ class MeetingViewSet(RecordViewSet):
 
     @extend_schema(
         request=sheets.AttendanceSheetSerializer,
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+        # The plan (the preview), the import's result, or a refusal: the
+        # plan with its rows' errors, or the request's wrong fields.
+        responses={
+            200: OpenApiTypes.OBJECT,
+            201: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+        },
     )
     @action(
         detail=True,
