@@ -103,6 +103,17 @@ def current_values(form_class, instance, names):
     return {name: initial.get(name) for name in names if name in initial}
 
 
+def defaults(model, names):
+    """The model's defaults for ``names``: what a new record left out takes
+    (a meeting's format, in person), as the admin's add form shows them."""
+    found = {}
+    for name in names:
+        field = model._meta.get_field(name)
+        if field.concrete and field.has_default():
+            found[name] = field.get_default()
+    return found
+
+
 def errors_of(form):
     """The form's errors by field, the form's own under ``non_field_errors``,
     as rest_framework names them."""
@@ -136,6 +147,8 @@ def admin_save(request, serializer, instance=None, *, partial=False):
         )
         if change and partial:
             values = {**current_values(form_class, instance, names), **values}
+        elif not change:
+            values = {**defaults(model, names), **values}
         data = {**form_data(form_class, values), **extra}
         if change:
             data["seen_version"] = seen

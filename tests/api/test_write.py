@@ -138,17 +138,19 @@ def test_bad_input_is_a_400_naming_each_field_and_writes_nothing(editor):
 def test_a_likely_duplicate_is_refused_until_saved_anyway(editor):
     ministry = OrganisationType.objects.get(slug="ministry")
     factories.OrganisationFactory(name="UZINFOCOM", type=ministry)
-    data = {"name": "Uzinfocom", "type": ministry.slug}
+    data = {"name": "Узинфоком", "type": ministry.slug}
 
     warned = editor.post(reverse("api:organisation-list"), data, format="json")
     saved = editor.post(
         reverse("api:organisation-list"), {**data, "save_anyway": True}, format="json"
     )
 
-    assert warned.status_code == 400
+    assert warned.status_code == 400, warned.json()
     assert "already be on record" in warned.json()["non_field_errors"][0]
     assert saved.status_code == 201
     assert Organisation.objects.count() == 2
+    # What was left out takes the model's default, as on the add form.
+    assert Organisation.objects.get(name="Узинфоком").is_active
 
 
 def test_a_viewer_writes_nothing_and_an_editor_what_the_admin_lets_them(client_of):
