@@ -10,7 +10,11 @@ from rest_framework.pagination import CursorPagination
 class IdCursorPagination(CursorPagination):
     ordering = "id"
     page_size_query_param = "page_size"
-    max_page_size = 500
+    # rest_framework's serializers spend about 0.4 ms of CPU a record
+    # (organisations, meetings): 500 a page took 205-216 ms at XL on
+    # PostgreSQL, over the lists' 150 ms (bench/results/postgresql-XL-issue14.json);
+    # 200 keep within it.
+    max_page_size = 200
 
     def get_page_size(self, request):
         """``page_size``: 1 or more (at most ``max_page_size`` are given);
@@ -35,6 +39,6 @@ class IdCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1)
                 parameter["description"] = str(
-                    _("Records a page: 50 unless given, at most 500.")
+                    _("Records a page: 50 unless given, at most 200.")
                 )
         return parameters

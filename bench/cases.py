@@ -710,7 +710,7 @@ def api_cursor(position):
 
 def api_cases(t):
     """Issue 14's: the REST API's lists with the HTML lists' filters, 50
-    records a page, and 500 (the most a page holds); a page from the middle
+    records a page, and 200 (the most a page holds); a page from the middle
     of the attendance (cursor pages all cost the same: WHERE id > n)."""
     org, person, meeting = t.organisation, t.person, t.meeting
     lists = ("list",)
@@ -720,7 +720,7 @@ def api_cases(t):
 
     return [
         api("organisations", "organisations"),
-        api("organisations page_size=500", "organisations", "?page_size=500"),
+        api("organisations page_size=200", "organisations", "?page_size=200"),
         api(
             "organisations ?type&attended",
             "organisations",
@@ -733,10 +733,10 @@ def api_cases(t):
         api("people ?organisation (busiest)", "people", f"?organisation={org}"),
         api("positions ?person (busiest)", "positions", f"?person={person}"),
         api("meetings", "meetings"),
-        api("meetings page_size=500", "meetings", "?page_size=500"),
+        api("meetings page_size=200", "meetings", "?page_size=200"),
         api("meetings ?type", "meetings", f"?type={t.type_slug}"),
         api("attendance", "attendance"),
-        api("attendance page_size=500", "attendance", "?page_size=500"),
+        api("attendance page_size=200", "attendance", "?page_size=200"),
         api(
             "attendance from the middle",
             "attendance",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, Meeting, Topic
 from meetings.services import demo_load
 from stakeholders.filters import OrganisationFilter
 from stakeholders.models import Organisation, OrganisationType
@@ -199,6 +199,15 @@ def test_a_bad_cursor_is_a_404_and_a_bad_page_size_a_400_naming_it(api):
     assert all(list(response.json()) == ["page_size"] for response in bad_sizes)
     assert huge.status_code == 200
     assert len(huge.json()["results"]) == 3
+
+
+def test_a_page_holds_at_most_200_records(api):
+    Topic.objects.bulk_create(Topic(name=f"Topic {n}") for n in range(205))
+
+    page = api.get(reverse("api:topic-list"), {"page_size": 1000}).json()
+
+    assert len(page["results"]) == 200
+    assert page["next"]
 
 
 def test_an_unknown_api_address_is_a_json_404_and_a_page_the_sites(api):
