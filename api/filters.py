@@ -13,7 +13,12 @@ from drf_spectacular.types import OpenApiTypes
 from meetings.filters import AttendanceFilter, FollowUpFilter, MeetingFilter
 from meetings.models import AgendaItem
 from stakeholders.filters import OrganisationFilter, PersonFilter
-from stakeholders.models import Assessment, Position
+from stakeholders.models import (
+    Assessment,
+    OrganisationIdentifier,
+    OrganisationName,
+    Position,
+)
 
 
 class ListFilterBackend(DjangoFilterBackend):
@@ -68,6 +73,18 @@ class PositionApiFilter(django_filters.FilterSet):
     class Meta:
         model = Position
         fields = ["person", "organisation"]
+
+
+class OrganisationNameApiFilter(django_filters.FilterSet):
+    class Meta:
+        model = OrganisationName
+        fields = ["organisation"]
+
+
+class OrganisationIdentifierApiFilter(django_filters.FilterSet):
+    class Meta:
+        model = OrganisationIdentifier
+        fields = ["organisation", "scheme"]
 
 
 class AssessmentApiFilter(django_filters.FilterSet):

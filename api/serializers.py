@@ -70,6 +70,20 @@ class IdentifierSerializer(serializers.ModelSerializer):
         fields = ["id", "scheme", "value"]
 
 
+class OrganisationNameSerializer(RecordSerializer):
+    class Meta:
+        model = OrganisationName
+        fields = ["id", "version", "organisation", "name", "language", "is_former"]
+        read_only_fields = READ_ONLY
+
+
+class OrganisationIdentifierSerializer(RecordSerializer):
+    class Meta:
+        model = OrganisationIdentifier
+        fields = ["id", "version", "organisation", "scheme", "value"]
+        read_only_fields = READ_ONLY
+
+
 class OrganisationSerializer(CountryFieldMixin, RecordSerializer):
     type = serializers.SlugRelatedField(
         slug_field="slug", queryset=OrganisationType.objects.all()

@@ -28,6 +28,8 @@ router.include_format_suffixes = False
 router.APIRootView = RootView
 router.register("organisation-types", views.OrganisationTypeViewSet)
 router.register("organisations", views.OrganisationViewSet)
+router.register("other-names", views.OrganisationNameViewSet)
+router.register("identifiers", views.OrganisationIdentifierViewSet)
 router.register("people", views.PersonViewSet)
 router.register("positions", views.PositionViewSet)
 router.register("assessments", views.AssessmentViewSet)

@@ -104,6 +104,24 @@ class OrganisationViewSet(RecordViewSet):
     filterset_class = filters.OrganisationApiFilter
 
 
+class OrganisationNameViewSet(RecordViewSet):
+    """An organisation's other names: in other languages and scripts, and
+    former names. Also listed with each organisation."""
+
+    queryset = OrganisationName.objects.all()
+    serializer_class = serializers.OrganisationNameSerializer
+    filterset_class = filters.OrganisationNameApiFilter
+
+
+class OrganisationIdentifierViewSet(RecordViewSet):
+    """An organisation's identifiers (a tax number, an IATI identifier). Also
+    listed with each organisation."""
+
+    queryset = OrganisationIdentifier.objects.all()
+    serializer_class = serializers.OrganisationIdentifierSerializer
+    filterset_class = filters.OrganisationIdentifierApiFilter
+
+
 class PersonViewSet(RecordViewSet):
     """People. Filters as on /people/."""
 

@@ -200,6 +200,8 @@ PUBLIC_URLS = {
 API_RESOURCES = [
     ("organisationtype", "organisation-types", "OrganisationTypeViewSet"),
     ("organisation", "organisations", "OrganisationViewSet"),
+    ("organisationname", "other-names", "OrganisationNameViewSet"),
+    ("organisationidentifier", "identifiers", "OrganisationIdentifierViewSet"),
     ("person", "people", "PersonViewSet"),
     ("position", "positions", "PositionViewSet"),
     ("assessment", "assessments", "AssessmentViewSet"),

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 RESOURCES = {
     "organisationtype": lambda: OrganisationType.objects.first(),
     "organisation": factories.OrganisationFactory,
+    "organisationname": factories.OrganisationNameFactory,
+    "organisationidentifier": factories.OrganisationIdentifierFactory,
     "person": factories.PersonFactory,
     "position": factories.PositionFactory,
     "assessment": factories.AssessmentFactory,
@@ -290,6 +292,8 @@ def fill(name, count):
         # session's cost is tests/api/test_tokens.py's).
         ("organisationtype", 1),
         ("organisation", 3),  # + other names, identifiers
+        ("organisationname", 1),
+        ("organisationidentifier", 1),
         ("person", 1),
         ("position", 1),
         ("assessment", 1),  # assessed_by joined

@@ -222,3 +222,18 @@ def test_a_meetings_initiators_and_a_split_date_time_go_through_the_admin_form(
     meeting = Meeting.objects.get()
     assert list(meeting.initiators.all()) == [initiator]
     assert meeting.date_only
+
+
+def test_an_other_name_added_through_the_api_is_found_by_the_lists_search(editor):
+    organisation = factories.OrganisationFactory(name="UZINFOCOM")
+
+    added = editor.post(
+        reverse("api:organisationname-list"),
+        {"organisation": organisation.pk, "name": "Узинфоком", "language": "ru"},
+        format="json",
+    )
+    found = editor.get(reverse("api:organisation-list"), {"q": "узинфоком"})
+
+    assert added.status_code == 201, added.json()
+    assert [row["id"] for row in found.json()["results"]] == [organisation.pk]
+    assert organisation.other_names.get().history.get().history_user == editor.user
