@@ -249,6 +249,9 @@ class AgendaItemSerializer(RecordSerializer):
         model = AgendaItem
         fields = ["id", "version", "meeting", "topic", "order", "notes", "outcome"]
         read_only_fields = READ_ONLY
+        # A small positive integer holds up to 32,767 on PostgreSQL and far
+        # more on SQLite: the API and its schema say the same on both.
+        extra_kwargs = {"order": {"max_value": 32_767}}
 
 
 class AttendanceSerializer(RecordSerializer):
