@@ -37,10 +37,23 @@ class RecordSerializer(serializers.ModelSerializer):
         ]
 
 
-SAVE_ANYWAY = _(
-    "A new record like one on record is refused (400) with the likely "
-    "duplicates; send true to save it all the same."
-)
+# Kept by Hamkor (meetings.stats) or by Django: read-only.
+STORED = ["meetings_attended", "last_met", "created_at", "updated_at"]
+
+
+class WarnsOfDuplicates(RecordSerializer):
+    """An organisation or a person, whose admin add form warns of likely
+    duplicates (duplicates.forms) and saves with its "Save anyway" box."""
+
+    save_anyway = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text=_(
+            "A new record like one on record is refused (400) with the likely "
+            "duplicates; send true to save it all the same."
+        ),
+    )
+    form_only = ("save_anyway",)
 
 
 class OrganisationTypeSerializer(RecordSerializer):
@@ -84,16 +97,12 @@ class OrganisationIdentifierSerializer(RecordSerializer):
         read_only_fields = READ_ONLY
 
 
-class OrganisationSerializer(CountryFieldMixin, RecordSerializer):
+class OrganisationSerializer(CountryFieldMixin, WarnsOfDuplicates):
     type = serializers.SlugRelatedField(
         slug_field="slug", queryset=OrganisationType.objects.all()
     )
     other_names = OtherNameSerializer(many=True, read_only=True)
     identifiers = IdentifierSerializer(many=True, read_only=True)
-    save_anyway = serializers.BooleanField(
-        write_only=True, required=False, help_text=SAVE_ANYWAY
-    )
-    form_only = ("save_anyway",)
 
     class Meta:
         model = Organisation
@@ -113,27 +122,13 @@ class OrganisationSerializer(CountryFieldMixin, RecordSerializer):
             "is_active",
             "other_names",
             "identifiers",
-            "meetings_attended",
-            "last_met",
-            "created_at",
-            "updated_at",
+            *STORED,
             "save_anyway",
         ]
-        read_only_fields = [
-            *READ_ONLY,
-            "meetings_attended",
-            "last_met",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*READ_ONLY, *STORED]
 
 
-class PersonSerializer(RecordSerializer):
-    save_anyway = serializers.BooleanField(
-        write_only=True, required=False, help_text=SAVE_ANYWAY
-    )
-    form_only = ("save_anyway",)
-
+class PersonSerializer(WarnsOfDuplicates):
     class Meta:
         model = Person
         fields = [
@@ -144,19 +139,10 @@ class PersonSerializer(RecordSerializer):
             "phone",
             "notes",
             "do_not_contact",
-            "meetings_attended",
-            "last_met",
-            "created_at",
-            "updated_at",
+            *STORED,
             "save_anyway",
         ]
-        read_only_fields = [
-            *READ_ONLY,
-            "meetings_attended",
-            "last_met",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*READ_ONLY, *STORED]
 
 
 class PositionSerializer(RecordSerializer):
