@@ -2,8 +2,9 @@
 the same parameters, meanings and error messages; a record's links (``?meeting=``,
 ``?organisation=``) where there is none.
 
-The lists' ``sort`` is left out: an API list is read page by page in one
-order, the records' ids (api.pagination)."""
+A resource with no HTML list of its own filters by its links, named in its
+viewset (``filterset_fields``). The lists' ``sort`` is left out: an API list
+is read page by page in one order, the records' ids (api.pagination)."""
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,14 +12,7 @@ from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 
 from meetings.filters import AttendanceFilter, FollowUpFilter, MeetingFilter
-from meetings.models import AgendaItem
 from stakeholders.filters import OrganisationFilter, PersonFilter
-from stakeholders.models import (
-    Assessment,
-    OrganisationIdentifier,
-    OrganisationName,
-    Position,
-)
 
 
 class ListFilterBackend(DjangoFilterBackend):
@@ -67,33 +61,3 @@ class AttendanceApiFilter(AttendanceFilter):
     # The page's choice between its list and its pivot: no rows of its own.
     view = None
     sort = None
-
-
-class PositionApiFilter(django_filters.FilterSet):
-    class Meta:
-        model = Position
-        fields = ["person", "organisation"]
-
-
-class OrganisationNameApiFilter(django_filters.FilterSet):
-    class Meta:
-        model = OrganisationName
-        fields = ["organisation"]
-
-
-class OrganisationIdentifierApiFilter(django_filters.FilterSet):
-    class Meta:
-        model = OrganisationIdentifier
-        fields = ["organisation", "scheme"]
-
-
-class AssessmentApiFilter(django_filters.FilterSet):
-    class Meta:
-        model = Assessment
-        fields = ["organisation"]
-
-
-class AgendaItemApiFilter(django_filters.FilterSet):
-    class Meta:
-        model = AgendaItem
-        fields = ["meeting", "topic"]

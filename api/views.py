@@ -110,7 +110,7 @@ class OrganisationNameViewSet(RecordViewSet):
 
     queryset = OrganisationName.objects.all()
     serializer_class = serializers.OrganisationNameSerializer
-    filterset_class = filters.OrganisationNameApiFilter
+    filterset_fields = ["organisation"]
 
 
 class OrganisationIdentifierViewSet(RecordViewSet):
@@ -119,7 +119,7 @@ class OrganisationIdentifierViewSet(RecordViewSet):
 
     queryset = OrganisationIdentifier.objects.all()
     serializer_class = serializers.OrganisationIdentifierSerializer
-    filterset_class = filters.OrganisationIdentifierApiFilter
+    filterset_fields = ["organisation", "scheme"]
 
 
 class PersonViewSet(RecordViewSet):
@@ -135,7 +135,7 @@ class PositionViewSet(RecordViewSet):
 
     queryset = Position.objects.all()
     serializer_class = serializers.PositionSerializer
-    filterset_class = filters.PositionApiFilter
+    filterset_fields = ["person", "organisation"]
 
 
 class AssessmentViewSet(RecordViewSet):
@@ -143,7 +143,7 @@ class AssessmentViewSet(RecordViewSet):
 
     queryset = Assessment.objects.select_related("assessed_by")
     serializer_class = serializers.AssessmentSerializer
-    filterset_class = filters.AssessmentApiFilter
+    filterset_fields = ["organisation"]
 
 
 class TopicViewSet(RecordViewSet):
@@ -199,7 +199,7 @@ class AgendaItemViewSet(RecordViewSet):
 
     queryset = AgendaItem.objects.all()
     serializer_class = serializers.AgendaItemSerializer
-    filterset_class = filters.AgendaItemApiFilter
+    filterset_fields = ["meeting", "topic"]
 
 
 class AttendanceViewSet(RecordViewSet):
