@@ -3,7 +3,7 @@ the field at fault) and query helpers that any app's models use."""
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, models
-from django.db.models import BooleanField, F, Func, IntegerField, Q
+from django.db.models import BooleanField, F, Func, Q
 from django.db.models.lookups import In
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -36,10 +36,15 @@ class ConstraintFieldErrorsMixin:
 
 
 class Unindexed(Func):
-    """An integer column that SQLite must not look rows up by (``+col``)."""
+    """A column that SQLite must not look rows up by (``+col``, SQLite's
+    documented way to keep a condition off an index); the bare column on
+    PostgreSQL, whose planner chooses by its statistics (and which has no
+    unary + for dates)."""
 
     template = "+%(expressions)s"
-    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
 
 
 def in_list_order(values, field="pk"):
