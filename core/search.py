@@ -38,7 +38,8 @@ and gives exactly the rows the substring test gives:
 - PostgreSQL, every model of ``INDEXED``: a GIN index ``<table>_search_trgm``
   of pg_trgm's ``gin_trgm_ops``. The test becomes ``search_key LIKE
   '%form%' OR ...``, which the index serves (``STRPOS`` cannot use it).
-- SQLite, the models of ``FTS`` only (the people): an FTS5 table
+- SQLite, the models of ``FTS`` only (people, organisations and their
+  other names): an FTS5 table
   ``<table>_fts`` with the trigram tokenizer over the model's table
   (``content=``: it holds the index, not a copy of the text), kept by
   triggers on the table. The test becomes ``id IN (SELECT rowid FROM
@@ -85,18 +86,26 @@ INDEXED = {
 }
 
 # The models whose search key SQLite reads through an FTS5 table: a speed
-# trick for SQLite at national scale that the people's table alone earns
-# (issue 11). Median ms on SQLite at XL, with / without it: the attendance
+# trick for SQLite at national scale. The people's table was earned by issue
+# 11's pages. Median ms on SQLite at XL, with / without it: the attendance
 # search ("health") 68 / 344 on a quiet machine, 140 / 631 with the load at
 # 3.5 (548 in another loaded run without it), past 400 ms; people ?q
 # 19 / 115, admin person search 37 / 130, admin autocomplete person 9 / 104,
 # suggest people 6 / 101. At L every page was within its targets without
-# it (the attendance search 40 / 64, people ?q 16 / 26). The tables of the
-# organisations, their other names and the meetings went: without them, at
-# XL, organisations ?q 36 / 67, admin organisation search 58 / 90, admin
-# meeting search 56 / 66, the attendance search 70 / 143 (147 / 285 under
-# load); at L at most 6 ms more a page.
-FTS = {"stakeholders.person"}
+# it (the attendance search 40 / 64, people ?q 16 / 26).
+# The organisations' and their other names' tables went with issue 11 (each
+# page within 150 ms without them) and came back with issue 18's load
+# benchmark at XL, which misses its pages a second on SQLite: organisations
+# ?q was the mix's costliest page (a tenth of its CPU). CPU ms with /
+# without them, two runs: organisations ?q 40-53 / 89-115, admin
+# organisation search 73-123 / 135-188 (stakeholders 0018). The meetings'
+# table stays away: no page of the load mix searches them (admin meeting
+# search 56 / 66).
+FTS = {
+    "stakeholders.person",
+    "stakeholders.organisation",
+    "stakeholders.organisationname",
+}
 
 # The length of a trigram: a shorter term is in no trigram index.
 TRIGRAM = 3
