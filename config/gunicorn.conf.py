@@ -19,20 +19,25 @@ environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=
 # address it reports (TRUSTED_PROXY_COUNT).
 bind = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
 
-# Processes, and threads in each: a slow request (a large export streamed to
-# a slow connection, an import being written) holds one thread, not a whole
-# process. Each thread has its own database connection: workers x threads
-# connections at most (12 by default).
-workers = env.int("WEB_CONCURRENCY", default=3)
-worker_class = "gthread"
-threads = env.int("GUNICORN_THREADS", default=4)
+# Processes, one request at a time each (sync workers): the pages are
+# CPU-bound Python, and threads in a process queue on its one interpreter
+# lock. 5 by default, gunicorn's (2 x cores) + 1 for two cores: set
+# WEB_CONCURRENCY by that rule on a larger machine. Measured at XL on 2 cores with 16 clients at once
+# (docs/performance.md, Load): 5 sync workers served as many pages a second
+# as 3 gthread workers of 4 threads (30-31 against 17-31) with half the 95th
+# percentile (527-542 ms against 870-1,437). A slow client does not hold a
+# worker: the proxy in front buffers the response (nginx's default), so a
+# large export is written to it as fast as it is made. Each process has its
+# own database connection (workers x threads at most; 5 by default).
+# GUNICORN_THREADS above 1 runs gthread workers instead.
+workers = env.int("WEB_CONCURRENCY", default=5)
+threads = env.int("GUNICORN_THREADS", default=1)
+worker_class = "gthread" if threads > 1 else "sync"
 
-# A worker silent for this long is killed and restarted. A gthread worker
-# reports from its own loop while requests run in its threads, so this
-# catches a stuck process, not a long request; but gunicorn's default, 30 s,
-# is shorter than the longest request measured (a 10,000-row sign-in sheet
-# import committing under load: 31 s), and would cut it under the sync worker.
-# 120 s leaves imports and large exports four times that.
+# A worker busy for this long is killed and restarted, its request cut:
+# gunicorn's default, 30 s, is shorter than the longest request measured (a
+# 10,000-row sign-in sheet import committing under load: 31 s); 120 s leaves
+# imports and large exports (7 s for the largest at XL) four times that.
 timeout = env.int("GUNICORN_TIMEOUT", default=120)
 
 # On a restart (a deployment, a HUP), requests in progress get as long to
