@@ -220,9 +220,12 @@ class Meeting(VersionedModel):
         verbose_name_plural = _("meetings")
         ordering = ["-starts_at"]
         # Meetings in a date range, newest first: the meetings list, its
-        # after/before filter and the admin's year filter.
+        # after/before filter and the admin's year filter; with the status,
+        # the start page's meetings per month are counted from the index
+        # alone (meetings/dashboard.py, meetings_per_month: 8,000 meetings
+        # at XL, 18 → 7-11 ms on SQLite, 6-7 → 3.5 ms on PostgreSQL).
         indexes = [
-            models.Index(fields=["starts_at"], name="meeting_starts_at_idx"),
+            models.Index(fields=["starts_at", "status"], name="meeting_starts_at_idx"),
             # The list sorted by organisations taking part, most first.
             models.Index(
                 fields=["-organisations_attended", "id"],

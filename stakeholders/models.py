@@ -331,6 +331,11 @@ class Organisation(VersionedModel):
                 condition=Q(is_active=True),
                 name="organisation_active_met_idx",
             ),
+            # The start page's organisations met in the last 90 days by type
+            # (meetings/dashboard.py, met_by_type), counted from this index
+            # alone: at XL, 7,600 of 100,000 rows, 22 → 2 ms on SQLite and
+            # 10 → 2 ms on PostgreSQL (an index-only scan).
+            models.Index(fields=["last_met", "type"], name="organisation_met_type_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
