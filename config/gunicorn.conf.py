@@ -22,8 +22,9 @@ bind = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
 # Processes, one request at a time each (sync workers): the pages are
 # CPU-bound Python, and threads in a process queue on its one interpreter
 # lock. 5 by default, gunicorn's (2 x cores) + 1 for two cores: set
-# WEB_CONCURRENCY by that rule on a larger machine. Measured at XL on 2 cores with 16 clients at once
-# (docs/performance.md, Load): 5 sync workers served as many pages a second
+# WEB_CONCURRENCY by that rule on a larger machine. Measured at XL on 2
+# cores with 16 clients at once (docs/performance.md, the session of 7
+# December): 5 sync workers served as many pages a second
 # as 3 gthread workers of 4 threads (30-31 against 17-31) with half the 95th
 # percentile (527-542 ms against 870-1,437). A slow client does not hold a
 # worker: the proxy in front buffers the response (nginx's default), so a
