@@ -11,22 +11,21 @@ from core import search
 MODELS = ["Organisation", "OrganisationName"]
 
 
-def fts_create(apps, schema_editor):
+def on_sqlite(apps, schema_editor, operation):
+    """``operation`` (search.index_create or index_drop) for each of MODELS,
+    on SQLite only."""
     if schema_editor.connection.vendor != "sqlite":
         return
     for name in MODELS:
-        search.index_create(
-            schema_editor.connection, apps.get_model("stakeholders", name)
-        )
+        operation(schema_editor.connection, apps.get_model("stakeholders", name))
+
+
+def fts_create(apps, schema_editor):
+    on_sqlite(apps, schema_editor, search.index_create)
 
 
 def fts_drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for name in MODELS:
-        search.index_drop(
-            schema_editor.connection, apps.get_model("stakeholders", name)
-        )
+    on_sqlite(apps, schema_editor, search.index_drop)
 
 
 class Migration(migrations.Migration):
