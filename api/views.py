@@ -10,7 +10,7 @@ from django.utils.http import quote_etag
 from django.utils.translation import gettext
 from django.views.defaults import page_not_found
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -66,16 +66,23 @@ class RecordViewSet(viewsets.ModelViewSet):
         obj, _form = writes.admin_save(request, serializer, instance, partial=partial)
         # Read again as a GET reads it: the figures the save refreshed.
         saved = self.get_queryset().filter(pk=obj.pk).first()
+        headers = {}
         if saved is None:
-            # An attendance row folded into its organisation's at that
-            # meeting (meetings/folding.py) no longer exists as itself.
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        headers = {"ETag": etag_of(saved)}
+            # The record took another's place (an attendance row folded into
+            # its people's, meetings/folding.py): the answer is that record.
+            saved, answer = self.successor(obj), status.HTTP_200_OK
+            headers["Content-Location"] = self.detail_url(saved)
+        headers["ETag"] = etag_of(saved)
         if answer == status.HTTP_201_CREATED:
-            headers["Location"] = reverse(
-                f"api:{self.basename}-detail", kwargs={"pk": saved.pk}
-            )
+            headers["Location"] = self.detail_url(saved)
         return Response(self.get_serializer(saved).data, status=answer, headers=headers)
+
+    def detail_url(self, obj):
+        return reverse(f"api:{self.basename}-detail", kwargs={"pk": obj.pk})
+
+    def successor(self, obj):
+        """The record that took the place of ``obj``, saved and then gone."""
+        raise NotImplementedError(f"{self.basename} records do not take others' place")
 
 
 def parse_etags(header):
@@ -202,6 +209,19 @@ class AgendaItemViewSet(RecordViewSet):
     filterset_fields = ["meeting", "topic"]
 
 
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: serializers.AttendanceSerializer,
+            200: OpenApiResponse(
+                serializers.AttendanceSerializer,
+                description="An organisation-only row that said nothing its "
+                "people's rows at the meeting do not was folded into the first "
+                "of them (by name): that row, at `Content-Location`.",
+            ),
+        }
+    )
+)
 class AttendanceViewSet(RecordViewSet):
     """Who attended which meeting on behalf of which organisation. Filters as
     on /attendance/."""
@@ -209,6 +229,20 @@ class AttendanceViewSet(RecordViewSet):
     queryset = Attendance.objects.all()
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceApiFilter
+
+    def successor(self, obj):
+        # meetings.folding.attendance_fold moves what it keeps to the first
+        # of the organisation's people by name.
+        return (
+            self.get_queryset()
+            .filter(
+                meeting_id=obj.meeting_id,
+                organisation_id=obj.organisation_id,
+                person__isnull=False,
+            )
+            .order_by("person__full_name", "pk")
+            .first()
+        )
 
 
 class FollowUpViewSet(RecordViewSet):

@@ -237,3 +237,42 @@ def test_an_other_name_added_through_the_api_is_found_by_the_lists_search(editor
     assert added.status_code == 201, added.json()
     assert [row["id"] for row in found.json()["results"]] == [organisation.pk]
     assert organisation.other_names.get().history.get().history_user == editor.user
+
+
+def test_an_organisation_row_beside_its_people_is_answered_with_the_row_it_joined(
+    editor,
+):
+    # The stateful fuzzing in .ci/run found this answer undocumented (a 204).
+    meeting = factories.MeetingFactory()
+    giz = factories.OrganisationFactory(name="GIZ", acronym="")
+    jane = factories.AttendanceFactory(
+        meeting=meeting, organisation=giz, person__full_name="Jane Doe"
+    )
+    factories.AttendanceFactory(
+        meeting=meeting, organisation=giz, person__full_name="Zafar Aliev"
+    )
+
+    answer = editor.post(
+        reverse("api:attendance-list"),
+        {
+            "meeting": meeting.pk,
+            "organisation": giz.pk,
+            "person": None,
+            "role": "host",
+            "status": "attended",
+            "notes": "Hosted in its Tashkent office.",
+        },
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer["Content-Location"] == record("attendance", jane.pk)
+    assert "Location" not in answer
+    jane.refresh_from_db()
+    assert answer["ETag"] == f'"{jane.version}"'
+    assert answer.json()["id"] == jane.pk
+    assert (answer.json()["role"], answer.json()["notes"]) == (
+        "host",
+        "Hosted in its Tashkent office.",
+    )
+    assert Attendance.objects.filter(meeting=meeting, person=None).count() == 0
