@@ -282,6 +282,10 @@ class Plan:
             for c in columns
         ]
         queryset = queryset.prefetch_related(None)
+        # The export's objects in its order, the key last (``head_first``).
+        self.keys = queryset.order_by(
+            *(queryset.query.order_by or queryset.model._meta.ordering), "pk"
+        ).values_list("pk", flat=True)
         if self.joined:
             column = self.joined
             self.render = column.renderer()
@@ -291,13 +295,49 @@ class Plan:
             ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
             queryset = queryset.order_by(*ordering, "pk", *column.ordering())
             paths += ["pk", column.path("pk"), *map(column.path, column.fields)]
+        else:
+            paths.append("pk")  # read after the columns (``head_first``)
         self.queryset = queryset.values_list(*paths)
 
     def chunks(self):
         """Lists of raw row tuples from the database, ``CHUNK_SIZE`` at a
-        time, and per selected column its model field (or annotation's output
-        field) and database converters."""
-        queryset = self.queryset
+        time (each query's cursor closed after its last)."""
+        if connections[self.queryset.db].vendor != "postgresql":
+            yield from until_short(self.execute(self.queryset))
+            return
+        yield from self.head_first()
+
+    def head_first(self):
+        """The export's first ``CHUNK_SIZE`` objects, then, if there are
+        that many, the rest: two queries in one snapshot (``Stream`` reads
+        them in a repeatable-read transaction), so that the first rows leave
+        at once.
+
+        PostgreSQL only, where an export at XL otherwise missed the 2 s for
+        its first byte (issue 18): the query that reads every row fastest
+        (hash joins, then a sort) returns nothing until its sort is done, and
+        the people's 500,000 at XL sent their first byte after 1.4-2.6 s
+        through gunicorn; the plan that starts at once (along the name index,
+        a nested loop per person) reads them in 5.7-6.4 s against 2.2-3.6.
+        The first objects are a short read along an index, and the rest keep
+        the fast plan: first byte 46-345 ms, the whole export as long as
+        before (docs/performance.md)."""
+        first = self.queryset.filter(pk__in=self.keys[:CHUNK_SIZE])
+        read = []
+        for chunk in until_short(self.execute(first)):
+            # An object's rows come together, its key after its values.
+            for row in chunk:
+                if not read or row[self.width] != read[-1]:
+                    read.append(row[self.width])
+            yield chunk
+        if len(read) == CHUNK_SIZE:
+            # The keys read, not the subquery again: PostgreSQL looks each
+            # row's up in a hash of them.
+            yield from until_short(self.execute(self.queryset.exclude(pk__in=read)))
+
+    def execute(self, queryset):
+        """The raw chunks of ``queryset``; and per selected column its model
+        field (or annotation's output field) and database converters."""
         compiler = queryset.query.get_compiler(queryset.db)
         # What QuerySet.iterator() does, without a model or tuple per row: raw
         # rows, a server-side cursor where the database has them.
@@ -372,7 +412,7 @@ class Plan:
 
     def rows(self):
         """The export's rows, a chunk (a list of row tuples) at a time."""
-        chunks = until_short(self.chunks())
+        chunks = self.chunks()
         if self.joined:
             chunks = self.join(chunks)
         converters = None
@@ -472,8 +512,9 @@ class Stream:
     cursor is planned for all its rows (``cursor_tuple_fraction``), as an
     export reads them all: planned for its first tenth, the people at XL
     were read along the name index with a nested loop per person, 13.5 s,
-    instead of 4 s with hash joins and a sort (first rows after 2.9-3.8 s on
-    a loaded machine)."""
+    instead of 4 s with hash joins and a sort. That sort comes before the
+    plan's first row (2.9-3.8 s on a loaded machine), so the first objects
+    are read apart, before it (``Plan.head_first``)."""
 
     def __init__(self, plan, path):
         self.headers = plan.headers
@@ -484,6 +525,8 @@ class Stream:
             self.transaction = transaction.atomic(using=plan.queryset.db)
             self.transaction.__enter__()
             with connection.cursor() as cursor:
+                # One snapshot for the plan's queries (Plan.head_first).
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         self.rest = plan.rows()
         try:

@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -116,7 +117,9 @@ def test_an_export_runs_the_same_queries_for_3_and_30_rows(
     assert len(rows) == 1 + 3
 
     make(27)
-    with django_assert_num_queries(3):
+    # On PostgreSQL, more rows than a chunk are read in two queries: the
+    # first chunk's, then the rest (Plan.head_first), however many.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
         rows = rows_of(admin_client.get(f"{url}export.{extension}"), extension)
     assert len(rows) == 1 + 30
 

@@ -342,6 +342,32 @@ def test_the_csv_export_queries_do_not_grow_with_rows(
     assert all(row[3].count(";") == 1 for row in rows[1:])
 
 
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_an_export_longer_than_a_chunk_has_each_row_once_in_order(
+    admin_client, monkeypatch, extension
+):
+    """On PostgreSQL the first chunk's objects are read first and the rest
+    after them (Plan.head_first); each person comes once, in the list's
+    order, with all their current positions, whichever object ends the
+    first read."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    ministry = OrganisationFactory(name="Ministry of Health", acronym="MoH")
+    # Made in another order than their names'.
+    for name in ["Ulugbek", "Aziza", "Dilnoza", "Bobur", "Sardor"]:
+        person = PersonFactory(full_name=name)
+        PositionFactory(person=person, organisation=ministry, title="Adviser")
+        PositionFactory(person=person, organisation=ministry, title="Head")
+
+    rows = rows_of(admin_client.get(f"/people/export.{extension}"), extension)
+
+    names = ["Aziza", "Bobur", "Dilnoza", "Sardor", "Ulugbek"]
+    assert [row[0] for row in rows[1:]] == names
+    assert all(
+        row[3] == "Adviser, Ministry of Health (MoH); Head, Ministry of Health (MoH)"
+        for row in rows[1:]
+    ), rows
+
+
 # A database error while reading
 
 INCOMPLETE = "— export incomplete: an error occurred; download again —"
@@ -484,6 +510,11 @@ def test_a_streamed_export_holds_its_transaction_until_it_is_closed(
     response = admin_client.get(f"/organisations/export.{extension}")
 
     assert connection.in_atomic_block == (connection.vendor == "postgresql")
+    if connection.in_atomic_block:
+        # One snapshot for its queries (Plan.head_first).
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            assert cursor.fetchone() == ("repeatable read",)
     if read:
         # The test client closes the response once it is read to its end.
         rows = rows_of(response, extension)
