@@ -37,8 +37,13 @@ class SortFilter(django_filters.OrderingFilter):
     engine, and the primary key breaks ties, so that equal rows keep one order
     and none is shown on two pages or on none."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, ties=None, **kwargs):
         kwargs.setdefault("label", _("Sort by"))
+        # Per field, what breaks its ties before the key, in the field's
+        # direction: a joined row's own key (core.models.JoinedKey), so
+        # that each joined row's rows stay together, in the order of an
+        # index on the field and that key.
+        self.ties = ties or {}
         super().__init__(**kwargs)
 
     def build_choices(self, fields, labels):
@@ -72,12 +77,12 @@ class SortFilter(django_filters.OrderingFilter):
             # none the plain order lets the database read it from an index
             # (PostgreSQL's DESC index puts NULLs first).
             nulls_last = True if nullable(qs.model, name) else None
-            field = F(name)
-            ordering.append(
-                field.desc(nulls_last=nulls_last)
-                if descending
-                else field.asc(nulls_last=nulls_last)
-            )
+            for field in [F(name), *self.ties.get(name, [])]:
+                ordering.append(
+                    field.desc(nulls_last=nulls_last)
+                    if descending
+                    else field.asc(nulls_last=nulls_last)
+                )
         return qs.order_by(*ordering, "pk")
 
 

@@ -47,6 +47,32 @@ class Unindexed(Func):
         return compiler.compile(self.source_expressions[0])
 
 
+class JoinedKey(models.Expression):
+    """The key of the row that the foreign key ``relation`` points to, read
+    from that row's joined table: ``meeting__id`` is taken by Django from the
+    foreign key's own column, which SQLite cannot match to the joined table's
+    order. ``through`` is a field of that table that the query joins it for
+    (its other uses share the join).
+
+    Sorted by the meeting's date and then ``JoinedKey("meeting")``, SQLite
+    walks the meetings along their date index, each meeting's rows by the
+    attendance's meeting index, and stops at the page; sorted by the
+    attendance's ``meeting_id``, it read all 2.5 million rows of XL and
+    sorted them (the attendance list, 650 ms for page 1 and 2.4 s for page
+    1,000). PostgreSQL knows the two columns equal and reads either way."""
+
+    def __init__(self, relation, through):
+        super().__init__()
+        self.relation, self.through = relation, through
+
+    def resolve_expression(
+        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
+    ):
+        path = f"{self.relation}__{self.through}"
+        column = query.resolve_ref(path, allow_joins, reuse, summarize)
+        return column.target.model._meta.pk.get_col(column.alias)
+
+
 def in_list_order(values, field="pk"):
     """A condition: the row's ``field`` (its key, or a foreign key's column)
     is among ``values`` (a subquery), tested row by row as SQLite reads the

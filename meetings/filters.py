@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.filters import SortFilter, in_local_days
 from core.forms import DateRangeForm, LongSelect, PickerInput
-from core.models import AmongIds
+from core.models import AmongIds, JoinedKey
 from stakeholders.filters import CountryChoices, TypeFilter
 from stakeholders.models import (
     Organisation,
@@ -298,6 +298,10 @@ class AttendanceFilter(django_filters.FilterSet):
         field_labels={
             "meeting__starts_at": _("Date"),
             "organisation__name": _("Organisation"),
+        },
+        ties={
+            "meeting__starts_at": [JoinedKey("meeting", "starts_at")],
+            "organisation__name": [JoinedKey("organisation", "name")],
         },
     )
 

@@ -226,6 +226,11 @@ class Meeting(VersionedModel):
         # at XL, 18 → 7-11 ms on SQLite, 6-7 → 3.5 ms on PostgreSQL).
         indexes = [
             models.Index(fields=["starts_at", "status"], name="meeting_starts_at_idx"),
+            # Newest first with ties by key: the attendance list walks the
+            # meetings along it, each meeting's rows after the other's
+            # (meetings/matrix.py; core.models.JoinedKey). The index above,
+            # with the status between, has no such order.
+            models.Index(fields=["starts_at", "id"], name="meeting_newest_idx"),
             # The list sorted by organisations taking part, most first.
             models.Index(
                 fields=["-organisations_attended", "id"],

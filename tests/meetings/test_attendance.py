@@ -200,6 +200,27 @@ def test_the_list_is_newest_meeting_first(user_client):
     ]
 
 
+@pytest.mark.parametrize("sort", ["", "?sort=date", "?sort=-date"])
+def test_the_rows_of_meetings_at_the_same_hour_stay_together(user_client, sort):
+    # Recorded in turns, two meetings' rows interleave in the order they were
+    # entered; each meeting's are shown together, in that order.
+    at = local(2025, 1, 29, 10)
+    first, second = MeetingFactory(starts_at=at), MeetingFactory(starts_at=at)
+    for name in ["Alpha", "Bravo", "Charlie"]:
+        organisation = OrganisationFactory(name=name)
+        for meeting in (first, second):
+            AttendanceFactory(meeting=meeting, organisation=organisation)
+
+    response = user_client.get(LIST + sort)
+
+    meetings = [row.meeting for row in response.context["object_list"]]
+    names = [row.organisation.name for row in response.context["object_list"]]
+    assert meetings[:3] == [meetings[0]] * 3
+    assert meetings[3:] == [meetings[3]] * 3
+    assert meetings[0] != meetings[3]
+    assert names == ["Alpha", "Bravo", "Charlie"] * 2
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
