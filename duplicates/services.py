@@ -2,9 +2,12 @@
 pairs (``duplicates.finder``) and store them, in short transactions so that
 editors' saves never wait on it."""
 
-from django.db import transaction
+import time
+
+from django.db import connection, transaction
 from django.utils import timezone
 
+from meetings import stats
 from stakeholders.models import (
     Organisation,
     OrganisationIdentifier,
@@ -76,20 +79,37 @@ def find(kind, *, on_progress=None):
         for a, b, score, reasons in found
         if (a, b) not in dismissed
     ]
-    for start in range(0, len(rows), BATCH):
+    for start in range(0, len(rows), WRITE_BATCH):
+        if start:
+            let_writers_in()
         with transaction.atomic():
             model.objects.bulk_create(
-                rows[start : start + BATCH],
+                rows[start : start + WRITE_BATCH],
                 update_conflicts=True,
                 unique_fields=["first", "second"],
                 update_fields=["score", "reasons", "found_at"],
             )
         if on_progress:
-            on_progress(min(start + BATCH, len(rows)), len(rows))
+            on_progress(min(start + WRITE_BATCH, len(rows)), len(rows))
     # Pairs no longer found: found earlier than now and not dismissed.
     stale = model.objects.filter(found_at__lt=now, dismissed_at__isnull=True)
     removed = 0
-    while ids := list(stale.values_list("pk", flat=True)[:BATCH]):
+    while ids := list(stale.values_list("pk", flat=True)[:WRITE_BATCH]):
+        if removed:
+            let_writers_in()
         with transaction.atomic():
             removed += model.objects.filter(pk__in=ids).delete()[0]
     return len(found), len(rows), removed
+
+
+# The pairs are written in short transactions with, on SQLite, a pause
+# between them in which an editor's save that waits for the write lock takes
+# it (meetings/stats.py says why). At XL with 4 clients saving half the time
+# (`bench/load.py --during find_duplicates`), batches of 2,000 pairs back to
+# back kept a save waiting 5.8 s.
+WRITE_BATCH = 500
+
+
+def let_writers_in():
+    if connection.vendor == "sqlite":
+        time.sleep(stats.SQLITE_PAUSE_SECONDS)
