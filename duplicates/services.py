@@ -21,6 +21,13 @@ from .models import OrganisationPair, PersonPair
 
 BATCH = 2_000
 
+# The pairs are written in short transactions with, on SQLite, a pause
+# between them in which an editor's save that waits for the write lock takes
+# it (meetings/stats.py says why). At XL with 4 clients saving half the time
+# (`bench/load.py --during find_duplicates`), batches of 2,000 pairs back to
+# back kept a save waiting 5.8 s.
+WRITE_BATCH = 500
+
 
 def _organisation_pairs():
     return finder.organisation_pairs(
@@ -100,14 +107,6 @@ def find(kind, *, on_progress=None):
         with transaction.atomic():
             removed += model.objects.filter(pk__in=ids).delete()[0]
     return len(found), len(rows), removed
-
-
-# The pairs are written in short transactions with, on SQLite, a pause
-# between them in which an editor's save that waits for the write lock takes
-# it (meetings/stats.py says why). At XL with 4 clients saving half the time
-# (`bench/load.py --during find_duplicates`), batches of 2,000 pairs back to
-# back kept a save waiting 5.8 s.
-WRITE_BATCH = 500
 
 
 def let_writers_in():
