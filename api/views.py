@@ -15,6 +15,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from meetings.folding import PEOPLE_ORDER
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from stakeholders.models import (
     Assessment,
@@ -232,7 +233,7 @@ class AttendanceViewSet(RecordViewSet):
 
     def successor(self, obj):
         # meetings.folding.attendance_fold moves what it keeps to the first
-        # of the organisation's people by name.
+        # of the organisation's people.
         return (
             self.get_queryset()
             .filter(
@@ -240,7 +241,7 @@ class AttendanceViewSet(RecordViewSet):
                 organisation_id=obj.organisation_id,
                 person__isnull=False,
             )
-            .order_by("person__full_name", "pk")
+            .order_by(*PEOPLE_ORDER)
             .first()
         )
 

@@ -282,17 +282,15 @@ class Plan:
             for c in columns
         ]
         queryset = queryset.prefetch_related(None)
+        ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
         # The export's objects in its order, the key last (``head_first``).
-        self.keys = queryset.order_by(
-            *(queryset.query.order_by or queryset.model._meta.ordering), "pk"
-        ).values_list("pk", flat=True)
+        self.keys = queryset.order_by(*ordering, "pk").values_list("pk", flat=True)
         if self.joined:
             column = self.joined
             self.render = column.renderer()
             if column.relation is not None:
                 queryset = queryset.alias(**{column.alias: column.relation()})
             # The object's rows together, its related rows in order.
-            ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
             queryset = queryset.order_by(*ordering, "pk", *column.ordering())
             paths += ["pk", column.path("pk"), *map(column.path, column.fields)]
         else:

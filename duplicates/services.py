@@ -2,9 +2,7 @@
 pairs (``duplicates.finder``) and store them, in short transactions so that
 editors' saves never wait on it."""
 
-import time
-
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from meetings import stats
@@ -88,7 +86,7 @@ def find(kind, *, on_progress=None):
     ]
     for start in range(0, len(rows), WRITE_BATCH):
         if start:
-            let_writers_in()
+            stats.let_writers_in()
         with transaction.atomic():
             model.objects.bulk_create(
                 rows[start : start + WRITE_BATCH],
@@ -103,12 +101,7 @@ def find(kind, *, on_progress=None):
     removed = 0
     while ids := list(stale.values_list("pk", flat=True)[:WRITE_BATCH]):
         if removed:
-            let_writers_in()
+            stats.let_writers_in()
         with transaction.atomic():
             removed += model.objects.filter(pk__in=ids).delete()[0]
     return len(found), len(rows), removed
-
-
-def let_writers_in():
-    if connection.vendor == "sqlite":
-        time.sleep(stats.SQLITE_PAUSE_SECONDS)

@@ -21,6 +21,9 @@ from django.utils.translation import gettext_noop
 from core.history import history_reason
 
 TAKING_PART = {"invited", "confirmed", "attended"}
+# The order of an organisation's people's rows: the first takes what a folded
+# row keeps.
+PEOPLE_ORDER = ("person__full_name", "pk")
 ROLE_RANK = {"host": 0, "presenter": 1, "participant": 2, "observer": 3}
 NOTES_SEPARATOR = "\n\n"
 
@@ -74,7 +77,7 @@ def pairs(attendance_model, meetings=None):
             person__isnull=False,
         )
         .select_related("person")
-        .order_by("person__full_name", "pk")
+        .order_by(*PEOPLE_ORDER)
     )
     for row in named:
         beside.setdefault((row.meeting_id, row.organisation_id), []).append(row)

@@ -411,6 +411,13 @@ FIRST_BATCH = 500
 SQLITE_PAUSE_SECONDS = 0.12
 
 
+def let_writers_in():
+    """Between two batches of a bulk write: on SQLite, the pause above, in
+    which a save waiting for the write lock takes it."""
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_PAUSE_SECONDS)
+
+
 def refresh_all_in_batches(*, on_progress=None):
     """Recompute every stored figure in short transactions of ranges of ids.
 
@@ -419,7 +426,6 @@ def refresh_all_in_batches(*, on_progress=None):
     each batch, counting ids of the range from the lowest to the highest.
     Returns the longest a batch held the write lock, in seconds."""
     longest = 0.0
-    pause = SQLITE_PAUSE_SECONDS if connection.vendor == "sqlite" else 0
     for model, values in _all_figures():
         rows = model._base_manager.order_by()
         bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
@@ -433,8 +439,7 @@ def refresh_all_in_batches(*, on_progress=None):
                 rows.filter(pk__gte=start, pk__lt=start + size).update(**values())
             took = time.perf_counter() - started
             longest = max(longest, took)
-            if pause:
-                time.sleep(pause)
+            let_writers_in()
             start += size
             if on_progress:
                 on_progress(model, min(start - bounds["low"], span), span)
