@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -136,6 +137,14 @@ class HamkorInlineFormSet(BaseInlineFormSet):
         if self.is_bound and i < self.initial_form_count():
             kwargs["empty_permitted"] = True
         return super()._construct_form(i, **kwargs)
+
+    @cached_property
+    def empty_form(self):
+        """The template of a new row, built once. Django builds it anew each
+        time it is asked for, four times an inline on a change form (its
+        headings, its media, the template row, "Add another"): twelve forms,
+        each a deep copy of its fields, for an organisation's three inlines."""
+        return super().empty_form
 
 
 class ConstraintCheckingFormSet(HamkorInlineFormSet):

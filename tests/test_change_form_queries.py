@@ -88,3 +88,34 @@ def test_a_meeting_with_more_rows_than_the_limit_links_to_its_attendance(
     assert f"{link}?meeting__id__exact={meeting.pk}" in html
     listed = admin_client.get(f"{link}?meeting__id__exact={meeting.pk}")
     assert listed.context["cl"].result_count == 4
+
+
+def test_the_organisation_change_page_builds_each_inline_template_row_once(
+    admin_client, monkeypatch
+):
+    """Django builds an inline's template row (the one "Add another" copies)
+    each time it is asked for, four times an inline; it is built once."""
+    from core.admin import HamkorForm
+
+    organisation = OrganisationFactory()
+    PositionFactory.create_batch(2, organisation=organisation)
+    url = reverse("admin:stakeholders_organisation_change", args=[organisation.pk])
+    built = []
+    original = HamkorForm.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("prefix"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HamkorForm, "__init__", counting)
+
+    response = admin_client.get(url)
+
+    # The organisation's form, its two positions and one template row for
+    # each of the three inlines (other names, identifiers, positions).
+    templates = [prefix for prefix in built if prefix and "__prefix__" in prefix]
+    assert len(templates) == 3
+    assert len(built) == 1 + 2 + 3
+    html = response.content.decode()
+    for inline in ("other_names", "identifiers", "positions"):
+        assert f'id="{inline}-empty"' in html, inline
