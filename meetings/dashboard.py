@@ -20,7 +20,9 @@ import datetime
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models import IntegerField as IntegerModelField
@@ -234,11 +236,12 @@ def month_chart(months):
     }
 
 
-def met_by_type(types, today):
+def met_counts(today):
     """Organisations (active or not) met since ``MET_DAYS`` days before
-    ``today``, by type: what ``/organisations/?type=&attended_after=`` lists,
-    since the stored ``last_met`` is the start of the latest meeting an
-    organisation attended ("attended" rows, as that filter reads them).
+    ``today``, counted by type (its key): what
+    ``/organisations/?type=&attended_after=`` lists, since the stored
+    ``last_met`` is the start of the latest meeting an organisation attended
+    ("attended" rows, as that filter reads them).
 
     One query, from the organisations' index of (last_met, type) alone.
     SQLite, which has no statistics, would rather group along the type
@@ -246,7 +249,7 @@ def met_by_type(types, today):
     7,600 met); the unary + on the grouped column keeps it to the index of
     the recent ones (2 ms)."""
     since = today - datetime.timedelta(days=MET_DAYS)
-    counts = dict(
+    return dict(
         Organisation.objects.filter(last_met__gte=day_start(since))
         .values(kind=Unindexed(F("type")))
         # COUNT(*), not of the key: PostgreSQL reads it from the index of
@@ -255,6 +258,13 @@ def met_by_type(types, today):
         .order_by()
         .values_list("kind", "n")
     )
+
+
+def met_by_type(types, today, counts):
+    """The rows of "met in the last ``MET_DAYS`` days": each of ``types``
+    with its count of ``counts`` (``met_counts``), its share of the largest
+    and the organisation list's address that lists the same organisations."""
+    since = today - datetime.timedelta(days=MET_DAYS)
     path = reverse("organisations:list")
     rows = [
         {
@@ -489,6 +499,52 @@ def last_changes(user, limit=CHANGES_SHOWN):
     return changes
 
 
+@dataclass
+class Figures:
+    """The start page's figures that count across the data, as counted at
+    ``at``: meetings per month, the follow-ups due (``follow_up_counts``),
+    the most overdue, the organisations met lately by type (``met_counts``)
+    and the dormant partners (None when the form's N is bad)."""
+
+    at: datetime.datetime
+    months: list
+    follow_ups: dict
+    overdue: list
+    met: dict
+    dormant: dict | None
+
+
+def figures(today, months, now):
+    """The start page's ``Figures`` for ``today`` and the dormant partners'
+    N of ``months`` (None: none counted), kept ``DASHBOARD_CACHE_SECONDS`` in
+    this worker's memory (Django's default cache).
+
+    Kept because counting them is most of the page's cost and the start
+    page is among the most requested: at XL on SQLite the page took 47 ms
+    of CPU, 35 of them counting, and the load benchmark's 80 pages a second
+    on two processors leave 25 ms a request (docs/performance.md). What
+    changes after they were counted shows within that time; the page says
+    when they were counted. The records are kept as read, without the
+    names in the reader's language, which the view attaches to them."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    key = f"hamkor:dashboard:{today.isoformat()}:{months}"
+    if seconds > 0:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    counted = Figures(
+        at=now,
+        months=meetings_per_month(today),
+        follow_ups=follow_up_counts(today),
+        overdue=most_overdue(today),
+        met=met_counts(today),
+        dormant=dormant(months, today) if months is not None else None,
+    )
+    if seconds > 0:
+        cache.set(key, counted, seconds)
+    return counted
+
+
 class HomeView(PermissionRequiredMixin, TemplateView):
     """The start page: what there is (organisations by type, meetings to come
     and past, follow-ups due) and the engagement dashboard
@@ -525,9 +581,8 @@ class HomeView(PermissionRequiredMixin, TemplateView):
         recent = list(
             meetings.filter(starts_at__lt=now).order_by("-starts_at")[: self.recent]
         )
-        months = meetings_per_month(today)
-        quiet = dormant(form.months(), today) if valid else None
-        overdue = most_overdue(today)
+        counted = figures(today, form.months() if valid else None, now)
+        months, quiet, overdue = counted.months, counted.dormant, counted.overdue
         # Every organisation's name in the reader's language, in one query.
         attach_local_names(
             [
@@ -541,15 +596,16 @@ class HomeView(PermissionRequiredMixin, TemplateView):
             organisation_count=sum(t.active_organisations for t in types),
             upcoming=upcoming,
             recent=recent,
-            follow_ups=follow_up_counts(today),
+            follow_ups=counted.follow_ups,
             months=months,
             month_chart=month_chart(months),
             months_total=sum(month.meetings for month in months),
-            met=met_by_type(types, today),
+            met=met_by_type(types, today, counted.met),
             dormant_form=form,
             dormant=quiet,
             dormant_limits=DORMANT_LIMITS,
             overdue=overdue,
+            counted_at=counted.at,
             changes=last_changes(self.request.user),
             **kwargs,
         )

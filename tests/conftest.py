@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -105,3 +106,10 @@ def capture_queries():
     with a comment naming each query. Session-wide, so that a module's data
     fixture can count with it too."""
     return lambda: CapturedQueries(connection)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the start page keeps its figures
+    there for DASHBOARD_CACHE_SECONDS), as a worker does when it starts."""
+    cache.clear()

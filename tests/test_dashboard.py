@@ -7,10 +7,15 @@ for each role; a bad N; a fixed number of queries."""
 
 import datetime
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends import locmem
 from django.db.models import Q
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, EDITOR, VIEWER
@@ -23,6 +28,7 @@ from tests.factories import (
     FollowUpFactory,
     MeetingFactory,
     OrganisationFactory,
+    OrganisationNameFactory,
     PersonFactory,
 )
 
@@ -445,11 +451,88 @@ def test_its_queries_do_not_grow_with_the_data(admin_client, django_assert_num_q
     assert len(response.context["dormant"]["first"]) == 1
 
     make(29)
+    # Within DASHBOARD_CACHE_SECONDS the seven counting queries are not
+    # run again: session, user, types, upcoming, recent, names, last changes.
+    with django_assert_num_queries(7):
+        response = admin_client.get("/?dormant_months=3")
+    assert len(response.context["dormant"]["first"]) == 1
+    assert len(response.context["changes"]) == 10
+
+    cache.clear()  # as when the figures expire
     with django_assert_num_queries(14):
         response = admin_client.get("/?dormant_months=3")
     assert len(response.context["dormant"]["first"]) == 10
     assert len(response.context["overdue"]) == 5
     assert len(response.context["changes"]) == 10
+
+
+# Figures kept between requests
+
+
+def overdue_badge(response):
+    return re.search(
+        r'id="follow-ups-overdue">(\d+)<', response.content.decode()
+    ).group(1)
+
+
+def test_the_figures_are_kept_for_a_minute_and_say_when_they_were_counted(
+    admin_client, monkeypatch
+):
+    assert settings.DASHBOARD_CACHE_SECONDS == 60
+    first = admin_client.get("/")
+    FollowUpFactory(due_on=today() - datetime.timedelta(days=3))
+
+    kept = admin_client.get("/")
+
+    assert overdue_badge(first) == overdue_badge(kept) == "0"
+    counted = first.context["counted_at"]
+    assert kept.context["counted_at"] == counted
+    shown = f"Figures as of {timezone.localtime(counted):%H:%M}"
+    assert shown in kept.content.decode()
+    # The follow-up's change is listed at once: the last changes are not kept.
+    assert any(c.kind == "Follow-up" for c in kept.context["changes"])
+
+    later = time.time() + 61
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
+    counted_again = admin_client.get("/")
+
+    assert overdue_badge(counted_again) == "1"
+
+
+@override_settings(DASHBOARD_CACHE_SECONDS=0)
+def test_with_no_time_to_keep_them_every_request_counts(admin_client):
+    admin_client.get("/")
+    FollowUpFactory(due_on=today() - datetime.timedelta(days=3))
+
+    assert overdue_badge(admin_client.get("/")) == "1"
+
+
+def test_each_n_of_dormant_months_is_counted_apart(admin_client, quiet_partners):
+    six = admin_client.get("/", {"dormant_months": 6}).context["dormant"]
+    twelve = admin_client.get("/", {"dormant_months": 12}).context["dormant"]
+    six_again = admin_client.get("/", {"dormant_months": 6}).context["dormant"]
+
+    assert six["count"] == six_again["count"] == 2
+    assert twelve["count"] == 1
+
+
+def test_kept_figures_name_organisations_in_each_readers_language(
+    admin_client, quiet_partners
+):
+    OrganisationNameFactory(
+        organisation=quiet_partners["thirteen"],
+        name="Тринадцать месяцев",
+        language="ru",
+    )
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    russian = admin_client.get("/")
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en-gb"
+
+    english = admin_client.get("/")
+
+    table = 'id="dormant-table"'
+    assert "Тринадцать месяцев" not in english.content.decode().split(table)[1]
+    assert "Тринадцать месяцев" in russian.content.decode().split(table)[1]
 
 
 def test_no_scan_of_the_attendance_rows(admin_client, capture_queries):
