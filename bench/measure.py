@@ -105,7 +105,7 @@ def fetch(client, url):
     return response.status_code, size
 
 
-def time_page(client, url, *, urlconf, runs, timeout):
+def time_page(client, url, *, urlconf, runs, timeout, settings=None):
     """Median milliseconds of GETs of ``url``, and the queries of one of them.
 
     The first GET warms the process up (imports, templates, the content type
@@ -118,7 +118,7 @@ def time_page(client, url, *, urlconf, runs, timeout):
 
     result = {"url": url}
     with (
-        override_settings(ROOT_URLCONF=urlconf),
+        override_settings(ROOT_URLCONF=urlconf, **(settings or {})),
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter("always")

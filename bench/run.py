@@ -419,6 +419,7 @@ def measure_app(client, user, case, row, args):
         urlconf=case.urlconf or "config.urls",
         runs=args.runs,
         timeout=args.timeout,
+        settings=case.settings,
     )
     recorded = measured.pop("recorded", [])
     row.update(measured)
