@@ -422,12 +422,27 @@ def _sqlite_index(model):
     ]
 
 
+# How many of a search key's values PostgreSQL's ANALYZE keeps (its
+# statistics target; 100 by default). A list searched by a common word
+# ("robiya": 3,000 of 500,000 people at XL) is sorted by name and paged: the
+# planner chooses between walking the name index, testing each row's key
+# until a page is full, and reading the matches from the trigram index to
+# sort them. It guesses how many keys match from a sample of its
+# statistics; with the default it guessed 10,000 and walked 238,000 rows of
+# the name index (257 ms); with 1,000 it guesses 1,500 and reads the 3,000
+# matches from the index (9 ms). A rare word is found either way.
+SEARCH_KEY_STATISTICS = 1000
+
+
 def _postgresql_index(model):
     table = model._meta.db_table
     return [
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         f'CREATE INDEX IF NOT EXISTS "{_gin(table)}" ON "{table}" '
         "USING gin (search_key gin_trgm_ops)",
+        # A column added again (a new key version) has the default target.
+        f'ALTER TABLE "{table}" ALTER COLUMN search_key '
+        f"SET STATISTICS {SEARCH_KEY_STATISTICS}",
     ]
 
 
@@ -449,6 +464,20 @@ def index_create(connection, model):
     with connection.cursor() as cursor:
         for statement in _statements(connection.vendor, model):
             cursor.execute(statement)
+
+
+def statistics_keep(connection, model, target=SEARCH_KEY_STATISTICS):
+    """On PostgreSQL, keep ``target`` values of ``model``'s search key in its
+    statistics (``SEARCH_KEY_STATISTICS``; -1, the server's default) and
+    read them now, from that column alone. Nothing on another engine."""
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {table} ALTER COLUMN search_key SET STATISTICS {int(target)}"
+        )
+        cursor.execute(f"ANALYZE {table} (search_key)")
 
 
 def index_drop(connection, model):

@@ -457,6 +457,40 @@ def test_the_repair_leaves_alone_a_gin_index_whose_migration_is_not_applied():
         assert cursor.fetchone() == (0,)
 
 
+def statistics_target(table):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attname = 'search_key'",
+            [table],
+        )
+        return cursor.fetchone()[0]
+
+
+@postgresql_only
+@pytest.mark.parametrize("label", sorted(search.INDEXED))
+def test_postgresql_keeps_a_thousand_values_of_each_search_key(label):
+    """So that a list searched by a common word reads the matches from the
+    trigram index rather than walk the name index (core.search)."""
+    table = django_apps.get_model(label)._meta.db_table
+
+    assert statistics_target(table) == search.SEARCH_KEY_STATISTICS == 1000
+
+
+@postgresql_only
+def test_the_repair_keeps_the_statistics_of_a_search_key_added_again():
+    # What dropping and adding the generated column (a new key version)
+    # leaves: no GIN index and the default statistics target.
+    execute('DROP INDEX "stakeholders_person_search_trgm"')
+    execute(
+        'ALTER TABLE "stakeholders_person" ALTER COLUMN search_key SET STATISTICS -1'
+    )
+
+    repair()
+
+    assert statistics_target("stakeholders_person") == 1000
+
+
 @postgresql_only
 def test_the_repair_puts_back_a_dropped_gin_index():
     execute('DROP INDEX "stakeholders_person_search_trgm"')
