@@ -247,6 +247,7 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_REFRESH_SECONDS = min(60, SESSION_IDLE_MINUTES * 60 // 4)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_REFRESH_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # The start page's figures that count across the data (meetings per month,
 # follow-ups due, the most overdue, organisations met lately, dormant
@@ -254,7 +255,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # cache: no CACHES setting, no cache server) and shown with the time they
 # were counted; 0 counts them on every request. See meetings.dashboard.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
-SESSION_COOKIE_SAMESITE = "Lax"
 
 # Login throttling (django-axes): five wrong passwords for one username from
 # one address lock that pair out, and ten for one username from any number of

@@ -141,9 +141,9 @@ class HamkorInlineFormSet(BaseInlineFormSet):
     @cached_property
     def empty_form(self):
         """The template of a new row, built once. Django builds it anew each
-        time it is asked for, four times an inline on a change form (its
-        headings, its media, the template row, "Add another"): twelve forms,
-        each a deep copy of its fields, for an organisation's three inlines."""
+        time it is asked for (the inline's headings, its media, the template
+        row): 16 forms, each a deep copy of its fields, for an
+        organisation's three inlines on its change form."""
         return super().empty_form
 
 

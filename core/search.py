@@ -441,9 +441,14 @@ def _postgresql_index(model):
         f'CREATE INDEX IF NOT EXISTS "{_gin(table)}" ON "{table}" '
         "USING gin (search_key gin_trgm_ops)",
         # A column added again (a new key version) has the default target.
-        f'ALTER TABLE "{table}" ALTER COLUMN search_key '
-        f"SET STATISTICS {SEARCH_KEY_STATISTICS}",
+        _statistics(f'"{table}"', SEARCH_KEY_STATISTICS),
     ]
+
+
+def _statistics(table, target):
+    """The statement that keeps ``target`` values of the search key of
+    ``table`` (quoted) in PostgreSQL's statistics."""
+    return f"ALTER TABLE {table} ALTER COLUMN search_key SET STATISTICS {int(target)}"
 
 
 def _statements(vendor, model):
@@ -474,9 +479,7 @@ def statistics_keep(connection, model, target=SEARCH_KEY_STATISTICS):
         return
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"ALTER TABLE {table} ALTER COLUMN search_key SET STATISTICS {int(target)}"
-        )
+        cursor.execute(_statistics(table, target))
         cursor.execute(f"ANALYZE {table} (search_key)")
 
 
