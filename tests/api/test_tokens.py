@@ -261,6 +261,25 @@ def test_the_page_lists_ones_own_tokens_with_their_last_use(
     assert "Nightly export" not in page
 
 
+def test_in_russian_the_page_has_a_capital_and_the_admin_keeps_the_models_name(
+    user_client, admin_client
+):
+    # The model's name is lower case, read after a colon in the admin
+    # ("Выберите для изменения: токены API"); the page's title, heading and
+    # menu entry are a message of their own.
+    for client in (user_client, admin_client):
+        client.post(reverse("language"), {"language": "ru", "next": "/"})
+
+    page = user_client.get(PAGE).text
+    listing = admin_client.get(CHANGELIST).text
+
+    assert "<title>Токены API" in page
+    assert '<h1 class="h3 mb-3">Токены API</h1>' in page
+    assert 'href="/accounts/api-tokens/">Токены API</a>' in page
+    assert "токены API" not in page
+    assert "для просмотра: токен API" in listing
+
+
 def test_visitors_are_sent_to_log_in(client):
     response = client.get(PAGE)
 

@@ -38,9 +38,6 @@ class BrowserErrors:
     def console(self, message):
         if message.type != "error":
             return
-        # There is no favicon; the browser asks for one anyway.
-        if message.location.get("url", "").endswith("/favicon.ico"):
-            return
         self.found.append(f"{message.text} ({message.location.get('url')})")
 
     @property
