@@ -82,3 +82,15 @@ class HamkorAdminSite(admin.AdminSite):
             if getattr(pattern, "name", None) == "logout":
                 urls[index] = path("logout/", logout, name="logout")
         return urls
+
+    def _build_app_dict(self, request, label=None):
+        """Django's list of the apps and models a user may see (the index, the
+        navigation sidebar of every admin page), each name translated once:
+        Django leaves them lazy, and sorting and showing them translated each
+        name again at every comparison (3 % of an admin changelist's CPU)."""
+        built = super()._build_app_dict(request, label)
+        for app in built.values():
+            app["name"] = str(app["name"])
+            for model in app["models"]:
+                model["name"] = str(model["name"])
+        return built
