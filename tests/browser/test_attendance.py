@@ -75,6 +75,16 @@ def test_which_donors_came_to_which_meetings(
         page.get_by_role("link", name="Attendance", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Attendance")
         expect(page.locator("table")).to_contain_text("KfW Bank")
+        if size == "phone":
+            # A card a row, nothing sideways; the sort stays at hand.
+            wide = page.evaluate(
+                "() => [...document.querySelectorAll('.table-responsive')]"
+                ".some(b => b.scrollWidth > b.clientWidth)"
+            )
+            assert not wide
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            sort = page.get_by_role("link", name="Organisation", exact=True)
+            expect(sort).to_be_visible()
         shoot(page, f"list-{size}")
         # What a reader sees first.
         shoot(page, f"list-{size}-first-screen", full_page=False)

@@ -112,6 +112,9 @@ def test_a_coordinator_works_through_the_overdue_follow_ups(
             "Overdue by 12 days"
         )
         assert no_horizontal_overflow(page)
+        # The headings are folded into the cards, the sort is not.
+        due = page.get_by_role("link", name="Due", exact=True)
+        expect(due).to_be_visible()
         page.screenshot(path=ARTIFACTS / "follow-ups-phone.png", full_page=True)
         page.locator("tr.follow-up-overdue").first.screenshot(
             path=ARTIFACTS / "follow-ups-phone-overdue-row.png"
