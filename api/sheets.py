@@ -5,10 +5,15 @@ has the rows already (a registration system, a form's answers).
 
 A request without ``commit`` is the preview: what each row would do and the
 plan's ``digest``. The same rows sent again with ``commit: true`` and that
-digest are imported, or nothing is: a row with an error or a name that
-matches several organisations (the admin asks the editor to choose; here the
-name must be made unambiguous) refuses all of them with 400, and records
+digest are imported, or nothing is: a row with an error or an organisation
+name still awaiting a choice refuses all of them with 400, and records
 changed since the preview (another digest) with 412.
+
+An organisation name that matches several organisations, or none, is a
+question of the preview (``organisation_names``, with its suggestions); the
+request answers it as the admin's editor does, in ``organisations``: the name
+as the sheet writes it, and the ``id`` of an organisation (``remember`` keeps
+the sheet's spelling as another name of it) or the ``new_type`` of a new one.
 """
 
 from django.utils.translation import gettext
@@ -17,8 +22,23 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from meetings.imports.planning import ImportNotReady, PlanChanged, plan_import
-from meetings.imports.sheets import FIELDS, MAX_LENGTHS, MAX_ROWS, Sheet, SheetRow
+from core.names import name_key
+from meetings.imports.planning import (
+    Decisions,
+    ImportNotReady,
+    OrganisationChoice,
+    PlanChanged,
+    plan_import,
+    question_id,
+)
+from meetings.imports.sheets import (
+    FIELDS,
+    MAX_LENGTHS,
+    MAX_ROWS,
+    ORGANISATION,
+    Sheet,
+    SheetRow,
+)
 from meetings.services import attendance_import
 
 from .writes import PreconditionFailed
@@ -41,8 +61,42 @@ class SheetRowSerializer(serializers.Serializer):
         }
 
 
+class OrganisationDecisionSerializer(serializers.Serializer):
+    """The answer to one of the preview's ``organisation_names``."""
+
+    name = serializers.CharField(
+        max_length=MAX_LENGTHS[ORGANISATION],
+        help_text=_("The organisation's name as the sheet writes it."),
+    )
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("The organisation the name stands for."),
+    )
+    new_type = serializers.SlugField(
+        required=False,
+        help_text=_("Or a new organisation of this type (its slug)."),
+    )
+    remember = serializers.BooleanField(
+        default=False,
+        help_text=_("Keep the sheet's spelling as another name of the organisation."),
+    )
+
+    def validate(self, data):
+        if ("id" in data) == ("new_type" in data):
+            raise ValidationError({"id": [gettext("Give one of id and new_type.")]})
+        return data
+
+
 class AttendanceSheetSerializer(serializers.Serializer):
     rows = SheetRowSerializer(many=True, allow_empty=False, max_length=MAX_ROWS)
+    organisations = OrganisationDecisionSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_ROWS,
+        help_text=_("Answers to the preview's organisation_names."),
+    )
     commit = serializers.BooleanField(
         default=False,
         help_text=_("Import the rows (with the preview's digest); else preview them."),
@@ -104,10 +158,54 @@ def plan_data(plan):
                 "suggestions": [
                     {"id": info.id, "name": info.label} for info in question.suggestions
                 ],
+                "chosen": _chosen(question.choice),
             }
             for question in plan.organisation_questions
         ],
     }
+
+
+def _chosen(choice):
+    if choice is None:
+        return None
+    if choice.organisation_id:
+        return {"id": choice.organisation_id, "remember": choice.remember}
+    return {"new_type": choice.new_type}
+
+
+def decisions_of(answers):
+    """The request's ``organisations`` as the planner's ``Decisions``: each
+    keyed by its name's question, as the admin's form keys them."""
+    return Decisions(
+        organisations={
+            question_id("organisation", name_key(answer["name"])): OrganisationChoice(
+                organisation_id=answer.get("id"),
+                new_type=answer.get("new_type", ""),
+                remember=answer["remember"],
+            )
+            for answer in answers
+        }
+    )
+
+
+def check_answers(plan, answers):
+    """A 400 naming each answer whose name no row's organisation is
+    waiting on (misspelt, or matched already): it would be silently unused."""
+    asked = {question.key for question in plan.organisation_questions}
+    wrong = {
+        str(number): {
+            "name": [
+                gettext(
+                    "No organisation name of the rows awaits a choice as “%(name)s”."
+                )
+                % {"name": answer["name"]}
+            ]
+        }
+        for number, answer in enumerate(answers, start=1)
+        if name_key(answer["name"]) not in asked
+    }
+    if wrong:
+        raise ValidationError({"organisations": wrong})
 
 
 def _record_id(reference):
@@ -122,19 +220,24 @@ def attendance_sheet(request, meeting):
     serializer = AttendanceSheetSerializer(data=request.data)
     if not serializer.is_valid():
         errors = dict(serializer.errors)
-        if isinstance(errors.get("rows"), dict):
-            # Each wrong row by its number, counted from 1 as the preview's
-            # messages count them (rest_framework counts from 0).
-            errors["rows"] = {
-                str(int(index) + 1) if str(index).isdigit() else index: cells
-                for index, cells in errors["rows"].items()
-            }
+        for name in ("rows", "organisations"):
+            if isinstance(errors.get(name), dict):
+                # Each wrong row or answer by its number, counted from 1 as
+                # the preview's messages count them (rest_framework counts
+                # from 0).
+                errors[name] = {
+                    str(int(index) + 1) if str(index).isdigit() else index: cells
+                    for index, cells in errors[name].items()
+                }
         raise ValidationError(errors)
     data = serializer.validated_data
     sheet = sheet_of(data["rows"])
+    answers = data.get("organisations", [])
+    decisions = decisions_of(answers)
     allow_new = request.user.has_perm("stakeholders.add_organisation")
+    plan = plan_import(meeting, sheet, decisions, allow_new_organisations=allow_new)
+    check_answers(plan, answers)
     if not data["commit"]:
-        plan = plan_import(meeting, sheet, allow_new_organisations=allow_new)
         return Response(plan_data(plan))
     # Planned outside its own short transaction (see attendance_import):
     # requests are not atomic (no ATOMIC_REQUESTS).
@@ -142,9 +245,11 @@ def attendance_sheet(request, meeting):
         plan = attendance_import(
             meeting=meeting,
             sheet=sheet,
+            decisions=decisions,
             user=request.user,
             expected_digest=data["digest"],
             allow_new_organisations=allow_new,
+            plan=plan,
         )
     except ImportNotReady as refusal:
         # Nothing written: the rows' errors, as the preview gives them.

@@ -266,6 +266,11 @@ class HamkorChangeList(ChangeList):
             return False
 
 
+# Django's own message (ModelAdmin.action_checkbox), translated by Django's
+# catalogues: held in a name so that it is not extracted into Hamkor's.
+ACTION_CHECKBOX_LABEL = "Select this object for an action - {}"
+
+
 class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
     """Defaults shared by every Hamkor model admin.
 
@@ -297,7 +302,7 @@ class HamkorAdmin(HamkorFormMixin, SimpleHistoryAdmin):
             'aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
             str(obj.pk),
-            format_html(gettext("Select this object for an action - {}"), str(obj)),
+            format_html(gettext(ACTION_CHECKBOX_LABEL), str(obj)),
         )
 
     def get_paginator(self, request, queryset, per_page, **kwargs):

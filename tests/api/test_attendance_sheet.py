@@ -2,11 +2,13 @@
 the import's preview, then all rows or none."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import EDITOR, VIEWER
 from meetings.models import Attendance
-from stakeholders.models import OrganisationType
+from stakeholders.models import Organisation, OrganisationType
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +114,178 @@ def test_bad_requests_name_the_field_and_viewers_are_refused(client_of, meeting)
     assert by_viewer.status_code == 403
     assert read.status_code == 405
     assert Attendance.objects.count() == 0
+
+
+@pytest.fixture
+def shared_acronym(meeting):
+    """ "MoH" stands for two organisations: the sheet's name is a question."""
+    ministry = OrganisationType.objects.get(slug="ministry")
+    health = Organisation.objects.get(name="Ministry of Health")
+    factories.OrganisationNameFactory(organisation=health, name="MoH")
+    mining = factories.OrganisationFactory(name="Ministry of Mining", type=ministry)
+    factories.OrganisationNameFactory(organisation=mining, name="MoH")
+    return health, mining
+
+
+def test_a_name_of_several_organisations_is_answered_with_one_of_them(
+    client_of, meeting, shared_acronym
+):
+    health, mining = shared_acronym
+    editor = client_of(EDITOR)
+    rows = [{"organisation": "MoH", "name": "Dilnoza Rahimova"}]
+    asked = editor.post(url(meeting), {"rows": rows}, format="json").json()
+    answers = [{"name": "MoH", "id": mining.pk}]
+
+    answered = editor.post(
+        url(meeting), {"rows": rows, "organisations": answers}, format="json"
+    ).json()
+    imported = editor.post(
+        url(meeting),
+        {
+            "rows": rows,
+            "organisations": answers,
+            "commit": True,
+            "digest": answered["digest"],
+        },
+        format="json",
+    )
+
+    assert asked["ready"] is False
+    (question,) = asked["organisation_names"]
+    assert question["name"] == "MoH"
+    assert {s["id"] for s in question["suggestions"]} == {health.pk, mining.pk}
+    assert question["chosen"] is None
+    assert answered["ready"] is True
+    assert answered["organisation_names"][0]["chosen"] == {
+        "id": mining.pk,
+        "remember": False,
+    }
+    assert answered["rows"][0]["organisation"] == mining.pk
+    assert imported.status_code == 201, imported.json()
+    assert Attendance.objects.get().organisation == mining
+
+
+AGENCY = "government-agency"
+
+
+def test_an_unknown_name_is_answered_with_a_new_organisations_type(client_of, meeting):
+    editor = client_of(EDITOR)
+    rows = [{"organisation": "National Digital Health Centre", "name": "Aziz Karimov"}]
+    # The name as the sheet has it, in any case.
+    answers = [{"name": "national digital health centre", "new_type": AGENCY}]
+
+    preview = editor.post(
+        url(meeting), {"rows": rows, "organisations": answers}, format="json"
+    ).json()
+    imported = editor.post(
+        url(meeting),
+        {
+            "rows": rows,
+            "organisations": answers,
+            "commit": True,
+            "digest": preview["digest"],
+        },
+        format="json",
+    )
+
+    assert preview["ready"] is True, preview
+    assert preview["organisation_names"][0]["chosen"] == {"new_type": AGENCY}
+    assert imported.status_code == 201, imported.json()
+    created = Organisation.objects.get(name="National Digital Health Centre")
+    assert created.type.slug == AGENCY
+    assert Attendance.objects.get().organisation == created
+
+
+def test_the_sheets_spelling_is_kept_as_another_name_when_asked(
+    client_of, meeting, shared_acronym
+):
+    health, _mining = shared_acronym
+    editor = client_of(EDITOR)
+    rows = [{"organisation": "Minzdrav", "name": "Dilnoza Rahimova"}]
+    answers = [{"name": "Minzdrav", "id": health.pk, "remember": True}]
+
+    preview = editor.post(
+        url(meeting), {"rows": rows, "organisations": answers}, format="json"
+    ).json()
+    imported = editor.post(
+        url(meeting),
+        {
+            "rows": rows,
+            "organisations": answers,
+            "commit": True,
+            "digest": preview["digest"],
+        },
+        format="json",
+    )
+
+    assert imported.status_code == 201, imported.json()
+    assert health.other_names.filter(name="Minzdrav").exists()
+
+
+def test_wrong_answers_are_refused_naming_the_answer_and_nothing_is_written(
+    client_of, meeting, shared_acronym
+):
+    editor = client_of(EDITOR)
+    rows = [{"organisation": "MoH", "name": "Dilnoza Rahimova"}]
+
+    def send(answers, **extra):
+        data = {"rows": rows, "organisations": answers, **extra}
+        return editor.post(url(meeting), data, format="json")
+
+    both = send([{"name": "MoH", "id": 1, "new_type": "ministry"}])
+    neither = send([{"name": "MoH"}])
+    not_asked = send([{"name": "UZINFOCOM", "new_type": "ministry"}])
+    too_big = send([{"name": "MoH", "id": 2**64}])
+    gone = send([{"name": "MoH", "id": 999_999}]).json()
+    gone_commit = send(
+        [{"name": "MoH", "id": 999_999}], commit=True, digest=gone["digest"]
+    )
+
+    assert both.status_code == 400
+    assert list(both.json()["organisations"]["1"]) == ["id"]
+    assert neither.status_code == 400
+    assert list(neither.json()["organisations"]["1"]) == ["id"]
+    assert not_asked.status_code == 400
+    assert "UZINFOCOM" in not_asked.json()["organisations"]["1"]["name"][0]
+    assert too_big.status_code == 400
+    assert list(too_big.json()["organisations"]["1"]) == ["id"]
+    assert gone["ready"] is False
+    assert "no longer exists" in gone["organisation_names"][0]["error"]
+    assert gone_commit.status_code == 400
+    assert Attendance.objects.count() == 0
+
+
+def test_the_previews_queries_do_not_grow_with_the_answers(
+    client_of, meeting, django_assert_max_num_queries
+):
+    editor = client_of(EDITOR)
+    ministry = OrganisationType.objects.get(slug="ministry")
+
+    def sheet(n):
+        names = [f"Agency {i}" for i in range(n)]
+        for name in names:
+            for twin in range(2):
+                organisation = factories.OrganisationFactory(
+                    name=f"{name} twin {twin} {n}", type=ministry
+                )
+                factories.OrganisationNameFactory(
+                    organisation=organisation, name=f"{name} {n}"
+                )
+        rows = [{"organisation": f"{name} {n}", "name": "A B"} for name in names]
+        answers = [
+            {
+                "name": f"{name} {n}",
+                "id": Organisation.objects.get(name=f"{name} twin 0 {n}").pk,
+            }
+            for name in names
+        ]
+        return {"rows": rows, "organisations": answers}
+
+    one, five = sheet(1), sheet(5)
+    with CaptureQueriesContext(connection) as counted:
+        first = editor.post(url(meeting), one, format="json")
+    with django_assert_max_num_queries(len(counted)):
+        answered = editor.post(url(meeting), five, format="json")
+
+    assert first.json()["ready"] is True
+    assert answered.json()["ready"] is True
