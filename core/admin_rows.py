@@ -13,7 +13,8 @@ docs/performance.md (session of 7 December, fourth).
 (tests/core/test_admin_rows.py compares them on every registered model's
 changelist, with filters preserved and with editable rows). A changelist
 opened as a popup or for a ``to_field`` (a raw-id lookup's) goes to Django's
-own code, as does a row whose primary key is not an integer.
+own code; the link of a row whose primary key is not an integer is reversed
+for that row, as Django does.
 """
 
 import datetime
