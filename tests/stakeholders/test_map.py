@@ -418,3 +418,39 @@ def test_the_map_queries_do_not_grow_with_organisations(
     assert len(response.context["map"]["marks"]) == 30
     # Each moved from its first place (influence n, interest n) to the next.
     assert len(response.context["map"]["arrows"]) == (30 if query else 0)
+
+
+NUMBER_ATTRIBUTES = ("x", "y", "x1", "y1", "x2", "y2", "width", "height", "viewBox")
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uz"])
+def test_the_drawings_numbers_are_svgs_whatever_the_language(client, viewer, language):
+    # Uzbek and Russian write a decimal comma ("266,5"): in an SVG attribute
+    # it is another number (a text's x and y) or an error (a line's x1, a
+    # rotation: the influence axis' name lay flat and cut off).
+    moved = assess("Moved", influence=1, interest=1, when=-100)
+    AssessmentFactory(
+        organisation=moved.organisation, influence=5, interest=4, assessed_on=days(-1)
+    )
+    client.force_login(viewer)
+    query = {"compare": days(-50).isoformat()}
+    headers = {"accept-language": language}
+
+    page = client.get(MAP, query, headers=headers).content.decode()
+    download = client.get(MAP + "map.svg", query, headers=headers).content
+
+    drawing = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    for svg in (drawing.encode(), download):
+        root = ET.fromstring(svg)  # noqa: S314 - the site's own drawing
+        numbers = [
+            value
+            for element in root.iter()
+            for name in NUMBER_ATTRIBUTES
+            if (value := element.get(name)) is not None
+        ]
+        assert numbers, "the drawing has no coordinates"
+        assert not [n for n in numbers if "," in n], numbers
+        transforms = [e.get("transform") for e in root.iter() if e.get("transform")]
+        assert transforms
+        assert all(re.fullmatch(r"rotate\(-90 20 [\d.]+\)", t) for t in transforms)
+        assert len(list(root.iter(f"{{{SVG}}}line"))) > 0
