@@ -173,12 +173,16 @@ def _chosen(choice):
     return {"new_type": choice.new_type}
 
 
+def answered_question(answer):
+    """The id of the question an answer is for, as the admin's form keys it."""
+    return question_id("organisation", name_key(answer["name"]))
+
+
 def decisions_of(answers):
-    """The request's ``organisations`` as the planner's ``Decisions``: each
-    keyed by its name's question, as the admin's form keys them."""
+    """The request's ``organisations`` as the planner's ``Decisions``."""
     return Decisions(
         organisations={
-            question_id("organisation", name_key(answer["name"])): OrganisationChoice(
+            answered_question(answer): OrganisationChoice(
                 organisation_id=answer.get("id"),
                 new_type=answer.get("new_type", ""),
                 remember=answer["remember"],
@@ -191,7 +195,7 @@ def decisions_of(answers):
 def check_answers(plan, answers):
     """A 400 naming each answer whose name no row's organisation is
     waiting on (misspelt, or matched already): it would be silently unused."""
-    asked = {question.key for question in plan.organisation_questions}
+    asked = {question.id for question in plan.organisation_questions}
     wrong = {
         str(number): {
             "name": [
@@ -202,7 +206,7 @@ def check_answers(plan, answers):
             ]
         }
         for number, answer in enumerate(answers, start=1)
-        if name_key(answer["name"]) not in asked
+        if answered_question(answer) not in asked
     }
     if wrong:
         raise ValidationError({"organisations": wrong})

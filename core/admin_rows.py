@@ -84,9 +84,12 @@ class Rows:
         cl = self.cl
         marker = type("Marker", (), {cl.pk_attname: PK_MARK})()
         try:
-            url = cl.url_for_result(marker)
+            return self._with_filters(cl.url_for_result(marker))
         except NoReverseMatch:
             return None
+
+    def _with_filters(self, url):
+        cl = self.cl
         return add_preserved_filters(
             {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
         )
@@ -95,11 +98,7 @@ class Rows:
         pk = getattr(result, self.cl.pk_attname)
         if type(pk) is int:
             return self.link_template.replace(PK_MARK, str(pk), 1)
-        url = self.cl.url_for_result(result)
-        return add_preserved_filters(
-            {"preserved_filters": self.cl.preserved_filters, "opts": self.cl.opts},
-            url,
-        )
+        return self._with_filters(self.cl.url_for_result(result))
 
     def cells(self, result, form):
         for column in self.columns:

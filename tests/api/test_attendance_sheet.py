@@ -116,6 +116,18 @@ def test_bad_requests_name_the_field_and_viewers_are_refused(client_of, meeting)
     assert Attendance.objects.count() == 0
 
 
+def preview_and_import(editor, meeting, data):
+    """The preview of ``data`` (rows and answers), then its commit with the
+    preview's digest: (the preview's JSON, the commit's response)."""
+    preview = editor.post(url(meeting), data, format="json").json()
+    imported = editor.post(
+        url(meeting),
+        {**data, "commit": True, "digest": preview["digest"]},
+        format="json",
+    )
+    return preview, imported
+
+
 @pytest.fixture
 def shared_acronym(meeting):
     """ "MoH" stands for two organisations: the sheet's name is a question."""
@@ -136,18 +148,8 @@ def test_a_name_of_several_organisations_is_answered_with_one_of_them(
     asked = editor.post(url(meeting), {"rows": rows}, format="json").json()
     answers = [{"name": "MoH", "id": mining.pk}]
 
-    answered = editor.post(
-        url(meeting), {"rows": rows, "organisations": answers}, format="json"
-    ).json()
-    imported = editor.post(
-        url(meeting),
-        {
-            "rows": rows,
-            "organisations": answers,
-            "commit": True,
-            "digest": answered["digest"],
-        },
-        format="json",
+    answered, imported = preview_and_import(
+        editor, meeting, {"rows": rows, "organisations": answers}
     )
 
     assert asked["ready"] is False
@@ -174,18 +176,8 @@ def test_an_unknown_name_is_answered_with_a_new_organisations_type(client_of, me
     # The name as the sheet has it, in any case.
     answers = [{"name": "national digital health centre", "new_type": AGENCY}]
 
-    preview = editor.post(
-        url(meeting), {"rows": rows, "organisations": answers}, format="json"
-    ).json()
-    imported = editor.post(
-        url(meeting),
-        {
-            "rows": rows,
-            "organisations": answers,
-            "commit": True,
-            "digest": preview["digest"],
-        },
-        format="json",
+    preview, imported = preview_and_import(
+        editor, meeting, {"rows": rows, "organisations": answers}
     )
 
     assert preview["ready"] is True, preview
@@ -204,18 +196,8 @@ def test_the_sheets_spelling_is_kept_as_another_name_when_asked(
     rows = [{"organisation": "Minzdrav", "name": "Dilnoza Rahimova"}]
     answers = [{"name": "Minzdrav", "id": health.pk, "remember": True}]
 
-    preview = editor.post(
-        url(meeting), {"rows": rows, "organisations": answers}, format="json"
-    ).json()
-    imported = editor.post(
-        url(meeting),
-        {
-            "rows": rows,
-            "organisations": answers,
-            "commit": True,
-            "digest": preview["digest"],
-        },
-        format="json",
+    _preview, imported = preview_and_import(
+        editor, meeting, {"rows": rows, "organisations": answers}
     )
 
     assert imported.status_code == 201, imported.json()
