@@ -127,6 +127,26 @@ def shape_icon(stance, size=14):
     return style.path(half, half, half * 0.7), style.colour
 
 
+# A quadrant's label: 15 px bold, about 9.5 px a character in the fonts the
+# drawing names; a line 18 px below (or above, at the bottom) the last.
+LABEL_CHAR_WIDTH = 9.5
+LABEL_LINE_HEIGHT = 18
+
+
+def label_lines(label, width):
+    """``label`` in lines that fit ``width`` pixels, broken between words
+    (SVG text does not wrap: "Поддерживать удовлетворённость" ran into the
+    quadrant beside it)."""
+    most = max(1, int(width // LABEL_CHAR_WIDTH))
+    lines = []
+    for word in str(label).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 def quadrant_boxes():
     """The four quadrants as rectangles with their label: the upper three
     scores (3 to 5) against the lower two, as ``quadrant_of``."""
@@ -139,21 +159,34 @@ def quadrant_boxes():
         (Quadrant.MONITOR, LEFT, split_y, split_x - LEFT, bottom - split_y),
         (Quadrant.KEEP_INFORMED, split_x, split_y, right - split_x, bottom - split_y),
     ]
-    return [
-        {
-            "label": quadrant.label,
-            "fill": QUADRANT_FILLS[quadrant],
-            "x": x,
-            "y": y,
-            "width": width,
-            "height": height,
-            # The label in the quadrant's outer corner, clear of the split.
-            "label_x": x + 6 if x == LEFT else x + width - 6,
-            "label_y": y + 16 if y == TOP else y + height - 8,
-            "anchor": "start" if x == LEFT else "end",
-        }
-        for quadrant, x, y, width, height in boxes
-    ]
+    drawn = []
+    for quadrant, x, y, width, height in boxes:
+        lines = label_lines(quadrant.label, width - 12)
+        # The label in the quadrant's outer corner, clear of the split: from
+        # the top down in the upper quadrants, ending at the bottom in the
+        # lower ones.
+        first_y = (
+            y + 16
+            if y == TOP
+            else y + height - 8 - LABEL_LINE_HEIGHT * (len(lines) - 1)
+        )
+        drawn.append(
+            {
+                "label": quadrant.label,
+                "fill": QUADRANT_FILLS[quadrant],
+                "x": x,
+                "y": y,
+                "width": width,
+                "height": height,
+                "label_x": x + 6 if x == LEFT else x + width - 6,
+                "label_lines": [
+                    {"text": line, "y": first_y + LABEL_LINE_HEIGHT * n}
+                    for n, line in enumerate(lines)
+                ],
+                "anchor": "start" if x == LEFT else "end",
+            }
+        )
+    return drawn
 
 
 def map_drawing(rows, earlier=None, link=None):

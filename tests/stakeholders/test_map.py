@@ -454,3 +454,35 @@ def test_the_drawings_numbers_are_svgs_whatever_the_language(client, viewer, lan
         assert transforms
         assert all(re.fullmatch(r"rotate\(-90 20 [\d.]+\)", t) for t in transforms)
         assert len(list(root.iter(f"{{{SVG}}}line"))) > 0
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uz"])
+def test_each_quadrants_name_fits_its_quadrant_in_every_language(
+    client, viewer, language
+):
+    # SVG text does not wrap: the Russian "Поддерживать удовлетворённость"
+    # ran across "Тесно взаимодействовать" in the quadrant beside it.
+    assess("GIZ", influence=5, interest=5)
+    client.force_login(viewer)
+
+    response = client.get(MAP, headers={"accept-language": language})
+
+    text = response.content.decode()
+    for quadrant in response.context["map"]["quadrants"]:
+        lines = [line["text"] for line in quadrant["label_lines"]]
+        assert " ".join(lines) == str(quadrant["label"])
+        room = quadrant["width"] - 12
+        assert all(
+            len(line) * stakeholder_map.LABEL_CHAR_WIDTH <= room for line in lines
+        ), lines
+        ys = [line["y"] for line in quadrant["label_lines"]]
+        assert all(quadrant["y"] < y < quadrant["y"] + quadrant["height"] for y in ys)
+        for line in lines:
+            assert f">{line}</text>" in text
+    if language == "ru":
+        (keep_satisfied,) = [
+            q
+            for q in response.context["map"]["quadrants"]
+            if str(q["label"]).startswith("Поддерживать")
+        ]
+        assert len(keep_satisfied["label_lines"]) == 2
