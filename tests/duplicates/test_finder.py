@@ -134,6 +134,26 @@ def test_a_typo_is_a_similar_name_but_another_number_is_not():
     assert organisations((1, "School No. 12"), (2, "School No. 13")) == {}
 
 
+def test_records_named_alike_are_each_paired_with_a_similar_name_in_any_order():
+    # Six centres of one name (they are paired by it) and one with a typo:
+    # each of the six is similar to the seventh, whichever order the rows
+    # are read in (PostgreSQL keeps none). When records rather than names
+    # stood in the window, only the four read last were.
+    alike = [(pk, "Regional Health Centre") for pk in range(1, 7)]
+    typo = (7, "Regional Health Centres")
+    for rows in (
+        [*alike, typo],
+        [typo, *reversed(alike)],
+        [alike[2], typo, *alike[3:], *alike[:2]],
+    ):
+        similar = {
+            pair
+            for pair, (_score, reasons) in organisations(*rows).items()
+            if Reason.SIMILAR_NAME in reasons
+        }
+        assert similar == {(pk, 7) for pk in range(1, 7)}
+
+
 def test_several_reasons_score_higher_than_one():
     one = organisations((1, "Uzinfocom"), (2, "Узинфоком"))
     two = organisations(
