@@ -130,6 +130,16 @@ class Found:
             yield a, b, min(100, round(score)), sorted(reasons)
 
 
+def similarity(form, other):
+    """How similar two folded names are (rapidfuzz's ratio, 0-100), 0 when
+    their numbers differ: "School No. 12" is not a typo of "School No. 13",
+    however alike the rest. The finder's rule and the add form's warning's
+    (``duplicates.warnings``)."""
+    if _DIGITS.findall(form) != _DIGITS.findall(other):
+        return 0
+    return fuzz.ratio(form, other)
+
+
 def _similar_names(found, ids, forms, keys, *, alike=None):
     """Sorted neighbourhood over ``forms`` (the folded words of each name):
     each distinct form compared with the WINDOW forms after it, sorted as
@@ -149,14 +159,11 @@ def _similar_names(found, ids, forms, keys, *, alike=None):
     for i, form in enumerate(forms):
         if form and shared[keys[i]] <= found.common:
             holders[form].append(i)
-    numbers = {form: _DIGITS.findall(form) for form in holders}
     for sort_key in (None, lambda form: form[::-1]):
         order = sorted(holders, key=sort_key)
         for position, form in enumerate(order):
             for other in order[position + 1 : position + 1 + WINDOW]:
-                if numbers[form] != numbers[other]:
-                    continue
-                ratio = fuzz.ratio(form, other)
+                ratio = similarity(form, other)
                 if ratio < SIMILAR or (alike is not None and not alike(form, other)):
                     continue
                 for i in holders[form]:

@@ -36,7 +36,6 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Least, Length
-from rapidfuzz import fuzz
 
 from core.names import (
     fuzzy_form,
@@ -48,7 +47,7 @@ from core.names import (
 from core.search import TRIGRAM, Terms
 from stakeholders.models import Organisation, OrganisationName, Person
 
-from .finder import SIMILAR, phone_key, words_alike
+from .finder import SIMILAR, phone_key, similarity, words_alike
 from .models import Reason
 
 CANDIDATES = 50
@@ -199,7 +198,7 @@ def likely_organisations(name, acronym="", email="", *, exclude=None):
         if (
             not reasons
             and form
-            and fuzz.ratio(form, fuzzy_form(organisation.name)) >= SIMILAR
+            and similarity(form, fuzzy_form(organisation.name)) >= SIMILAR
         ):
             reasons.add(Reason.SIMILAR_NAME)
         if reasons:
@@ -244,7 +243,7 @@ def likely_people(full_name, email="", phone="", *, exclude=None):
         theirs = person_key(person.full_name)
         if key and key == theirs:
             reasons.add(Reason.SAME_NAME)
-        elif key and fuzz.ratio(key, theirs) >= SIMILAR and words_alike(key, theirs):
+        elif key and similarity(key, theirs) >= SIMILAR and words_alike(key, theirs):
             reasons.add(Reason.SIMILAR_NAME)
         if email and person.email.lower() == email.strip().lower():
             reasons.add(Reason.EMAIL)

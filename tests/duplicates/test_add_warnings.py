@@ -163,6 +163,18 @@ def test_a_typo_anywhere_in_a_short_word_of_a_long_name_is_found():
     }
 
 
+def test_a_name_with_another_number_is_not_a_typo_of_it():
+    # Numbered clinics and schools are many: the next one is a new one, as
+    # the finder of the pairs on file judges too (test_finder).
+    clinic = OrganisationFactory(name="Family Polyclinic No. 12", acronym="")
+
+    assert likely_organisations("Family Polyclinic No. 13") == []
+    assert likely_organisations("Family Polyclinic No. 112") == []
+    assert reasons_of(likely_organisations("Family Polyclnic No. 12")) == {
+        clinic.pk: {"similar name"}
+    }
+
+
 def test_a_name_a_typo_away_is_not_listed_beside_the_same_name():
     aziz = PersonFactory(full_name="Aziz Karimov", email="", phone="")
     PersonFactory(full_name="Aziz Karimof", email="", phone="")
