@@ -44,3 +44,25 @@ timeout = env.int("GUNICORN_TIMEOUT", default=120)
 # On a restart (a deployment, a HUP), requests in progress get as long to
 # finish: an import being written completes rather than being rolled back.
 graceful_timeout = timeout
+
+
+def post_worker_init(worker):
+    """Load every view, compile the templates, read the catalogues and open
+    the database connection before the worker takes its first request
+    (core.warmup): after a restart its first pages no longer wait for them.
+    A worker that cannot (the database not up yet) starts all the same and
+    loads what it needs on its first requests, as without this."""
+    from core.warmup import warm
+
+    try:
+        done = warm()
+    except Exception:
+        worker.log.exception("Worker %s not warmed up", worker.pid)
+        return
+    worker.log.info(
+        "Worker %s warmed up in %s ms: %s templates, %s languages",
+        worker.pid,
+        done["ms"],
+        done["templates"],
+        done["languages"],
+    )

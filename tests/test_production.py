@@ -3,6 +3,7 @@ config.wsgi with config/gunicorn.conf.py and DEBUG off, static files collected
 and served by WhiteNoise."""
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,7 +44,7 @@ def fetch(url, **headers):
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory):
+def production_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("production")
     env = {
         **os.environ,
@@ -60,12 +62,13 @@ def production(tmp_path_factory):
             manage + command, env=env, cwd=BASE_DIR, check=True, capture_output=True
         )
     port = free_port()
+    log = tmp / "gunicorn.log"
     server = subprocess.Popen(
         [*GUNICORN_COMMAND, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,
         cwd=BASE_DIR,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,11 +80,33 @@ def production(tmp_path_factory):
                 time.sleep(0.1)
         else:
             server.terminate()
-            pytest.fail(f"gunicorn did not start: {server.communicate()[1].decode()}")
-        yield base
+            server.wait(timeout=10)
+            pytest.fail(f"gunicorn did not start: {log.read_text()}")
+        yield SimpleNamespace(base=base, log=log)
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def production(production_server):
+    return production_server.base
+
+
+def test_each_worker_is_warmed_up_before_it_serves(production_server):
+    """config/gunicorn.conf.py's post_worker_init (core.warmup): each of
+    the two workers compiles the templates and opens its database connection
+    before its first request."""
+    for _ in range(100):
+        warmed = re.findall(
+            r"Worker (\d+) warmed up in \d+ ms: (\d+) templates",
+            production_server.log.read_text(),
+        )
+        if len(warmed) == 2:
+            break
+        time.sleep(0.1)
+    assert len({pid for pid, _count in warmed}) == 2
+    assert all(int(count) > 100 for _pid, count in warmed)
 
 
 def test_it_serves_the_login_page_over_the_proxy(production):
