@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import language_view
 from api.tokens import ApiTokensView
+from core.jsi18n import CatalogueView
 from meetings.dashboard import HomeView
 from meetings.feeds import CalendarFeedView, CalendarSettingsView
 from meetings.urls import attendance_patterns, follow_up_patterns
@@ -29,7 +29,7 @@ urlpatterns = [
     path("accounts/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     # The translations static/js/*.js use (gettext() in the browser), in the
     # request's language: the login page's scripts need them too.
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
+    path("jsi18n/", CatalogueView.as_view(), name="jsi18n"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

@@ -11,7 +11,7 @@ PUBLIC_URLS = {
     ("login", "accounts/login/", "django.contrib.auth.views.LoginView", ()),
     ("logout", "accounts/logout/", "django.contrib.auth.views.LogoutView", ()),
     ("language", "accounts/language/", "accounts.languages.language_view", ()),
-    ("jsi18n", "jsi18n/", "django.views.i18n.JavaScriptCatalog", ()),
+    ("jsi18n", "jsi18n/", "core.jsi18n.CatalogueView", ()),
     (
         "password_change",
         "accounts/password/",
