@@ -6,7 +6,7 @@ answers in the request's language with no caching headers, so the browser
 asked for it again on every page: one more request to the application for
 each page seen, before the page's pickers worked. Its address now names its
 language and the version of the catalogues (``?l=ru&v=…``), and an answer to
-an address with the current version is kept for a year: a new language is
+an address with the current version is kept by the browser for a year: a new language is
 another address, and new translations (a deployment) another version.
 """
 
@@ -59,5 +59,7 @@ class CatalogueView(JavaScriptCatalog):
         with translation.override(language):
             response = super().get(request, *args, **kwargs)
         if request.GET.get("v") == version():
-            patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
+            # Private: the answer may carry the session's cookie (its idle
+            # clock is saved once a minute), which no shared cache may keep.
+            patch_cache_control(response, private=True, max_age=YEAR, immutable=True)
         return response
