@@ -5,9 +5,10 @@ Every page loads it before its scripts (templates/base.html). Django's view
 answers in the request's language with no caching headers, so the browser
 asked for it again on every page: one more request to the application for
 each page seen, before the page's pickers worked. Its address now names its
-language and the version of the catalogues (``?l=ru&v=…``), and an answer to
-an address with the current version is kept by the browser for a year: a new language is
-another address, and new translations (a deployment) another version.
+language and the version of the catalogues (``?l=ru&v=…``), and the answer
+to an address with the current version is kept by the browser for a year: a
+new language is another address, new translations (a deployment) another
+version.
 """
 
 import hashlib
