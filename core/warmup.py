@@ -31,10 +31,8 @@ from django.utils import translation
 # other apps' templates are compiled when first used: some of them load
 # libraries of packages Hamkor does not install.
 DJANGO_DIR = Path(django.__file__).parent
-DJANGO_TEMPLATE_DIRS = [
-    DJANGO_DIR / "contrib" / "admin" / "templates",
-    DJANGO_DIR / "forms" / "templates",
-]
+ADMIN_TEMPLATES = DJANGO_DIR / "contrib" / "admin" / "templates"
+WIDGET_TEMPLATES = DJANGO_DIR / "forms" / "templates"
 
 
 def own_template_dirs():
@@ -45,7 +43,7 @@ def own_template_dirs():
         Path(folder)
         for folder in [*engine.dirs, *get_app_template_dirs("templates")]
         if Path(folder).resolve().is_relative_to(base)
-        and ".venv" not in Path(folder).parts
+        and "site-packages" not in Path(folder).parts
     ]
 
 
@@ -64,12 +62,12 @@ def compile_templates():
 
     engine = engines["django"].engine
     count = 0
-    for folder in [*own_template_dirs(), DJANGO_TEMPLATE_DIRS[0]]:
+    for folder in [*own_template_dirs(), ADMIN_TEMPLATES]:
         for name in template_names(folder):
             engine.get_template(name)
             count += 1
     renderer = get_default_renderer()
-    for name in template_names(DJANGO_TEMPLATE_DIRS[1]):
+    for name in template_names(WIDGET_TEMPLATES):
         renderer.get_template(name)
         count += 1
     return count

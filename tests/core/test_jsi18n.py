@@ -21,9 +21,8 @@ def in_russian(response):
 
 
 def script_address(response):
-    return re.search(r'<script src="(/jsi18n/[^"]*)"', response.content.decode()).group(
-        1
-    )
+    found = re.search(r'<script src="(/jsi18n/[^"]*)"', response.content.decode())
+    return found.group(1)
 
 
 def kept_for(response):
