@@ -81,8 +81,8 @@ def warm():
     get_resolver().resolve("/")
     templates = compile_templates()
     for code, _name in settings.LANGUAGES:
+        # Activating a language reads its catalogues.
         with translation.override(code):
-            translation.gettext("Organisations")
             reverse("admin:index")  # the resolver's lookups, one set a language
     # Every request reads its session and user first.
     Session.objects.filter(pk="").exists()

@@ -10,6 +10,7 @@ and drawing on the server would need fonts for Latin and Cyrillic labels
 """
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Q, Value, When
@@ -137,14 +138,12 @@ def label_lines(label, width):
     """``label`` in lines that fit ``width`` pixels, broken between words
     (SVG text does not wrap: "Поддерживать удовлетворённость" ran into the
     quadrant beside it)."""
-    most = max(1, int(width // LABEL_CHAR_WIDTH))
-    lines = []
-    for word in str(label).split():
-        if lines and len(lines[-1]) + 1 + len(word) <= most:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
+    return textwrap.wrap(
+        str(label),
+        width=max(1, int(width // LABEL_CHAR_WIDTH)),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def quadrant_boxes():
