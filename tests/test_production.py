@@ -63,29 +63,28 @@ def production_server(tmp_path_factory):
         )
     port = free_port()
     log = tmp / "gunicorn.log"
-    server = subprocess.Popen(
-        [*GUNICORN_COMMAND, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                fetch(f"{base}/admin/login/")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
+    with log.open("wb") as written:
+        server = subprocess.Popen(
+            [*GUNICORN_COMMAND, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            cwd=BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=written,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    fetch(f"{base}/admin/login/")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail(f"gunicorn did not start: {log.read_text()}")
+            yield SimpleNamespace(base=base, log=log)
+        finally:
             server.terminate()
             server.wait(timeout=10)
-            pytest.fail(f"gunicorn did not start: {log.read_text()}")
-        yield SimpleNamespace(base=base, log=log)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
