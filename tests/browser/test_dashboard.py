@@ -133,6 +133,17 @@ def test_a_manager_reads_the_dashboard_and_follows_its_links(
             "Months without a meeting:"
         )
         assert no_horizontal_overflow(page)
+
+        # In Russian the dormant partners' headings are longer ("Последняя
+        # встреча" beside dates like "1 июня 2026 г."): the table still fits.
+        context.add_cookies(
+            [{"name": "django_language", "value": "ru", "url": live_server.url}]
+        )
+        page.goto(f"{live_server.url}/")
+        expect(page.locator("#dormant-table caption")).to_have_text(
+            "Больше всего встреч до затишья"
+        )
+        assert no_horizontal_overflow(page)
     finally:
         context.close()
 
