@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from core.search import closest_first
+
 from .roles import ADMIN_ACCESS_PERMISSION
 
 
@@ -35,7 +37,8 @@ class TermCheckingAutocompleteJsonView(AutocompleteJsonView):
     """Django's autocomplete of the admin's related-object widgets, refusing a
     search term that a form field refuses (a NUL character, which PostgreSQL
     cannot compare with text: a 500) with a 400 naming the term, as the
-    changelist's search box refuses it with a message."""
+    changelist's search box refuses it with a message, and ordering what it
+    finds by how closely it matches the term."""
 
     def get(self, request, *args, **kwargs):
         # The parameters and the permission are checked first, as Django does.
@@ -47,6 +50,16 @@ class TermCheckingAutocompleteJsonView(AutocompleteJsonView):
                 {"error": f"term: {' '.join(error.messages)}"}, status=400
             )
         return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        """Django's matches, those a field of which is the term or begins
+        with it first, where the model's search can tell
+        (``core.search.closest_first``): an acronym typed whole ("ВОЗ")
+        comes before the longer names it is also inside."""
+        queryset = super().get_queryset()
+        if self.term.strip() and hasattr(queryset, "closeness"):
+            return closest_first(queryset, self.term.strip())
+        return queryset
 
 
 class HamkorAdminSite(admin.AdminSite):

@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import VersionedModel, choice_label
-from core.search import TRIGRAM, generated_search_key
+from core.search import TRIGRAM, closeness, generated_search_key
 from stakeholders.models import Organisation, Person, organisation_types_field
 
 
@@ -26,6 +26,11 @@ class TopicQuerySet(models.QuerySet):
         if not term:
             return self
         return self.filter(search_key__includes=term)
+
+    def closeness(self, term):
+        """How closely each topic's name matches ``term``
+        (``core.search.closeness``)."""
+        return closeness(term)
 
 
 class Topic(VersionedModel):

@@ -20,6 +20,7 @@ from django.views.generic import DetailView, TemplateView
 
 from core.exports import Column, JoinedColumn, choice_labels
 from core.models import choice_label
+from core.search import closest_first
 from core.views import FilteredListView, SuggestView
 from stakeholders.models import (
     Organisation,
@@ -89,7 +90,7 @@ class TopicSuggestView(SuggestView):
         return Topic.objects.order_by("name")
 
     def search(self, queryset, term):
-        return queryset.search(term)
+        return closest_first(queryset.search(term), term)
 
 
 def agenda_prefetch():

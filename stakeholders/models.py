@@ -19,7 +19,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from core.models import DERIVED_FIELDS, VersionedModel
-from core.search import generated_search_key
+from core.search import closeness, generated_search_key
 
 
 def meeting_stats_indexes(prefix):
@@ -255,6 +255,13 @@ class OrganisationQuerySet(models.QuerySet):
         other_names = OrganisationName.objects.search(term).order_by()
         return own.values_list("pk", flat=True).union(
             other_names.values_list("organisation", flat=True), all=True
+        )
+
+    def closeness(self, term):
+        """How closely each organisation matches ``term``, its other names
+        included (``core.search.closeness``)."""
+        return closeness(
+            term, related=[(OrganisationName.objects.order_by(), "organisation")]
         )
 
 
@@ -564,6 +571,11 @@ class PersonQuerySet(models.QuerySet):
         # A set of ids (IN), from the search index or, for a term of one or
         # two characters, one read of the table: see core.search.Includes.
         return self.filter(search_key__includes=term)
+
+    def closeness(self, term):
+        """How closely each person's name or email matches ``term``
+        (``core.search.closeness``)."""
+        return closeness(term)
 
     def with_email(self, email):
         """The person whose email is ``email``, ignoring case: at most one

@@ -30,6 +30,7 @@ from core.exports import (
 )
 from core.forms import SuggestForm
 from core.paginators import count_limit_for
+from core.search import closest_first
 from core.views import FilteredListView, SuggestView, first, web_link
 from duplicates.views import FollowMerges
 from meetings.models import Attendance, FollowUp, Meeting
@@ -177,7 +178,7 @@ class OrganisationSuggestView(SuggestView):
         return Organisation.objects.order_by("-is_active", "name")
 
     def search(self, queryset, term):
-        return queryset.search(term)
+        return closest_first(queryset.search(term), term)
 
 
 class PersonSuggestForm(SuggestForm):
@@ -208,7 +209,9 @@ class PersonSuggestView(SuggestView):
         ).order_by("-works_there", "full_name", "pk")
 
     def search(self, queryset, term):
-        return queryset.search(term)
+        # The organisation's people stay first.
+        keep = 0 if self.options.get("organisation") is None else 1
+        return closest_first(queryset.search(term), term, keep=keep)
 
     def browse(self, queryset):
         if self.options.get("organisation") is None:
