@@ -39,6 +39,33 @@ def test_a_page_loads_the_catalogue_of_its_language_and_version(client):
     assert address == f"/jsi18n/?l=ru&amp;v={version()}"
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        # A change form (the date pickers' "Today", "Choose a time"...).
+        lambda: reverse("admin:stakeholders_organisation_add"),
+        # A changelist with actions ("0 of 2 selected").
+        lambda: reverse("admin:stakeholders_organisation_changelist"),
+    ],
+    ids=["change form", "changelist"],
+)
+def test_the_admin_loads_the_same_catalogue_not_its_own(admin_client, page):
+    """Django's admin asked for its own catalogue (/admin/jsi18n/, no
+    caching) on every form and changelist; the one every page loads has its
+    messages too."""
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    response = admin_client.get(page())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert reverse("admin:jsi18n") not in html
+    assert f'<script src="/jsi18n/?l=ru&amp;v={version()}">' in html
+    catalogue = admin_client.get(reverse("jsi18n"), {"l": "ru", "v": version()})
+    # Django's admin's own message, in Russian.
+    assert json.dumps("Сейчас") in catalogue.content.decode()
+
+
 def test_that_catalogue_is_kept_for_a_year_and_is_in_its_language(client):
     # Asked with an English cookie: the address's language wins, so that what
     # the browser keeps under it is always that language.
