@@ -9,7 +9,7 @@ request costs a query for it. Signing in reads it from the user once.
 
 from django.conf import settings
 from django.utils import translation
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from .models import Preferences
@@ -34,11 +34,13 @@ def remember_language(sender, request, user, **kwargs):
         request.language_chosen = chosen
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def language_view(request):
     """Switch the interface language: the language cookie and a redirect to
     ``next`` (Django's ``set_language``), and for a signed-in user their
-    preferences and session too."""
+    preferences and session too. A GET (the address typed, or followed from
+    a bookmark) changes nothing and goes back where it came from, else to
+    the start page: an empty 405 showed the browser's error page."""
     response = set_language(request)
     language = request.POST.get("language")
     if (

@@ -100,11 +100,35 @@ def test_the_switch_never_sends_anyone_to_another_site(client):
     assert not response.url.startswith("https://evil.example")
 
 
-def test_the_switch_changes_nothing_on_a_get(client):
-    response = client.get(reverse("language"), {"language": "uz"})
+@pytest.mark.parametrize(
+    ("params", "headers", "where"),
+    [
+        ({"language": "uz"}, {}, "/"),
+        ({"language": "uz", "next": "/people/"}, {}, "/people/"),
+        ({"next": "https://evil.example/"}, {}, "/"),
+        (
+            {},
+            {"HTTP_REFERER": "http://testserver/meetings/"},
+            "http://testserver/meetings/",
+        ),
+    ],
+)
+def test_the_switch_changes_nothing_on_a_get_and_goes_back(
+    client, viewer, params, headers, where
+):
+    client.force_login(viewer)
 
-    assert response.status_code == 405
+    response = client.get(reverse("language"), params, **headers)
+
+    assert response.status_code == 302
+    assert response.url == where
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert not Preferences.objects.exists()
+    assert html_lang(client.get("/")) == "en-gb"
+
+
+def test_the_switch_refuses_other_methods(client):
+    assert client.put(reverse("language"), {"language": "uz"}).status_code == 405
 
 
 def test_a_chosen_language_costs_no_query_on_a_page(client, viewer, capture_queries):
