@@ -149,7 +149,7 @@ def test_names_acronyms_and_other_names_match_in_any_script(meeting, written, na
 
 def test_an_other_name_in_cyrillic_matches_its_latin_spelling(meeting):
     moh = organisation(MOH)
-    OrganisationName.objects.create(organisation=moh, name="Минздрав")
+    OrganisationName.objects.get_or_create(organisation=moh, name="Минздрав")
 
     plan = plan_for(
         meeting, csv_data([["Минздрав"], ["Minzdrav"]], header=["Organisation"])
