@@ -336,11 +336,11 @@ def closeness(term, related=(), field="search_key"):
     their own search finds, each set read once from its index (a subquery
     a row read the other names of all 10,800 organisations "health" finds
     at XL on PostgreSQL; an EXISTS, which PostgreSQL hashed, read every
-    other name, twice). A term too short
-    for the trigram indexes gives ``INSIDE`` to every row: it is looked for
-    in every row, finds a large share of them (a third of the people at
-    national scale for "an"), and ordering them all would cost more than
-    the search (6 against 486 ms)."""
+    other name, twice). A term too short for the trigram indexes gives
+    ``INSIDE`` to every row: it is looked for in every row, finds a large
+    share of them (a third of the people at national scale for "an"), and
+    ordering them all would cost more than the search (6 against 486 ms).
+    docs/search.md has the costs."""
     forms = names.search_terms(term)
     if not forms or any(len(form) < TRIGRAM for form in forms):
         return Value(INSIDE)
