@@ -51,7 +51,7 @@ class ApiTokensView(PermissionRequiredMixin, TemplateView):
     revokes one (``revoke``: its id; another user's is a 404).
 
     For any user with a role: every role reads meetings. Queries: session,
-    user, permissions (2), the tokens."""
+    user with its permissions, the tokens."""
 
     template_name = "api/api_tokens.html"
     extra_context = {"section": "api_tokens"}

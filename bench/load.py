@@ -8,9 +8,10 @@ or ``DATABASE_URL``, made by ``bench.run.prepare_database``) with gunicorn on
 DEBUG off, static files collected into a temporary directory and served by
 WhiteNoise, ``BEHIND_TLS_PROXY=true`` with every request marked
 ``X-Forwarded-Proto: https`` as the TLS proxy would). Each client is a process
-of its own with one keep-alive HTTP/1.1 connection and a logged-in session of a
-superuser; it requests pages of a fixed mix (lists with filters, searches and
-later pages, detail pages, admin changelists) one after another, and one time
+of its own with one keep-alive HTTP/1.1 connection and a logged-in session of an
+editor (``--user superuser``: a superuser); it requests pages of a fixed mix
+(lists with filters, searches and later pages, detail pages, admin
+changelists) one after another, and one time
 in ten saves an organisation through its admin change form instead (the form
 read, its fields sent back with the notes changed). Each level runs for a
 warm-up that is not counted, then ``--duration`` seconds.
@@ -72,6 +73,7 @@ from bench.load_server import (  # noqa: E402
 )
 from bench.run import (  # noqa: E402
     SCALES,
+    bench_editor,
     bench_superuser,
     code_version,
     engine_version,
@@ -145,6 +147,14 @@ def parse_args(argv=None):
         "each level's measured seconds start, for the longest an editor's save "
         "waits while it runs (--during refresh_meeting_stats). Give the level a "
         "--duration longer than the command takes.",
+    )
+    parser.add_argument(
+        "--user",
+        choices=["editor", "superuser"],
+        default="editor",
+        help="Whom the clients are signed in as: a user of the editor role, as "
+        "coordinators are (default), or a superuser, whose permission checks "
+        "read nothing (the runs before 8 December).",
     )
     parser.add_argument("--seed", type=int, default=1, help="The clients' choices (1).")
     parser.add_argument(
@@ -299,7 +309,8 @@ def make_session(user):
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    # The backend that reads a signed-in user (the one a login records).
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[LAST_SEEN] = time.time()
     store.save()
@@ -616,7 +627,7 @@ def main(argv=None):
 
     started = time.perf_counter()
     generation = prepare_database(args.scale, args.regenerate)
-    user = bench_superuser()
+    user = bench_superuser() if args.user == "superuser" else bench_editor()
     say("Choosing the pages and the organisations to save …")
     targets = find_targets()
     mix = page_mix(targets, args.seed)
@@ -639,6 +650,7 @@ def main(argv=None):
             "warmup_s": args.warmup,
             "save_share": args.save_share,
             "seed": args.seed,
+            "user": args.user,
         },
         "mix": [{k: e[k] for k in ("name", "kind", "weight")} for e in mix],
         "levels": [],

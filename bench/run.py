@@ -148,6 +148,24 @@ def bench_superuser():
     return user
 
 
+def bench_editor():
+    """A user of the editor role, as coordinators are: what the load
+    benchmark's clients sign in as. A superuser's permission checks read
+    nothing; an editor's are read with the user
+    (accounts.backends.UserWithPermissionsBackend)."""
+    from django.apps import apps as django_apps
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import EDITOR, roles_sync
+
+    if not Group.objects.filter(name=EDITOR).exists():
+        roles_sync(django_apps)
+    user, _created = get_user_model().objects.get_or_create(username="bench-editor")
+    user.groups.add(Group.objects.get(name=EDITOR))
+    return user
+
+
 def prepare_database(scale, regenerate):
     """Migrate, then reuse the data of an earlier run at this scale or generate
     it. Returns what the marker file records (generation time included)."""

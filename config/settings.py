@@ -164,7 +164,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the permissions with the user.
+    "accounts.backends.UserWithPermissionsBackend",
 ]
 
 # History pages show past versions read-only (see HamkorAdmin.history_form_view).

@@ -359,8 +359,8 @@ def test_the_page_costs_the_same_queries_for_more_tokens(
         ApiToken.objects.create_token(user=viewer, name=f"Script {n}")
     user_client.get(PAGE)
 
-    # Session, user, permissions (2), the tokens.
-    with django_assert_num_queries(5):
+    # Session, user with its permissions, the tokens.
+    with django_assert_num_queries(3):
         user_client.get(PAGE)
 
 
@@ -416,7 +416,7 @@ def test_the_token_changelist_costs_the_same_queries_for_more_tokens(
     administrator = client_of("administrator")
     administrator.get(CHANGELIST)
 
-    # Session, user, permissions (2), the filtered and the total counts, the
-    # page of tokens with their users.
-    with django_assert_num_queries(7):
+    # Session, user with its permissions, the filtered and the total counts,
+    # the page of tokens with their users.
+    with django_assert_num_queries(5):
         administrator.get(CHANGELIST)

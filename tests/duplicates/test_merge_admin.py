@@ -233,9 +233,9 @@ def test_the_merge_page_costs_the_same_queries_whatever_it_shows(
         )
     editor_client.get(merge_url(kept, other))  # the session, warmed
 
-    # Session, user and permissions (4), the two records with their types
+    # Session, user with its permissions, the two records with their types
     # and parents, nine counts, the shared rows, the identical positions.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         editor_client.get(merge_url(kept, other))
 
 
@@ -247,10 +247,10 @@ def test_the_pick_page_costs_a_fixed_number_of_queries(
         OrganisationFactory(name=f"Uzinfocom branch {n}")
     editor_client.get(pick_url(kept))
 
-    # Session, user and permissions (4), the record, the likely duplicates
+    # Session, user with its permissions, the record, the likely duplicates
     # (one search, the name's words together), the search, and the other
     # names of both lists' organisations.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         editor_client.get(pick_url(kept), {"q": "uzinfocom"})
 
 

@@ -120,10 +120,9 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_pairs(
             second=OrganisationFactory(name=f"Agensy {index}"),
         )
 
-    # session, user, the user's and the groups' permissions, the page's keys
-    # (counted with them, core.paginators), the page with both organisations
-    # joined
-    with django_assert_num_queries(6):
+    # session, user with its permissions, the page's keys (counted with
+    # them, core.paginators), the page with both organisations joined
+    with django_assert_num_queries(4):
         response = editor_client.get(ORGANISATIONS)
 
     assert len(response.context["cl"].result_list) == n

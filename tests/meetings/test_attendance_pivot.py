@@ -218,15 +218,15 @@ def test_the_list_queries_do_not_grow_with_rows(
     user_client, django_assert_num_queries, donor
 ):
     make_meetings(1, donor, local(2025, 1, 1, 10))
-    # session, user, the viewer's permissions (their own, their groups'),
-    # count, page (rows with their meeting, organisation and type, person),
-    # the organisations' names in the reader's language, type choices
-    with django_assert_num_queries(8):
+    # session, user with its permissions, count, page (rows with their
+    # meeting, organisation and type, person), the organisations' names in
+    # the reader's language, type choices
+    with django_assert_num_queries(6):
         response = user_client.get(LIST)
     assert len(response.context["object_list"]) == 4
 
     make_meetings(20, donor, local(2024, 1, 1, 10))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = user_client.get(LIST)
     assert len(response.context["object_list"]) == 50
 
@@ -236,16 +236,16 @@ def test_the_filtered_list_queries_do_not_grow_with_rows(
 ):
     query = {"type": "donor", "organisation": donor.pk, "status": "attended"}
     make_meetings(1, donor, local(2025, 1, 1, 10))
-    # session, user, the viewer's permissions (two), organisation of the
-    # filter, types of the filter, the organisations of those types, count
-    # (the keys of the rows, up to the limit), page, the organisations'
-    # names in the reader's language, type choices
-    with django_assert_num_queries(11):
+    # session, user with its permissions, organisation of the filter, types
+    # of the filter, the organisations of those types, count (the keys of
+    # the rows, up to the limit), page, the organisations' names in the
+    # reader's language, type choices
+    with django_assert_num_queries(9):
         response = user_client.get(LIST, query)
     assert len(response.context["object_list"]) == 2
 
     make_meetings(30, donor, local(2024, 1, 1, 10))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = user_client.get(LIST, query)
     assert len(response.context["object_list"]) == 50
 
@@ -254,15 +254,15 @@ def test_the_pivot_queries_do_not_grow_with_rows(
     user_client, django_assert_num_queries, donor
 ):
     make_meetings(1, donor, local(2025, 1, 1, 10))
-    # session, user, the viewer's permissions (two), meetings (up to 61),
-    # cells (grouped by organisation and meeting), their organisations (with
-    # their names in the reader's language), type choices
-    with django_assert_num_queries(8):
+    # session, user with its permissions, meetings (up to 61), cells
+    # (grouped by organisation and meeting), their organisations (with their
+    # names in the reader's language), type choices
+    with django_assert_num_queries(6):
         response = user_client.get(LIST, {"view": "pivot"})
     assert len(response.context["object_list"]) == 3
 
     make_meetings(70, donor, local(2024, 1, 1, 10))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = user_client.get(LIST, {"view": "pivot"})
     assert len(response.context["object_list"]) == 50
     assert len(response.context["pivot"].meetings) == 60
@@ -281,17 +281,17 @@ def test_the_filtered_pivot_queries_do_not_grow_with_rows(
     query = {"view": "pivot", "type": "donor", "topic": topic.pk, "after": "2020-01-01"}
     make_meetings(1, donor, local(2025, 1, 1, 10))
     on_the_agenda(topic)
-    # session, user, the viewer's permissions (two), types of the filter,
-    # the organisations of those types, topic of the filter, meetings, cells,
+    # session, user with its permissions, types of the filter, the
+    # organisations of those types, topic of the filter, meetings, cells,
     # their organisations (with their names in the reader's language), type
     # choices
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = user_client.get(LIST, query)
     assert len(response.context["pivot"].meetings) == 1
 
     make_meetings(70, donor, local(2024, 1, 1, 10))
     on_the_agenda(topic)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = user_client.get(LIST, query)
     assert len(response.context["pivot"].meetings) == 60
 

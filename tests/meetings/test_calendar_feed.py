@@ -234,9 +234,9 @@ def test_the_settings_page_costs_a_fixed_number_of_queries(
     subscribe(user_client, add_organisation=followed.pk)
     user_client.get(SETTINGS)
 
-    # Session, user, permissions (2), the feed, its organisations (as chosen
-    # and as choices) and types, the type choices.
-    with django_assert_num_queries(9):
+    # Session, user with its permissions, the feed, its organisations (as
+    # chosen and as choices) and types, the type choices.
+    with django_assert_num_queries(7):
         user_client.get(SETTINGS)
 
 

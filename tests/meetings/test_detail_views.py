@@ -333,11 +333,11 @@ def test_the_meeting_page_queries_do_not_grow_with_rows(
     meeting = make_meeting(n)
     people = list(meeting.attendances.values_list("person__full_name", flat=True))
 
-    # session, user, its permissions (own, by group),
+    # session, user with its permissions,
     # meeting with host, initiators, agenda with topics,
     # attendance with organisations, types and people, follow-ups with owners
     # + the organisations' names in the reader's language (attach_local_names)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = user_client.get(detail_url(meeting))
 
     assert response.status_code == 200
@@ -352,9 +352,8 @@ def test_the_calendar_file_queries_do_not_grow_with_agenda_items(
 ):
     meeting = make_meeting(n)
 
-    with django_assert_num_queries(
-        6
-    ):  # session, user, its permissions (own, by group), meeting, agenda with topics
+    # session, user with its permissions, meeting, agenda with topics
+    with django_assert_num_queries(4):
         response = user_client.get(ics_url(meeting))
 
     _calendar, event = calendar_event(response)

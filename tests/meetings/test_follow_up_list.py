@@ -507,15 +507,15 @@ def test_the_list_queries_do_not_grow_with_rows(
     editor_client, django_assert_num_queries
 ):
     first = make_follow_ups(2)
-    # session, user, the user's own and group permissions (the status form),
-    # count, page (meeting and owners joined), the owner organisations' names
-    # in the reader's language (attach_local_names)
-    with django_assert_num_queries(7):
+    # session, user with its permissions (the status form asks), count, page
+    # (meeting and owners joined), the owner organisations' names in the
+    # reader's language (attach_local_names)
+    with django_assert_num_queries(5):
         response = editor_client.get(LIST)
     assert listed(response) == [f.action for f in first]
 
     more = make_follow_ups(48, start=2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = editor_client.get(LIST)
     assert len(listed(response)) == 50
     content = response.content.decode()

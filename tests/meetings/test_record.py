@@ -498,9 +498,9 @@ def test_the_edit_page_costs_the_same_queries_whatever_its_rows(
 ):
     meeting = make_meeting(n)
 
-    # session, user, its permissions (own, by group), meeting with host,
-    # initiators, attendance rows, agenda, follow-ups, organisation types
-    with django_assert_num_queries(10):
+    # session, user with its permissions, meeting with host, initiators,
+    # attendance rows, agenda, follow-ups, organisation types
+    with django_assert_num_queries(8):
         response = editor_client.get(edit_url(meeting))
 
     assert response.status_code == 200
@@ -519,8 +519,8 @@ def test_the_people_picker_puts_an_organisations_people_first(
     PositionFactory(organisation=bank, person=PersonFactory(full_name="Hans Becker"))
     url = reverse("people:suggest")
 
-    # session, user, its permissions (own, by group), the people
-    with django_assert_num_queries(5):
+    # session, user with its permissions, the people
+    with django_assert_num_queries(3):
         ranked = user_client.get(url, {"q": "ha", "organisation": bank.pk}).json()
     browsed = user_client.get(url, {"organisation": bank.pk}).json()
     bad = user_client.get(url, {"q": "ha", "organisation": "x"})

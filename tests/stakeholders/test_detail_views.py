@@ -499,13 +499,13 @@ def test_the_organisation_page_queries_do_not_grow_with_rows(
 ):
     organisation = make_organisation(n)
 
-    # session, user, its permissions (own, by group),
+    # session, user with its permissions,
     # organisation with its parent chain and sub-organisations and their
     # types, other names with identifiers, positions with people, meetings,
     # attendance rows with people, follow-ups with meetings and people,
     # assessments with who made them (the names in the reader's language
     # come with the parent chain)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = user_client.get(organisation_url(organisation))
 
     assert response.status_code == 200
@@ -524,12 +524,12 @@ def test_the_parent_chain_costs_one_query_whatever_its_depth(
     for level in range(depth + 1):
         organisation = OrganisationFactory(name=f"Level {level}", parent=organisation)
 
-    # session, user, its permissions (own, by group),
+    # session, user with its permissions,
     # organisation with its parent chain and sub-organisations, other names
     # with identifiers, positions, meetings, follow-ups, assessments (no
     # meetings: no attendance rows to read; the names in the reader's
     # language come with the parent chain)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = user_client.get(organisation_url(organisation))
 
     assert [o.name for o in response.context["ancestors"]] == [
@@ -566,11 +566,11 @@ def test_the_person_page_queries_do_not_grow_with_rows(
 ):
     person = make_person(n)
 
-    # session, user, its permissions (own, by group),
+    # session, user with its permissions,
     # person, positions with organisations, attendance rows with
     # meetings and organisations, follow-ups with meetings and organisations
     # + the organisations' names in the reader's language (attach_local_names)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = user_client.get(person_url(person))
 
     assert response.status_code == 200

@@ -403,11 +403,11 @@ def test_the_map_queries_do_not_grow_with_organisations(
     if query:
         query = {"compare": days(-100).isoformat(), "type": "ministry", "q": "org"}
     make_assessed(1)
-    # session, user, its permissions (own, by group), the types (the filter's
+    # session, user with its permissions, the types (the filter's
     # checkboxes), count, page, the map's marks, the organisations' names in
     # the reader's language; with the filter, the chosen types (validated)
     # and the assessments in force on the compared day
-    expected = 11 if query else 9
+    expected = 9 if query else 7
     with django_assert_num_queries(expected):
         response = user_client.get(MAP, query)
     assert len(response.context["map"]["marks"]) == 1

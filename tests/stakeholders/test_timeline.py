@@ -433,15 +433,15 @@ def named_in_russian():
         )
 
 
-# session, user, its permissions (own, by group) — 4 for a viewer, 2 for an
-# administrator, as `make bench` measures — then the record (an organisation
+# session, user with its permissions — 2 for a viewer and for a superuser,
+# as `make bench` measures — then the record (an organisation
 # with its name in the reader's language), the count, the page's keys, every
 # kind's records of the page with the organisations' names (one query), and,
 # the page showing changes, their versions with their users and, for an
 # organisation, the organisation type they name (core.history.Labels). At
 # most 8 as `make bench` counts (issue 13); the timelines ran 10 and 11.
-ORGANISATION_QUERIES = 4 + 6
-PERSON_QUERIES = 4 + 5
+ORGANISATION_QUERIES = 2 + 6
+PERSON_QUERIES = 2 + 5
 
 
 @pytest.mark.parametrize("n", [1, 20])
