@@ -79,11 +79,11 @@ class UserWithPermissionsBackend(ModelBackend):
     menu), and ModelBackend reads a user's permissions in two more queries
     at the first check of each request. A speed trick, for the pages a
     second of issue 18, which the load benchmark misses: an editor's user
-    and permissions cost
-    0.96-1.14 ms of CPU a request that way on SQLite, 0.35-0.37 ms here (a
-    plain read of the user: 0.21), on list pages of 14-30 ms. The subqueries
-    are SQL of our own because building them with the ORM cost more than
-    the two queries they replace (1.9 ms). The permissions fill the caches
+    and permissions cost 0.96-1.14 ms of CPU a request that way on SQLite,
+    0.35-0.37 ms here (a plain read of the user: 0.21), on list pages of
+    14-30 ms. The subqueries are SQL of our own because building them with
+    the ORM cost more than the two queries they replace (1.9 ms). The
+    permissions fill the caches
     ModelBackend keeps on the user object for the request
     (``_user_perm_cache``, ``_group_perm_cache``), so that no check asks
     again. Read on every request, as before: a role taken away counts from
