@@ -32,23 +32,25 @@ def permission_names_sql(through, permission_column, owner):
     )
 
 
-def own_permissions_sql():
+def outer_user_key():
+    """The SQL of the outer query's user key."""
     user = get_user_model()
     quote = connection.ops.quote_name
-    field = user._meta.get_field("user_permissions")
-    owner = (
-        f"t.{quote(field.m2m_column_name())} = "
-        f"{quote(user._meta.db_table)}.{quote(user._meta.pk.column)}"
-    )
+    return f"{quote(user._meta.db_table)}.{quote(user._meta.pk.column)}"
+
+
+def own_permissions_sql():
+    quote = connection.ops.quote_name
+    field = get_user_model()._meta.get_field("user_permissions")
+    owner = f"t.{quote(field.m2m_column_name())} = {outer_user_key()}"
     return permission_names_sql(
         field.remote_field.through._meta.db_table, field.m2m_reverse_name(), owner
     )
 
 
 def group_permissions_sql():
-    user = get_user_model()
     quote = connection.ops.quote_name
-    groups = user._meta.get_field("groups")
+    groups = get_user_model()._meta.get_field("groups")
     permissions = Group._meta.get_field("permissions")
     # The groups of the outer user: their key in the user's groups table
     # (identifiers from the models' metadata alone).
@@ -56,8 +58,7 @@ def group_permissions_sql():
         f"t.{quote(permissions.m2m_column_name())} IN ("  # noqa: S608
         f"SELECT {quote(groups.m2m_reverse_name())}"
         f" FROM {quote(groups.remote_field.through._meta.db_table)}"
-        f" WHERE {quote(groups.m2m_column_name())} = "
-        f"{quote(user._meta.db_table)}.{quote(user._meta.pk.column)})"
+        f" WHERE {quote(groups.m2m_column_name())} = {outer_user_key()})"
     )
     return permission_names_sql(
         permissions.remote_field.through._meta.db_table,

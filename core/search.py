@@ -292,11 +292,10 @@ class _Line(Lookup):
     def get_prep_lookup(self):
         return names.search_terms(str(self.rhs))
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler, connection, function="INSTR"):
         if not self.rhs:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        function = "STRPOS" if connection.vendor == "postgresql" else "INSTR"
         lines = f"(%s || {lhs} || %s)"
         parts, params = [], []
         for form in self.rhs:
@@ -304,6 +303,9 @@ class _Line(Lookup):
             params += [SEPARATOR, *lhs_params, SEPARATOR]
             params.append(SEPARATOR + form + self.after)
         return "(" + " OR ".join(parts) + ")", params
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, function="STRPOS")
 
 
 @SearchText.register_lookup
