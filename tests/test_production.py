@@ -126,6 +126,17 @@ def test_it_redirects_plain_http_to_https(production):
     assert headers["Location"].startswith("https://")
 
 
+def test_its_health_check_answers_a_probe_on_the_port_itself(production):
+    """A load balancer's probe comes over plain HTTP to gunicorn's port,
+    under a host name of its own (core.health): it is answered, not
+    redirected to HTTPS or refused for its host."""
+    status, headers, body = fetch(f"{production}/health/", Host="10.20.30.40:8000")
+
+    assert (status, body) == (200, b"ok\n")
+    assert headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in headers
+
+
 def test_it_serves_hashed_static_files_with_a_long_cache(production):
     _status, _headers, body = fetch(
         f"{production}/admin/login/", **{"X-Forwarded-Proto": "https"}
