@@ -120,6 +120,28 @@ class AmongIds(Func):
         return f"{column} IN ({marks})", [*params, *self.ids]
 
 
+def rows_by_key(queryset, *fields, size=10_000):
+    """The ``values_list(*fields)`` rows of ``queryset``, all of them, in
+    the order of its primary key: ``size`` at a time, each batch a query of
+    its own that starts after the last key read (along the key's index).
+
+    For a command that reads a whole table while the application runs.
+    ``QuerySet.iterator()`` outside a transaction reads through one
+    PostgreSQL cursor held across transactions (``WITH HOLD``), which a
+    PgBouncer in transaction pooling loses as soon as another client is
+    given the server connection: "cursor ... does not exist", seen with
+    ``find_duplicates`` (docs/operations.md). Batches need no cursor and no
+    transaction, on either engine."""
+    keyed = queryset.order_by("pk").values_list("pk", *fields)
+    batch = list(keyed[:size])
+    while batch:
+        for row in batch:
+            yield row[1:]
+        if len(batch) < size:
+            return
+        batch = list(keyed.filter(pk__gt=batch[-1][0])[:size])
+
+
 def at_least(limit, *querysets):
     """Whether ``querysets`` have ``limit`` rows or more together, in one
     query that reads each up to ``limit`` rows: what chooses between

@@ -5,6 +5,7 @@ editors' saves never wait on it."""
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import rows_by_key
 from meetings import stats
 from stakeholders.models import (
     Organisation,
@@ -29,15 +30,9 @@ WRITE_BATCH = 500
 
 def _organisation_pairs():
     return finder.organisation_pairs(
-        Organisation.objects.order_by()
-        .values_list("id", "name", "acronym", "email")
-        .iterator(chunk_size=10_000),
-        OrganisationName.objects.order_by()
-        .values_list("organisation_id", "name")
-        .iterator(chunk_size=10_000),
-        OrganisationIdentifier.objects.order_by()
-        .values_list("organisation_id", "value")
-        .iterator(chunk_size=10_000),
+        rows_by_key(Organisation.objects.all(), "id", "name", "acronym", "email"),
+        rows_by_key(OrganisationName.objects.all(), "organisation_id", "name"),
+        rows_by_key(OrganisationIdentifier.objects.all(), "organisation_id", "value"),
     )
 
 
@@ -53,9 +48,7 @@ def _organisations_of(ids):
 
 def _person_pairs():
     return finder.person_pairs(
-        Person.objects.order_by()
-        .values_list("id", "full_name", "email", "phone")
-        .iterator(chunk_size=10_000),
+        rows_by_key(Person.objects.all(), "id", "full_name", "email", "phone"),
         _organisations_of,
     )
 

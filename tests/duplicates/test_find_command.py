@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from duplicates.models import OrganisationPair, PersonPair, Reason
@@ -81,3 +82,23 @@ def test_a_pair_marked_not_a_duplicate_is_never_offered_again(django_user_model)
     pair.refresh_from_db()
     assert pair.dismissed_by == editor
     assert OrganisationPair.objects.filter(dismissed_at__isnull=True).count() == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="server-side cursors: PostgreSQL's"
+)
+def test_finding_holds_no_cursor_that_a_transaction_pool_would_lose(
+    capture_queries,
+):
+    """Outside a transaction, QuerySet.iterator() reads through a cursor held
+    across transactions (DECLARE ... WITH HOLD), which a PgBouncer in
+    transaction pooling loses when another client takes the server
+    connection (docs/operations.md). The command reads by key instead."""
+    OrganisationFactory.create_batch(3)
+    PersonFactory.create_batch(3)
+
+    with capture_queries() as queries:
+        find("organisations")
+        find("people")
+
+    assert [sql for sql in queries.sql if "DECLARE" in sql.upper()] == []
