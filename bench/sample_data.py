@@ -29,6 +29,7 @@ from bench.sample_plan import (
     DEFAULT_SEED,
 )
 from bench.sample_writers import SampleGenerator
+from core.models import rows_by_key
 from duplicates.models import OrganisationPair, PersonPair
 from meetings.models import AgendaItem, Attendance, FollowUp, Meeting, Topic
 from meetings.stats import refresh_all as meeting_stats_refresh_all
@@ -110,7 +111,7 @@ def dataset_digest():
     for model in reversed(domain_models()):
         names = [f.attname for f in model._meta.concrete_fields]
         digest.update(model._meta.db_table.encode())
-        for row in model._base_manager.order_by("pk").values_list(*names).iterator():
+        for row in rows_by_key(model._base_manager.all(), *names):
             digest.update(repr(row).encode())
     return digest.hexdigest()
 

@@ -149,6 +149,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # under load, pages a second +20 %, CPU a request -15 %).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# On PostgreSQL, no cursor held between transactions. Django reads the
+# choices of a form (the organisation types of every list's filter) through
+# a cursor WITH HOLD: three round trips where one does, and lost when a
+# PgBouncer in transaction pooling gives the server connection to another
+# client ("cursor ... does not exist"). The results Hamkor reads whole this
+# way are short; the exports keep their cursor, inside a transaction of
+# their own (core/exports.py), and find_duplicates reads by key
+# (docs/operations.md#pgbouncer).
+DATABASES["default"].setdefault(
+    "DISABLE_SERVER_SIDE_CURSORS",
+    env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS",
+        default=DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    ),
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Websites typed without a scheme are https://, as Django 6.0 will assume.

@@ -338,9 +338,15 @@ class Plan:
         field (or annotation's output field) and database converters."""
         compiler = queryset.query.get_compiler(queryset.db)
         # What QuerySet.iterator() does, without a model or tuple per row: raw
-        # rows, a server-side cursor where the database has them.
-        chunked = not connections[queryset.db].settings_dict.get(
-            "DISABLE_SERVER_SIDE_CURSORS"
+        # rows, a chunk at a time (on PostgreSQL a server-side cursor). There
+        # DISABLE_SERVER_SIDE_CURSORS (config/settings.py) forbids a cursor
+        # held across transactions; this one lives in the transaction
+        # ``Stream`` opens, and ends with it.
+        connection = connections[queryset.db]
+        chunked = (
+            connection.vendor != "postgresql"
+            or connection.in_atomic_block
+            or not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         )
         results = compiler.execute_sql(
             MULTI, chunked_fetch=chunked, chunk_size=CHUNK_SIZE

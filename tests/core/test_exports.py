@@ -523,3 +523,27 @@ def test_a_streamed_export_holds_its_transaction_until_it_is_closed(
         response.close()
     assert not connection.in_atomic_block
     assert connection.get_autocommit()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="server-side cursors: PostgreSQL's"
+)
+def test_an_export_keeps_its_cursor_where_server_side_cursors_are_disabled(
+    reference_data, admin_client, monkeypatch, capture_queries
+):
+    """DISABLE_SERVER_SIDE_CURSORS (a PgBouncer in transaction pooling,
+    docs/operations.md) is for cursors held across transactions. An export's
+    lives in its own transaction, which the pool keeps on one connection, so
+    it still reads a chunk at a time rather than every row at once."""
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    for n in range(5):
+        OrganisationFactory(name=f"Partner {n}")
+
+    with capture_queries() as queries:
+        rows = rows_of(admin_client.get("/organisations/export.csv"), "csv")
+
+    assert len(rows) == 6
+    declared = [sql for sql in queries.sql if sql.startswith("DECLARE")]
+    assert declared
+    assert not [sql for sql in declared if "WITH HOLD" in sql]
