@@ -31,6 +31,9 @@ class FilteredListView(PermissionRequiredMixin, ListView):
     export_format = None
     export_filename = ""
     export_columns = ()
+    # False where an export is small and its query costly to run twice: one
+    # query, not its first objects apart (core.exports.Plan.head_first).
+    export_head_first = True
     # Fields of the filter that choose how the rows are shown, not which.
     presentation_fields = ("sort",)
 
@@ -84,7 +87,13 @@ class FilteredListView(PermissionRequiredMixin, ListView):
     def export(self, queryset):
         columns = self.get_export_columns()
         respond = csv_response if self.export_format == "csv" else xlsx_response
-        return respond(queryset, columns, self.export_filename, path=self.request.path)
+        return respond(
+            queryset,
+            columns,
+            self.export_filename,
+            path=self.request.path,
+            head_first=self.export_head_first,
+        )
 
     def get_export_columns(self):
         return self.export_columns

@@ -331,6 +331,11 @@ class MapView(FilteredListView):
     template_name = "stakeholders/map.html"
     presentation_fields = ("sort", "compare")
     export_filename = "assessments"
+    # At most one row per organisation, and each of its queries reads every
+    # organisation's latest assessment: at XL on PostgreSQL its first 2,000
+    # rows read apart made it 257 ms against 158 in one query (first byte 74
+    # against 99 ms), 1.9 times its raw SQL→CSV against 1.3 (median of 5).
+    export_head_first = False
     export_columns = [
         Column(_("Organisation"), "organisation__name"),
         Column(_("Acronym"), "organisation__acronym"),

@@ -10,9 +10,11 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import EDITOR
+from core import exports
 from stakeholders import map as stakeholder_map
 from stakeholders.models import Assessment, OrganisationName
 from tests.core.test_exports import of_type, rows_of
@@ -346,6 +348,28 @@ def test_the_csv_export_lists_each_organisations_latest_assessment(user_client):
             "'=HYPERLINK()",
         ]
     ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the first rows apart: PostgreSQL's"
+)
+def test_the_export_reads_the_latest_assessments_once(
+    user_client, monkeypatch, capture_queries
+):
+    """Other exports read their first rows apart on PostgreSQL, in a query
+    of their own (core.exports.Plan.head_first). The map's rows are at most
+    one per organisation, and each query would find every organisation's
+    latest assessment again: it reads them in one query."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    for n in range(5):
+        assess(f"Partner {n}")
+
+    with capture_queries() as queries:
+        rows = rows_of(user_client.get(MAP + "export.csv"), "csv")
+
+    assert [row[0] for row in rows[1:]] == [f"Partner {n}" for n in range(5)]
+    assessments = [sql for sql in queries.sql if '"stakeholders_assessment"' in sql]
+    assert len(assessments) == 1
 
 
 def test_the_xlsx_export_has_the_same_rows(user_client):
