@@ -265,6 +265,16 @@ class OrganisationQuerySet(models.QuerySet):
         )
 
 
+def organisation_label(name, acronym):
+    """An organisation as it is named everywhere (``str(organisation)``):
+    its name, and its acronym in brackets where that is not the name again.
+    A function of the two values, so that an export can name the
+    organisations of its rows without building them."""
+    if acronym and acronym.casefold() != name.casefold():
+        return f"{name} ({acronym})"
+    return name
+
+
 class Organisation(VersionedModel):
     name = models.CharField(_("name"), max_length=255)
     acronym = models.CharField(
@@ -366,9 +376,7 @@ class Organisation(VersionedModel):
     }
 
     def __str__(self):
-        if self.acronym and self.acronym.casefold() != self.name.casefold():
-            return f"{self.name} ({self.acronym})"
-        return self.name
+        return organisation_label(self.name, self.acronym)
 
     def get_absolute_url(self):
         return reverse("organisations:detail", args=[self.pk])

@@ -1,5 +1,3 @@
-from types import SimpleNamespace
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -47,6 +45,7 @@ from .models import (
     Position,
     attach_local_names,
     name_language,
+    organisation_label,
     type_label,
 )
 from .timeline import Events
@@ -125,9 +124,10 @@ def position_text():
     untitled = str(_("Position"))
 
     def render(title, name, acronym):
-        # Organisation.__str__ reads only these two attributes.
-        organisation = Organisation.__str__(SimpleNamespace(name=name, acronym=acronym))
-        return template % {"role": title or untitled, "organisation": organisation}
+        return template % {
+            "role": title or untitled,
+            "organisation": organisation_label(name, acronym),
+        }
 
     return render
 
