@@ -559,3 +559,24 @@ def test_the_rows_are_those_the_template_wrote():
     assert "29 Jan 2025" in ours
     assert "Head &lt;of&gt; unit" in ours
     assert ">Position, <a" in ours
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({}, "Nothing recorded yet."),
+        # Sorting is how rows are shown, not which: still no filter.
+        ({"sort": "-name"}, "Nothing recorded yet."),
+        ({"q": "Aziz"}, "Nothing matches this filter."),
+    ],
+)
+def test_an_empty_list_says_why_it_is_empty(admin_client, query, message):
+    """The demo of ``make run`` has organisations and no people: its people
+    list said "Nothing matches this filter" with no filter set."""
+    response = admin_client.get(LIST, query)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert message in content
+    other = {"Nothing recorded yet.", "Nothing matches this filter."} - {message}
+    assert other.pop() not in content
