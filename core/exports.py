@@ -483,9 +483,10 @@ def psycopg_timestamps(execute, sql, params, many, context):
     Both give the same instant, aware (psycopg's in the time zone the
     session reports, Django's in UTC), and an export turns each into local
     time anyway. Django's parsed a fifth of the CPU of the people's export
-    at XL (500,000 people, one date-time each), and the exports of
-    organisations, people, follow-ups and attendance missed 1.3 times their
-    raw SQL→CSV without this (docs/performance.md, issue 18)."""
+    at XL (500,000 people, one date-time each). Without this, the exports
+    of organisations, people, follow-ups and attendance at XL were 1.42 to
+    1.61 times their raw SQL→CSV, against the 1.3 of issue 18 (with it and
+    the session's other changes, 1.14 to 1.40; docs/performance.md)."""
     cursor = getattr(context["cursor"], "cursor", None)
     if context["connection"].vendor == "postgresql" and cursor is not None:
         from psycopg import adapters
