@@ -660,19 +660,3 @@ def test_the_rows_are_those_the_template_wrote():
     assert ours == theirs
     assert "29 Jan 2025" in ours
     assert "part of Ministry &lt;of&gt; &quot;Health&quot; &amp; Co" in ours
-
-
-@pytest.mark.parametrize(
-    ("role_name", "offered"), [("viewer", False), ("editor", True)]
-)
-def test_an_editor_is_offered_to_add_an_organisation(
-    client, django_user_model, role, role_name, offered
-):
-    user = django_user_model.objects.create_user(username=role_name, is_staff=offered)
-    user.groups.add(role(role_name))
-    client.force_login(user)
-
-    content = client.get(LIST).content.decode()
-
-    assert ('href="/admin/stakeholders/organisation/add/"' in content) == offered
-    assert ("Add an organisation" in content) == offered

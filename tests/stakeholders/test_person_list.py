@@ -580,20 +580,3 @@ def test_an_empty_list_says_why_it_is_empty(admin_client, query, message):
     assert message in content
     other = {"Nothing recorded yet.", "Nothing matches this filter."} - {message}
     assert other.pop() not in content
-
-
-@pytest.mark.parametrize(
-    ("role_name", "offered"), [("viewer", False), ("editor", True)]
-)
-def test_an_editor_is_offered_to_add_a_person(
-    client, django_user_model, role, role_name, offered
-):
-    user = django_user_model.objects.create_user(username=role_name, is_staff=offered)
-    user.groups.add(role(role_name))
-    client.force_login(user)
-
-    content = client.get(LIST).content.decode()
-
-    link = f'href="{reverse("admin:stakeholders_person_add")}"'
-    assert (link in content) == offered
-    assert ("Add a person" in content) == offered
