@@ -11,6 +11,10 @@
  * chip with a button to remove it. Keyboard: arrows move, Enter chooses,
  * Escape closes.
  *
+ * Text left in a box, typed but never chosen (or, where Enter adds it, never
+ * added), would be dropped by the form, and with it the record the field held
+ * before: the form is not sent, and the box says what to do.
+ *
  * `Hamkor.combobox` and `Hamkor.enhancePicker` are what static/js/record.js
  * builds on.
  */
@@ -27,6 +31,78 @@
   var DELAY_MS = 200;
   var MIN_LENGTH = 2;
   var counter = 0;
+
+  // The boxes of the page, each with what tells whether it holds text that
+  // the form would lose: [{box, pending(), message, feedback, before}].
+  var watched = [];
+
+  function flag(entry) {
+    var box = entry.box;
+    if (!entry.before) {
+      entry.before = {
+        invalid: box.classList.contains("is-invalid"),
+        aria: box.getAttribute("aria-invalid"),
+        describedby: box.getAttribute("aria-describedby"),
+      };
+    }
+    if (!entry.feedback) {
+      entry.feedback = document.createElement("div");
+      entry.feedback.className = "invalid-feedback d-block";
+      entry.feedback.id = (box.id || "combobox-" + ++counter) + "_unchosen";
+      box.parentNode.appendChild(entry.feedback);
+    }
+    entry.feedback.textContent = interpolate(entry.message, { text: box.value.trim() }, true);
+    box.classList.add("is-invalid");
+    box.setAttribute("aria-invalid", "true");
+    var described = entry.before.describedby;
+    box.setAttribute("aria-describedby", (described ? described + " " : "") + entry.feedback.id);
+  }
+
+  function unflag(entry) {
+    var before = entry.before;
+    if (!before) return;
+    var box = entry.box;
+    entry.feedback.remove();
+    entry.feedback = null;
+    box.classList.toggle("is-invalid", before.invalid);
+    [["aria-invalid", before.aria], ["aria-describedby", before.describedby]].forEach(function (pair) {
+      if (pair[1] === null) box.removeAttribute(pair[0]);
+      else box.setAttribute(pair[0], pair[1]);
+    });
+    entry.before = null;
+  }
+
+  function checkBeforeSubmit(event) {
+    var form = event.target;
+    var first = null;
+    watched.forEach(function (entry) {
+      if (!form.contains(entry.box)) return;
+      if (entry.pending()) {
+        flag(entry);
+        first = first || entry.box;
+      } else {
+        unflag(entry);
+      }
+    });
+    if (first) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  // Watch `box` for text its form would lose; returns what re-checks it.
+  function watch(box, pending, message) {
+    var entry = { box: box, pending: pending, message: message, feedback: null, before: null };
+    watched.push(entry);
+    var form = box.form;
+    if (form && !form.dataset.pickerWatched) {
+      form.dataset.pickerWatched = "true";
+      form.addEventListener("submit", checkBeforeSubmit);
+    }
+    return function () {
+      if (entry.before && !entry.pending()) unflag(entry);
+    };
+  }
 
   function fetchResults(url, params) {
     var query = new URLSearchParams(params).toString();
@@ -46,7 +122,9 @@
    * Make the text input `box` a combobox. options: url (or a function
    * returning it), choose(result), minLength (default 2; 0 lists on focus),
    * enterFree(term) for Enter with no option highlighted (else the first
-   * option is chosen when `enterFirst`), extra(term, results) to add options.
+   * option is chosen when `enterFirst`), extra(term, results) to add options,
+   * pending() for whether the box holds text the form would lose (default:
+   * any text).
    */
   function combobox(box, options) {
     var minLength = options.minLength === undefined ? MIN_LENGTH : options.minLength;
@@ -92,11 +170,20 @@
       }
     }
 
+    var recheck = watch(
+      box,
+      options.pending || function () { return box.value.trim() !== ""; },
+      options.enterFree
+        ? gettext("“%(text)s” is not added yet: press Enter to add it, or clear the box.")
+        : gettext("“%(text)s” is not chosen: choose it from the suggestions, or clear the box.")
+    );
+
     function choose(index) {
       var result = results[index];
       if (!result) return;
       close();
       options.choose(result);
+      recheck();
     }
 
     function show(found) {
@@ -139,6 +226,7 @@
 
     box.addEventListener("input", function () {
       if (options.typed) options.typed();
+      recheck();
       search();
     });
     if (minLength === 0) box.addEventListener("focus", search);
@@ -155,6 +243,7 @@
           if (options.enterFree && term) {
             close();
             options.enterFree(term);
+            recheck();
           } else if (options.enterFirst && !list.hidden && results.length) {
             choose(0);
           }
@@ -266,6 +355,11 @@
       },
       typed: function () {
         input.value = "";
+      },
+      // Text with no record chosen for it: a name typed but not chosen, or
+      // the chosen name edited (which emptied the field).
+      pending: function () {
+        return box.value.trim() !== "" && !input.value;
       },
     });
     // The wrapper now holds the box; keep the hidden input beside it.
