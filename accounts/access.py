@@ -48,6 +48,12 @@ RULES = [
     Rule("password_change*", BOTH, VIEWER, "one's own password"),
     Rule("language", WRITE, ANONYMOUS, "choosing the interface language"),
     Rule("jsi18n", READ, ANONYMOUS, "the interface's translations for its scripts"),
+    Rule(
+        "session_status",
+        READ,
+        ANONYMOUS,
+        "whether the page's session is still signed in (its script asks)",
+    ),
     Rule("admin:login", BOTH, ANONYMOUS, "the admin's login form"),
     Rule(
         "admin:logout",

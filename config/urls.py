@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.languages import language_view
+from accounts.session import session_status
 from api.tokens import ApiTokensView
 from core.jsi18n import CatalogueView
 from meetings.dashboard import HomeView
@@ -18,6 +19,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/language/", language_view, name="language"),
+    # Whether the page's session still lives (static/js/session.js).
+    path("accounts/session/", session_status, name="session_status"),
     # One's calendar subscription, and the feed calendar programs read.
     path(
         "accounts/calendar/",

@@ -11,6 +11,7 @@ PUBLIC_URLS = {
     ("login", "accounts/login/", "django.contrib.auth.views.LoginView", ()),
     ("logout", "accounts/logout/", "django.contrib.auth.views.LogoutView", ()),
     ("language", "accounts/language/", "accounts.languages.language_view", ()),
+    ("session_status", "accounts/session/", "accounts.session.session_status", ()),
     ("jsi18n", "jsi18n/", "core.jsi18n.CatalogueView", ()),
     (
         "password_change",
