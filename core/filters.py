@@ -4,6 +4,7 @@
 import datetime
 
 import django_filters
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
@@ -37,8 +38,14 @@ class SortFilter(django_filters.OrderingFilter):
     engine, and the primary key breaks ties, so that equal rows keep one order
     and none is shown on two pages or on none."""
 
-    def __init__(self, *, ties=None, **kwargs):
+    def __init__(self, *, default, ties=None, **kwargs):
         kwargs.setdefault("label", _("Sort by"))
+        # The list's own order, as a ``sort`` value ("name", "-date"): shown
+        # as chosen when the query asks none (the view's queryset sorts so;
+        # a test compares the two), instead of an empty "---------".
+        self.default = default
+        kwargs["empty_label"] = None
+        kwargs["widget"] = type("SortSelect", (SortSelect,), {"default": default})
         # Per field, what breaks its ties before the key, in the field's
         # direction: a joined row's own key (core.models.JoinedKey), so
         # that each joined row's rows stay together, in the order of an
@@ -84,6 +91,18 @@ class SortFilter(django_filters.OrderingFilter):
                     else field.asc(nulls_last=nulls_last)
                 )
         return qs.order_by(*ordering, "pk")
+
+
+class SortSelect(forms.Select):
+    """The sort's select: with no ``sort`` asked, the list's default order
+    chosen. A class per filter (django-filter builds the widget itself),
+    its ``default`` set by ``SortFilter``."""
+
+    default = None
+
+    def format_value(self, value):
+        values = super().format_value(value)
+        return values if any(values) else [self.default]
 
 
 # "Name (descending)", in the language of the form's request.

@@ -65,6 +65,7 @@ class MeetingFilter(django_filters.FilterSet):
         distinct=False,
     )
     sort = SortFilter(
+        default="-date",
         fields=[
             ("starts_at", "date"),
             ("title", "title"),
@@ -178,6 +179,7 @@ class FollowUpFilter(django_filters.FilterSet):
         widget=PickerInput(reverse_lazy("meetings:suggest")),
     )
     sort = SortFilter(
+        default="due",
         fields=[
             ("due_on", "due"),
             ("meeting__starts_at", "meeting"),
@@ -291,6 +293,7 @@ class AttendanceFilter(django_filters.FilterSet):
     # and roles and statuses have no such order: sorted by them, every row
     # of a filter would be sorted (2.5 M at XL) for a page.
     sort = SortFilter(
+        default="-date",
         fields=[
             ("meeting__starts_at", "date"),
             ("organisation__name", "organisation"),

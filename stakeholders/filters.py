@@ -108,6 +108,7 @@ class OrganisationFilter(django_filters.FilterSet):
         method="filter_active",
     )
     sort = SortFilter(
+        default="name",
         fields=[
             ("name", "name"),
             ("acronym", "acronym"),
@@ -200,6 +201,7 @@ class PersonFilter(django_filters.FilterSet):
         widget=PickerInput(reverse_lazy("meetings:suggest")),
     )
     sort = SortFilter(
+        default="name",
         fields=[
             ("full_name", "name"),
             ("email", "email"),
@@ -282,6 +284,7 @@ class MapFilter(django_filters.FilterSet):
         help_text=_("Arrows from each organisation’s place on this day"),
     )
     sort = SortFilter(
+        default="organisation",
         fields=[
             ("organisation__name", "organisation"),
             ("organisation__type__name", "type"),
