@@ -263,6 +263,7 @@ class AttendanceFilter(django_filters.FilterSet):
         label=_("Country"),
         choices=CountryChoices(),
         widget=LongSelect,
+        empty_label=_("Any country"),
         help_text=_("Of the organisation"),
         method="filter_country",
     )
@@ -285,8 +286,12 @@ class AttendanceFilter(django_filters.FilterSet):
         method="filter_topic",
         widget=PickerInput(reverse_lazy("meetings:topic_suggest")),
     )
-    role = django_filters.ChoiceFilter(label=_("Role"), choices=Attendance.Role)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Attendance.Status)
+    role = django_filters.ChoiceFilter(
+        label=_("Role"), choices=Attendance.Role, empty_label=_("Any role")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Attendance.Status, empty_label=_("Any status")
+    )
     # Each sort is read along an index: the meetings' date or the
     # organisations' names, each joined to its rows by the attendance's
     # index on it. The people (a quarter of the rows have none, sorted last)

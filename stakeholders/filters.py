@@ -62,7 +62,10 @@ class OrganisationFilter(django_filters.FilterSet):
     )
     type = TypeFilter(method="filter_type")
     country = django_filters.ChoiceFilter(
-        label=_("Country"), choices=CountryChoices(), widget=LongSelect
+        label=_("Country"),
+        choices=CountryChoices(),
+        widget=LongSelect,
+        empty_label=_("Any country"),
     )
     parent = django_filters.ModelChoiceFilter(
         label=_("Part of"),
