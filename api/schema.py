@@ -30,9 +30,26 @@ def error(description):
     }
 
 
+def server_refusal(description):
+    """An answer of the HTTP server itself (gunicorn, and the proxy in front
+    of it), before the application reads the request: an HTML page."""
+    return {
+        "description": description,
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+
+
 ANSWERS = {
     "401": error("No credentials, or a token that is wrong or revoked."),
     "403": error("A role that may not do this."),
+    "414": server_refusal(
+        "A request line (method, path and query) longer than the server takes: "
+        "gunicorn's limit is 4,094 bytes."
+    ),
+    "431": server_refusal(
+        "A header longer than the server takes, or too many: gunicorn's limits "
+        "are 8,190 bytes and 100 headers."
+    ),
     "429": error("Too many requests: wait as long as `Retry-After` says."),
 }
 LIST_ANSWERS = {
