@@ -102,17 +102,20 @@
     box.focus();
   }
 
+  // Send the form again, through its own checks and this one's, as the
+  // button pressed would have.
+  function resubmit(form, submitter) {
+    if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+    else form.submit();
+  }
+
   function send(form, submitter, status) {
     form.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
       input.value = status.csrf_token;
     });
     var box = form.querySelector("[data-session-notice]");
     if (box) box.remove();
-    if (form.requestSubmit) {
-      form.requestSubmit(submitter || undefined);
-    } else {
-      form.submit();
-    }
+    resubmit(form, submitter);
   }
 
   // After the forms' own checks (picker.js listens on the form itself).
@@ -130,8 +133,7 @@
       } else {
         // The server did not answer: let the form try, as it would have.
         lastContact = Date.now();
-        if (form.requestSubmit) form.requestSubmit(submitter || undefined);
-        else form.submit();
+        resubmit(form, submitter);
       }
     });
   });

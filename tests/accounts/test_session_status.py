@@ -10,15 +10,11 @@ from django.utils import timezone
 
 from accounts.middleware import LAST_SEEN
 
+from .test_security import idle_limit_seconds, last_seen_ago
+
 pytestmark = pytest.mark.django_db
 
 URL = "/accounts/session/"
-
-
-def last_seen_ago(client, seconds):
-    session = client.session
-    session[LAST_SEEN] = timezone.now().timestamp() - seconds
-    session.save()
 
 
 def test_a_signed_in_page_learns_so_with_a_token_to_post_with(user_client):
@@ -40,8 +36,7 @@ def test_a_signed_out_page_learns_so_instead_of_being_sent_to_log_in(client):
 
 
 def test_a_session_idle_past_the_limit_is_told_it_is_signed_out(user_client):
-    limit = settings.SESSION_IDLE_MINUTES * 60 + settings.SESSION_REFRESH_SECONDS
-    last_seen_ago(user_client, limit + 1)
+    last_seen_ago(user_client, idle_limit_seconds() + 1)
 
     assert user_client.get(URL).json()["signed_in"] is False
     # Signed out for good: the next page asks to log in.

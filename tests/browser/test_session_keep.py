@@ -22,17 +22,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SUMMARY = "Three hours of notes that must not be lost."
 
 
+def session_of(context):
+    """The server's session of the browser ``context``."""
+    key = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
+    return SessionStore(session_key=key)
+
+
 def idle_for(context, seconds):
     """Move the browser's session's last request ``seconds`` into the past,
     as that long without a request would."""
-    key = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
-    session = SessionStore(session_key=key)
+    session = session_of(context)
     session[LAST_SEEN] = timezone.now().timestamp() - seconds
     session.save()
 
 
 def test_a_meeting_typed_past_the_idle_limit_is_kept_and_saved_after_signing_in(
-    browser, live_server, django_user_model, role, settings
+    browser, live_server, django_user_model, role
 ):
     context, page = log_in_as_editor(
         browser, live_server, django_user_model, role, LAPTOP
@@ -84,8 +89,7 @@ def test_typing_keeps_the_session_alive(
         with page.expect_request(re.compile(r"/accounts/session/$"), timeout=5000):
             summary.press_sequentially("Typing for a while", delay=150)
         # Asked while typing, the session's idle clock started again.
-        key = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
-        seen = SessionStore(session_key=key)[LAST_SEEN]
+        seen = session_of(context)[LAST_SEEN]
         assert timezone.now().timestamp() - seen < 5
     finally:
         context.close()
